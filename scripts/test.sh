@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite: toolchain and dependencies, type checking, lint, then every tier
+# (test/unit, test/api, test/engine) in one mocha run. Extra arguments go to mocha.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+started=$SECONDS
+# shellcheck source=env.sh
+. scripts/env.sh
+bash scripts/npm-install.sh
+echo "tenancy: node $(node --version), $(pulumi version 2>/dev/null | sed 's/^/pulumi /') ($(command -v pulumi))"
+echo "tenancy: type checking and lint"
+npx tsc -p tsconfig.json --noEmit
+npx eslint .
+npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
+echo "tenancy: building dist/ for the programs the engine tests run"
+npm run --silent build
+status=0
+npx mocha --parallel --jobs "${TENANCY_TEST_JOBS:-2}" --reporter ./test/reporter.cjs \
+  'test/unit/**/*.spec.ts' 'test/api/**/*.spec.ts' 'test/engine/**/*.spec.ts' "$@" || status=$?
+echo "tenancy: test suite took $((SECONDS - started)) s"
+exit "$status"
