@@ -1,2 +1,17 @@
-// The vocabulary shared by every layer: schemas, name rules and error codes.
-export {};
+// The vocabulary shared by every layer: schemas and types of every kind, name rules, quantities
+// and the error registry. Imports nothing of ours.
+export * from "./audit";
+export * from "./common";
+export * from "./domain";
+export * from "./environment";
+export * from "./errors";
+export * from "./names";
+export * from "./project";
+export * from "./quantity";
+export * from "./quota";
+export * from "./reservation";
+export * from "./resource-defaults";
+export * from "./role-binding";
+export * from "./secret-binding";
+export * from "./token";
+export * from "./validation";

@@ -1,0 +1,65 @@
+// Building blocks of the kind schemas.
+import { z } from "zod";
+import { nameProblem } from "./names";
+import { normalizeQuantity } from "./quantity";
+
+/** A project, domain, environment or secret name (see names.ts for the rules). */
+export const nameSchema = z.string().superRefine((value, ctx) => {
+  const problem = nameProblem(value);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+
+export const descriptionSchema = z.string().max(1000);
+export const displayNameSchema = z.string().min(1).max(200);
+
+/** Labels: short keys and values; stored with keys sorted so equal maps compare equal. */
+export const labelsSchema = z
+  .record(
+    z.string().regex(/^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/, "label keys are lowercase, 1-63 characters"),
+    z.string().max(200),
+  )
+  .refine((labels) => Object.keys(labels).length <= 64, "at most 64 labels")
+  .transform(sortKeys);
+
+export function sortKeys<T>(record: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** A quantity ("500m", "2", "16Gi" or a number), normalised to its canonical text. */
+export const quantitySchema = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  try {
+    return normalizeQuantity(value);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+/** Amounts of the four resource kinds tenancy accounts for. */
+export const resourceAmountsSchema = z.strictObject({
+  cpu: quantitySchema.optional(),
+  memory: quantitySchema.optional(),
+  gpu: quantitySchema.optional(),
+  storage: quantitySchema.optional(),
+});
+export type ResourceAmounts = z.output<typeof resourceAmountsSchema>;
+export const resourceKinds = ["cpu", "memory", "gpu", "storage"] as const;
+export type ResourceKind = (typeof resourceKinds)[number];
+
+/** The optimistic-concurrency version and timestamps every stored object carries. */
+export const metaSchema = z.object({
+  version: z.number().int().positive(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type Meta = z.output<typeof metaSchema>;
+
+export const subjectPattern = /^(user|team|service):[A-Za-z0-9][A-Za-z0-9._@+-]{0,199}$/;
+/** Who holds a role: `user:…`, `team:…` or `service:…`. */
+export const subjectSchema = z
+  .string()
+  .regex(subjectPattern, "subject must be user:<id>, team:<id> or service:<id>");
+
+export const roles = ["viewer", "contributor", "developer", "admin"] as const;
+export type Role = (typeof roles)[number];
+export const roleSchema = z.enum(roles);

@@ -1,0 +1,23 @@
+import { z } from "zod";
+import { descriptionSchema, displayNameSchema, metaSchema, nameSchema } from "./common";
+
+export const tiers = ["production", "non-production"] as const;
+export type Tier = (typeof tiers)[number];
+
+/** Creating a domain: an org-wide stage such as development, staging or production. */
+export const domainCreateSchema = z.strictObject({
+  name: nameSchema,
+  tier: z.enum(tiers),
+  displayName: displayNameSchema.optional(),
+  description: descriptionSchema.optional(),
+  /** Rank in promotion order: development 10, staging 20, production 30, … */
+  order: z.number().int().min(0).max(1_000_000).optional(),
+});
+export type DomainCreate = z.output<typeof domainCreateSchema>;
+
+/** Changing a domain: `name` and `tier` are immutable. */
+export const domainPatchSchema = domainCreateSchema.omit({ name: true, tier: true }).partial();
+export type DomainPatch = z.output<typeof domainPatchSchema>;
+
+export const domainSchema = domainCreateSchema.extend(metaSchema.shape);
+export type Domain = z.output<typeof domainSchema>;

@@ -1,0 +1,36 @@
+import { z } from "zod";
+import { descriptionSchema, labelsSchema, metaSchema, nameSchema } from "./common";
+
+/** Creating an environment of a project (the project comes from the path). */
+export const environmentCreateSchema = z.strictObject({
+  /** Defaults to the domain's name; custom names (e.g. acme-prod) allow client environments. */
+  name: nameSchema.optional(),
+  domain: nameSchema,
+  description: descriptionSchema.optional(),
+  labels: labelsSchema.optional(),
+  /** A protected environment cannot be deleted or transferred until this is set false. */
+  protected: z.boolean().optional(),
+});
+export type EnvironmentCreate = z.output<typeof environmentCreateSchema>;
+
+/** Changing an environment: `name` and `domain` are immutable; `project` changes by transfer. */
+export const environmentPatchSchema = environmentCreateSchema.omit({ name: true, domain: true }).partial();
+export type EnvironmentPatch = z.output<typeof environmentPatchSchema>;
+
+export const environmentTransferSchema = z.strictObject({ project: nameSchema });
+
+export const environmentSchema = z
+  .object({
+    project: nameSchema,
+    name: nameSchema,
+    domain: nameSchema,
+    description: descriptionSchema.optional(),
+    labels: labelsSchema.optional(),
+    protected: z.boolean(),
+  })
+  .extend(metaSchema.shape);
+export type Environment = z.output<typeof environmentSchema>;
+
+export function environmentId(project: string, name: string): string {
+  return `${project}/${name}`;
+}

@@ -1,0 +1,56 @@
+import { z } from "zod";
+import { descriptionSchema, metaSchema, nameSchema } from "./common";
+
+/** `vault://…`, `aws-sm://…` and the like: a secret kept in an external store. */
+export const referenceSchema = z
+  .string()
+  .max(2000)
+  .regex(/^[a-z][a-z0-9+.-]*:\/\/\S+$/, "reference must be a URI such as vault://path or aws-sm://name");
+
+const secretValueSchema = z.string().min(1).max(65536);
+
+/** Binding a secret: exactly one of `value` (stored encrypted) or `reference`. */
+export const secretCreateSchema = z
+  .strictObject({
+    name: nameSchema,
+    value: secretValueSchema.optional(),
+    reference: referenceSchema.optional(),
+    description: descriptionSchema.optional(),
+  })
+  .superRefine(exactlyOneSource);
+export type SecretCreate = z.output<typeof secretCreateSchema>;
+
+/** Changing a binding: a new value or reference (at most one), or a new description. */
+export const secretPatchSchema = z
+  .strictObject({
+    value: secretValueSchema.optional(),
+    reference: referenceSchema.optional(),
+    description: descriptionSchema.optional(),
+  })
+  .superRefine((body, ctx) => {
+    if (body.value !== undefined && body.reference !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["value"], message: "give value or reference, not both" });
+    }
+  });
+export type SecretPatch = z.output<typeof secretPatchSchema>;
+
+function exactlyOneSource(body: { value?: string; reference?: string }, ctx: z.RefinementCtx) {
+  if ((body.value === undefined) === (body.reference === undefined)) {
+    ctx.addIssue({ code: "custom", path: ["value"], message: "give exactly one of value or reference" });
+  }
+}
+
+/** A binding as the API returns it: metadata only, never the value. */
+export const secretBindingSchema = z
+  .object({
+    project: nameSchema,
+    environment: nameSchema,
+    name: nameSchema,
+    kind: z.enum(["value", "reference"]),
+    reference: referenceSchema.optional(),
+    description: descriptionSchema.optional(),
+    /** Rises with every new value or reference. */
+    valueVersion: z.number().int().positive(),
+  })
+  .extend(metaSchema.shape);
+export type SecretBinding = z.output<typeof secretBindingSchema>;

@@ -1,0 +1,174 @@
+// The HTTP face of the control plane. buildApp() assembles it from a service without listening,
+// so tests drive it through inject() or an ephemeral port.
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
+import rateLimit from "@fastify/rate-limit";
+import { createHash } from "node:crypto";
+import { TenancyError, toProblem, type ErrorCode } from "../../model";
+import type { Actor, Service } from "../service";
+import { openApiDocument } from "./openapi";
+import { routes } from "./routes";
+
+export interface AppOptions {
+  service: Service;
+  /** A pino logger; none means no logging. */
+  logger?: FastifyBaseLogger;
+  /** Largest request body accepted, in bytes (default 256 KiB). */
+  bodyLimit?: number;
+  /** Requests per token (or per address, unauthenticated) per window (default 6000 per minute). */
+  rateLimit?: { max: number; timeWindowMs: number };
+  version?: string;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    actor?: Actor;
+  }
+}
+
+const problemType = "application/problem+json";
+
+function sendProblem(reply: FastifyReply, error: TenancyError) {
+  if (error.code === "rate_limited" && error.options.retryAfterSeconds !== undefined) {
+    reply.header("retry-after", String(error.options.retryAfterSeconds));
+  }
+  return reply.status(error.status).type(problemType).send(toProblem(error));
+}
+
+const codeForStatus: Record<number, ErrorCode> = {
+  400: "validation_failed",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  405: "not_found",
+  406: "validation_failed",
+  409: "conflict",
+  413: "payload_too_large",
+  415: "validation_failed",
+  429: "rate_limited",
+};
+
+/** If-Match carries the version the caller read: `3`, `"3"` or `W/"3"`. */
+function parseIfMatch(header: string | string[] | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const text = (Array.isArray(header) ? header[0] : header)!
+    .trim()
+    .replace(/^W\//, "")
+    .replace(/^"(.*)"$/, "$1");
+  if (!/^[1-9]\d{0,9}$/.test(text)) {
+    throw new TenancyError(
+      "validation_failed",
+      `If-Match must be the object's version (a positive integer), not '${text}'`,
+      {
+        errors: [{ path: "If-Match", message: "a positive integer version" }],
+      },
+    );
+  }
+  return Number(text);
+}
+
+function bearer(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+  return match?.[1];
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    bodyLimit: options.bodyLimit ?? 256 * 1024,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    return503OnClosing: true,
+  });
+  const { service } = options;
+  const limits = options.rateLimit ?? { max: 6000, timeWindowMs: 60_000 };
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (TenancyError.isInstance(error)) return sendProblem(reply, error);
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      const code = codeForStatus[status] ?? "validation_failed";
+      return sendProblem(reply, new TenancyError(code, error.message));
+    }
+    request.log.error({ err: { message: error.message, stack: error.stack } }, "request failed");
+    return sendProblem(
+      reply,
+      new TenancyError("internal", `internal error (request ${request.id}); see the server log`),
+    );
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      reply,
+      new TenancyError("not_found", `no route ${request.method} ${request.url.split("?")[0]}`),
+    ),
+  );
+
+  await app.register(rateLimit, {
+    global: true,
+    max: limits.max,
+    timeWindow: limits.timeWindowMs,
+    // Per token: the hash, so the token itself is never a map key in memory dumps or logs.
+    keyGenerator: (request) => {
+      const token = bearer(request);
+      return token ? createHash("sha256").update(token).digest("hex") : `ip:${request.ip}`;
+    },
+    allowList: (request) => request.url === "/healthz",
+    errorResponseBuilder: (_request, context) =>
+      new TenancyError(
+        "rate_limited",
+        `rate limit of ${context.max} requests per ${context.after} reached; retry after ${context.after}`,
+        {
+          retryAfterSeconds: Math.ceil(context.ttl / 1000),
+        },
+      ),
+  });
+
+  // An empty body is no body (clients often send Content-Type on every request); anything else
+  // must be JSON.
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
+    const text = String(body);
+    if (text.trim() === "") return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(new TenancyError("validation_failed", `the body is not valid JSON: ${(err as Error).message}`, {
+        errors: [{ path: "(body)", message: "not valid JSON" }],
+      }), undefined);
+    }
+  });
+
+  const routeList = routes(service);
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/openapi.json", async () => openApiDocument(routeList, options.version ?? "0.0.0"));
+
+  for (const route of routeList) {
+    app.route({
+      method: route.method,
+      url: route.url,
+      handler: async (request, reply) => {
+        const actor = await service.tokens.authenticate(bearer(request));
+        const result = await route.handle({
+          actor,
+          params: request.params as Record<string, string>,
+          query: (request.query ?? {}) as Record<string, unknown>,
+          body: request.body,
+          expectedVersion: parseIfMatch(request.headers["if-match"]),
+          idempotencyKey: request.headers["idempotency-key"] as string | undefined,
+        });
+        const status = route.status ?? 200;
+        if (status === 204) return reply.status(204).send();
+        if (result && typeof result === "object" && "version" in result) {
+          reply.header("etag", `"${(result as { version: number }).version}"`);
+        }
+        return reply.status(status).send(result);
+      },
+    });
+  }
+  return app;
+}

@@ -1,0 +1,73 @@
+// A running control plane: store, service and HTTP app, started and stopped together.
+import type { FastifyInstance } from "fastify";
+import pino from "pino";
+import { buildApp } from "./http/app";
+import { loadKeyring } from "./keys";
+import { createService, type Service } from "./service";
+import { openStore, type Store, type StoreOptions } from "./store/open";
+
+export interface ServerOptions {
+  store: StoreOptions;
+  host?: string;
+  port?: number;
+  env?: NodeJS.ProcessEnv;
+  /** Where the secrets key file lives when TENANCY_SECRET_KEY is unset (default: the PGlite folder). */
+  keyDir?: string;
+  logLevel?: string;
+  rateLimit?: { max: number; timeWindowMs: number };
+}
+
+export interface RunningServer {
+  url: string;
+  service: Service;
+  store: Store;
+  app: FastifyInstance;
+  /** The bootstrap admin token when this start created it from nothing. */
+  bootstrapToken: string | undefined;
+  close(): Promise<void>;
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const env = options.env ?? process.env;
+  const keyring = loadKeyring(
+    env,
+    options.keyDir ?? (options.store.kind === "pglite" ? options.store.dataDir : undefined),
+  );
+  const store = await openStore(options.store);
+  try {
+    const service = createService({ db: store.db, keyring });
+    const given = env.TENANCY_BOOTSTRAP_TOKEN;
+    const created = await service.tokens.bootstrap(given);
+    const logger = pino(
+      {
+        level: options.logLevel ?? env.TENANCY_LOG_LEVEL ?? "info",
+        // Requests are logged without bodies; these headers carry tokens.
+        redact: ["req.headers.authorization", "req.headers.cookie"],
+      },
+      pino.destination(2),
+    );
+    const app = await buildApp({
+      service,
+      logger,
+      ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
+    });
+    const address = await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 7420 });
+    return {
+      url: address,
+      service,
+      store,
+      app,
+      bootstrapToken: given === undefined ? created : undefined,
+      async close() {
+        try {
+          await app.close();
+        } finally {
+          await store.close();
+        }
+      },
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}

@@ -1,0 +1,111 @@
+// Who may do what: evaluated from the role bindings at every request, so a binding created or
+// deleted takes effect on the next request.
+import { sql } from "kysely";
+import { TenancyError, roles, type Role } from "../../model";
+import type { Actor, Tx } from "./context";
+
+/** What an operation needs: viewer reads, contributor creates, developer changes and deletes,
+ * admin manages role bindings; revealing a secret value needs developer. */
+export type Operation = "read" | "create" | "change" | "delete" | "manage-bindings" | "reveal";
+
+const needed: Record<Operation, Role> = {
+  read: "viewer",
+  create: "contributor",
+  change: "developer",
+  delete: "developer",
+  "manage-bindings": "admin",
+  reveal: "developer",
+};
+
+const rank = (role: Role) => roles.indexOf(role);
+
+/** The subjects a token speaks for: its own and its teams'. */
+export function principals(actor: Actor): string[] {
+  return [actor.subject, ...actor.teams];
+}
+
+/**
+ * The strongest role the actor holds on a project (environment undefined: project-wide bindings
+ * only) or on one environment (project-wide bindings and that environment's).
+ */
+export async function roleOn(
+  tx: Tx,
+  actor: Actor,
+  project: string,
+  environment?: string,
+): Promise<Role | undefined> {
+  let query = tx
+    .selectFrom("role_bindings")
+    .select("role")
+    .where("project", "=", project)
+    .where("subject", "in", principals(actor));
+  query =
+    environment === undefined
+      ? query.where("environment", "is", null)
+      : query.where((eb) => eb.or([eb("environment", "is", null), eb("environment", "=", environment)]));
+  const rows = await query.execute();
+  let best: Role | undefined;
+  for (const { role } of rows) {
+    if (best === undefined || rank(role as Role) > rank(best)) best = role as Role;
+  }
+  return best;
+}
+
+/** Throws forbidden unless the actor may perform `operation` on the project or environment. */
+export async function authorize(
+  tx: Tx,
+  actor: Actor,
+  operation: Operation,
+  project: string,
+  environment?: string,
+) {
+  if (actor.orgAdmin) return;
+  const role = await roleOn(tx, actor, project, environment);
+  if (role !== undefined && rank(role) >= rank(needed[operation])) return;
+  const where = environment === undefined ? `project ${project}` : `environment ${project}/${environment}`;
+  throw new TenancyError(
+    "forbidden",
+    `${actor.subject} may not ${operation} in ${where}: it needs ${needed[operation]} or above there` +
+      (role ? ` and holds ${role}` : " and holds no role there"),
+    {
+      target:
+        environment === undefined
+          ? { kind: "Project", id: project }
+          : { kind: "Environment", id: `${project}/${environment}` },
+    },
+  );
+}
+
+/** Reading a project itself needs a binding anywhere in it (project-wide or on one environment). */
+export async function authorizeProjectRead(tx: Tx, actor: Actor, project: string) {
+  if (actor.orgAdmin) return;
+  const row = await tx
+    .selectFrom("role_bindings")
+    .select(sql<number>`1`.as("one"))
+    .where("project", "=", project)
+    .where("subject", "in", principals(actor))
+    .limit(1)
+    .executeTakeFirst();
+  if (!row) {
+    throw new TenancyError("forbidden", `${actor.subject} holds no role in project ${project}`, {
+      target: { kind: "Project", id: project },
+    });
+  }
+}
+
+/** Org-wide objects (domains, tokens, the audit log) are changed by org admins only. */
+export function requireOrgAdmin(actor: Actor, what: string) {
+  if (!actor.orgAdmin) {
+    throw new TenancyError("forbidden", `${actor.subject} may not ${what}: it needs an org admin token`);
+  }
+}
+
+/** Projects and environments the actor holds any binding in; undefined means all (org admin). */
+export async function visibleScopes(tx: Tx, actor: Actor) {
+  if (actor.orgAdmin) return undefined;
+  return tx
+    .selectFrom("role_bindings")
+    .select(["project", "environment"])
+    .where("subject", "in", principals(actor))
+    .execute();
+}

@@ -1,0 +1,31 @@
+// What every service operation receives: who is calling, and the service's dependencies.
+import type { Kysely, Transaction } from "kysely";
+import type { Database } from "../store/schema";
+import type { Keyring } from "./crypto";
+
+/** The caller, as its token describes it. */
+export interface Actor {
+  tokenId: string;
+  /** The token's name: what the audit log records as the actor. */
+  name: string;
+  subject: string;
+  teams: string[];
+  orgAdmin: boolean;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export interface ServiceDeps {
+  db: Kysely<Database>;
+  keyring: Keyring;
+  clock?: Clock;
+}
+
+export type Tx = Transaction<Database>;
+
+/** The version a write expects the object to have (from If-Match); undefined when none was sent. */
+export type ExpectedVersion = number | undefined;

@@ -1,0 +1,172 @@
+import type { Selectable } from "kysely";
+import {
+  parseOrThrow,
+  resourceDefaultsSpecSchema,
+  scopeId,
+  type DefaultsScope,
+  type ResourceDefaults,
+} from "../../model";
+import type { ResourceDefaultsTable } from "../store/schema";
+import { authorize, requireOrgAdmin } from "./access";
+import { systemClock, type Actor, type ExpectedVersion, type ServiceDeps, type Tx } from "./context";
+import { loadDomain } from "./domains";
+import { checkDefaultsWithinQuota, defaultsRowsFor, mergeDefaults } from "./effective";
+import { loadEnvironment } from "./environments";
+import { loadProject } from "./projects";
+import { findQuota } from "./quotas";
+import {
+  audit,
+  checkVersion,
+  iso,
+  json,
+  notFound,
+  optional,
+  requireExpectedVersion,
+  transaction,
+  versionMismatch,
+} from "./support";
+
+const kind = "ResourceDefaults";
+
+function toDefaults(row: Selectable<ResourceDefaultsTable>, scope: DefaultsScope): ResourceDefaults {
+  return {
+    scope: scopeId(scope),
+    domain: optional(row.domain),
+    project: optional(row.project),
+    environment: optional(row.environment),
+    requests: optional(row.requests),
+    limits: optional(row.limits),
+    version: row.version,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  };
+}
+
+async function findDefaults(tx: Tx, scope: DefaultsScope, forUpdate = false) {
+  let query = tx.selectFrom("resource_defaults").selectAll();
+  switch (scope.kind) {
+    case "domain":
+      query = query.where("domain", "=", scope.domain);
+      break;
+    case "project":
+      query = query.where("project", "=", scope.project).where("environment", "is", null);
+      break;
+    case "environment":
+      query = query.where("project", "=", scope.project).where("environment", "=", scope.environment);
+      break;
+  }
+  if (forUpdate) query = query.forUpdate();
+  return query.executeTakeFirst();
+}
+
+/** The scope must exist, and the caller must hold the role the operation needs on it. */
+async function authorizeScope(
+  tx: Tx,
+  actor: Actor,
+  scope: DefaultsScope,
+  operation: "read" | "create" | "change" | "delete",
+) {
+  switch (scope.kind) {
+    case "domain":
+      await loadDomain(tx, scope.domain);
+      if (operation !== "read") requireOrgAdmin(actor, "change domain defaults");
+      return;
+    case "project":
+      await loadProject(tx, scope.project);
+      return authorize(tx, actor, operation, scope.project);
+    case "environment":
+      await loadEnvironment(tx, scope.project, scope.environment);
+      return authorize(tx, actor, operation, scope.project, scope.environment);
+  }
+}
+
+/** Every environment the scope's defaults reach, to check them against each one's quota. */
+async function environmentsReached(tx: Tx, scope: DefaultsScope) {
+  let query = tx.selectFrom("environments").select(["project", "name", "domain"]);
+  if (scope.kind === "domain") query = query.where("domain", "=", scope.domain);
+  else query = query.where("project", "=", scope.project);
+  if (scope.kind === "environment") query = query.where("name", "=", scope.environment);
+  return query.execute();
+}
+
+export function defaultsService({ db, clock = systemClock }: ServiceDeps) {
+  return {
+    async get(actor: Actor, scope: DefaultsScope): Promise<ResourceDefaults> {
+      const id = scopeId(scope);
+      return transaction(db, { kind, id }, async (tx) => {
+        await authorizeScope(tx, actor, scope, "read");
+        const row = await findDefaults(tx, scope);
+        if (!row) throw notFound(kind, id);
+        return toDefaults(row, scope);
+      });
+    },
+
+    /** Creates or replaces the scope's defaults; replacing needs If-Match. */
+    async put(actor: Actor, scope: DefaultsScope, body: unknown, expected: ExpectedVersion) {
+      const spec = parseOrThrow(resourceDefaultsSpecSchema, body, "resource defaults");
+      const id = scopeId(scope);
+      return transaction(db, { kind, id }, async (tx) => {
+        const before = await findDefaults(tx, scope, true);
+        await authorizeScope(tx, actor, scope, before ? "change" : "create");
+        if (before) checkVersion(kind, id, requireExpectedVersion(expected, kind, id), before);
+        else if (expected !== undefined) throw versionMismatch(kind, id, expected, 0);
+        const now = clock.now();
+        const values = { requests: json(spec.requests), limits: json(spec.limits), updated_at: now };
+        const row = before
+          ? await tx
+              .updateTable("resource_defaults")
+              .set({ ...values, version: before.version + 1 })
+              .where("id", "=", before.id)
+              .returningAll()
+              .executeTakeFirstOrThrow()
+          : await tx
+              .insertInto("resource_defaults")
+              .values({
+                ...values,
+                domain: scope.kind === "domain" ? scope.domain : null,
+                project: scope.kind === "domain" ? null : scope.project,
+                environment: scope.kind === "environment" ? scope.environment : null,
+                created_at: now,
+              })
+              .returningAll()
+              .executeTakeFirstOrThrow();
+        for (const env of await environmentsReached(tx, scope)) {
+          const merged = mergeDefaults(await defaultsRowsFor(tx, env.project, env.name, env.domain));
+          checkDefaultsWithinQuota(merged, await findQuota(tx, env.project, env.name), env.project, env.name);
+        }
+        const after = toDefaults(row, scope);
+        await audit(
+          tx,
+          actor,
+          now,
+          before ? "defaults.update" : "defaults.create",
+          { kind, id },
+          before && toDefaults(before, scope),
+          after,
+        );
+        return after;
+      });
+    },
+
+    async remove(actor: Actor, scope: DefaultsScope, expected: ExpectedVersion) {
+      const id = scopeId(scope);
+      const version = requireExpectedVersion(expected, kind, id);
+      await transaction(db, { kind, id }, async (tx) => {
+        await authorizeScope(tx, actor, scope, "delete");
+        const before = await findDefaults(tx, scope, true);
+        if (!before) throw notFound(kind, id);
+        checkVersion(kind, id, version, before);
+        await tx.deleteFrom("resource_defaults").where("id", "=", before.id).execute();
+        await audit(
+          tx,
+          actor,
+          clock.now(),
+          "defaults.delete",
+          { kind, id },
+          toDefaults(before, scope),
+          undefined,
+        );
+      });
+    },
+  };
+}

@@ -1,0 +1,316 @@
+import type { Selectable } from "kysely";
+import {
+  TenancyError,
+  environmentCreateSchema,
+  environmentId,
+  environmentPatchSchema,
+  environmentTransferSchema,
+  namespaceProblem,
+  parseOrThrow,
+  type Environment,
+} from "../../model";
+import type { EnvironmentTable } from "../store/schema";
+import { authorize, principals } from "./access";
+import { systemClock, type Actor, type ExpectedVersion, type ServiceDeps, type Tx } from "./context";
+import { loadDomain } from "./domains";
+import { createOnce } from "./idempotency";
+import { loadProject, refuseArchived } from "./projects";
+import {
+  audit,
+  checkVersion,
+  iso,
+  json,
+  notFound,
+  optional,
+  requireExpectedVersion,
+  transaction,
+} from "./support";
+
+const kind = "Environment";
+
+function toEnvironment(row: Selectable<EnvironmentTable>): Environment {
+  return {
+    project: row.project,
+    name: row.name,
+    domain: row.domain,
+    description: optional(row.description),
+    labels: optional(row.labels),
+    protected: row.protected,
+    version: row.version,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  };
+}
+
+export async function loadEnvironment(tx: Tx, project: string, name: string, forUpdate = false) {
+  let query = tx
+    .selectFrom("environments")
+    .selectAll()
+    .where("project", "=", project)
+    .where("name", "=", name);
+  if (forUpdate) query = query.forUpdate();
+  const row = await query.executeTakeFirst();
+  if (!row) {
+    await loadProject(tx, project); // says which of the two is missing
+    throw notFound(kind, environmentId(project, name));
+  }
+  return row;
+}
+
+function refuseProtected(row: Selectable<EnvironmentTable>, what: string) {
+  if (row.protected) {
+    const id = environmentId(row.project, row.name);
+    throw new TenancyError(
+      "protected",
+      `environment ${id} is protected and cannot be ${what}; set protected to false first`,
+      {
+        target: { kind, id },
+      },
+    );
+  }
+}
+
+function checkNamespace(project: string, name: string) {
+  const problem = namespaceProblem(project, name);
+  if (problem) {
+    throw new TenancyError("validation_failed", `environment ${project}/${name}: ${problem}`, {
+      errors: [{ path: "name", message: problem }],
+    });
+  }
+}
+
+export function environmentService({ db, clock = systemClock }: ServiceDeps) {
+  return {
+    /** A project's environments the caller may read: all with a project-wide binding, else its own. */
+    async list(actor: Actor, project: string): Promise<Environment[]> {
+      return transaction(db, { kind: "Project", id: project }, async (tx) => {
+        await loadProject(tx, project);
+        let query = tx.selectFrom("environments").selectAll().where("project", "=", project).orderBy("name");
+        if (!actor.orgAdmin) {
+          const bindings = await tx
+            .selectFrom("role_bindings")
+            .select("environment")
+            .where("project", "=", project)
+            .where("subject", "in", principals(actor))
+            .execute();
+          if (bindings.length === 0) await authorize(tx, actor, "read", project);
+          if (!bindings.some((b) => b.environment === null)) {
+            query = query.where(
+              "name",
+              "in",
+              bindings.map((b) => b.environment!),
+            );
+          }
+        }
+        return (await query.execute()).map(toEnvironment);
+      });
+    },
+
+    async get(actor: Actor, project: string, name: string): Promise<Environment> {
+      return transaction(db, { kind, id: environmentId(project, name) }, async (tx) => {
+        await authorize(tx, actor, "read", project, name);
+        return toEnvironment(await loadEnvironment(tx, project, name));
+      });
+    },
+
+    async create(
+      actor: Actor,
+      project: string,
+      body: unknown,
+      idempotencyKey?: string,
+    ): Promise<Environment> {
+      const input = parseOrThrow(environmentCreateSchema, body, "environment");
+      const name = input.name ?? input.domain;
+      const id = environmentId(project, name);
+      checkNamespace(project, name);
+      const request = { key: idempotencyKey, operation: `environment.create:${project}`, body: input };
+      return createOnce(db, actor, request, { kind, id }, async (tx) => {
+        await authorize(tx, actor, "create", project);
+        refuseArchived(await loadProject(tx, project, true), "environments");
+        await loadDomain(tx, input.domain).catch((err) => {
+          throw TenancyError.isInstance(err) && err.code === "not_found"
+            ? new TenancyError("validation_failed", `domain ${input.domain} does not exist`, {
+                errors: [{ path: "domain", message: `domain ${input.domain} does not exist` }],
+                target: { kind, id },
+              })
+            : err;
+        });
+        const now = clock.now();
+        const row = await tx
+          .insertInto("environments")
+          .values({
+            project,
+            name,
+            domain: input.domain,
+            description: input.description ?? null,
+            labels: json(input.labels),
+            protected: input.protected ?? false,
+            created_at: now,
+            updated_at: now,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        const created = toEnvironment(row);
+        await audit(tx, actor, now, "environment.create", { kind, id }, undefined, created);
+        return created;
+      });
+    },
+
+    async update(actor: Actor, project: string, name: string, body: unknown, expected: ExpectedVersion) {
+      const patch = parseOrThrow(environmentPatchSchema, body, "environment change");
+      const id = environmentId(project, name);
+      const version = requireExpectedVersion(expected, kind, id);
+      return transaction(db, { kind, id }, async (tx) => {
+        await authorize(tx, actor, "change", project, name);
+        const before = await loadEnvironment(tx, project, name, true);
+        checkVersion(kind, id, version, before);
+        const now = clock.now();
+        const row = await tx
+          .updateTable("environments")
+          .set({
+            ...(patch.description !== undefined ? { description: patch.description } : {}),
+            ...(patch.labels !== undefined ? { labels: json(patch.labels) } : {}),
+            ...(patch.protected !== undefined ? { protected: patch.protected } : {}),
+            version: before.version + 1,
+            updated_at: now,
+          })
+          .where("project", "=", project)
+          .where("name", "=", name)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        const after = toEnvironment(row);
+        await audit(tx, actor, now, "environment.update", { kind, id }, toEnvironment(before), after);
+        return after;
+      });
+    },
+
+    async remove(actor: Actor, project: string, name: string, expected: ExpectedVersion): Promise<void> {
+      const id = environmentId(project, name);
+      const version = requireExpectedVersion(expected, kind, id);
+      await transaction(db, { kind, id }, async (tx) => {
+        await authorize(tx, actor, "delete", project, name);
+        const before = await loadEnvironment(tx, project, name, true);
+        checkVersion(kind, id, version, before);
+        refuseProtected(before, "deleted");
+        const [quota, secrets, reservations] = await Promise.all([
+          tx
+            .selectFrom("quotas")
+            .select("project")
+            .where("project", "=", project)
+            .where("environment", "=", name)
+            .executeTakeFirst(),
+          tx
+            .selectFrom("secrets")
+            .select("name")
+            .where("project", "=", project)
+            .where("environment", "=", name)
+            .execute(),
+          tx
+            .selectFrom("reservations")
+            .select("id")
+            .where("project", "=", project)
+            .where("environment", "=", name)
+            .limit(1)
+            .execute(),
+        ]);
+        const blockers = [
+          quota ? "a quota" : undefined,
+          secrets.length > 0 ? `secret bindings ${secrets.map((s) => s.name).join(", ")}` : undefined,
+          reservations.length > 0 ? "live reservations" : undefined,
+        ].filter(Boolean);
+        if (blockers.length > 0) {
+          throw new TenancyError(
+            "conflict",
+            `environment ${id} still has ${blockers.join(" and ")}; delete them first`,
+            {
+              target: { kind, id },
+            },
+          );
+        }
+        // Its own defaults and role bindings describe nothing once it is gone.
+        await tx
+          .deleteFrom("resource_defaults")
+          .where("project", "=", project)
+          .where("environment", "=", name)
+          .execute();
+        await tx
+          .deleteFrom("role_bindings")
+          .where("project", "=", project)
+          .where("environment", "=", name)
+          .execute();
+        await tx.deleteFrom("environments").where("project", "=", project).where("name", "=", name).execute();
+        await audit(
+          tx,
+          actor,
+          clock.now(),
+          "environment.delete",
+          { kind, id },
+          toEnvironment(before),
+          undefined,
+        );
+      });
+    },
+
+    /**
+     * Moves an environment to another project with its quota, defaults, secret bindings, role
+     * bindings and reservations, in one statement (the foreign keys cascade the new project).
+     */
+    async transfer(actor: Actor, project: string, name: string, body: unknown, expected: ExpectedVersion) {
+      const { project: destination } = parseOrThrow(environmentTransferSchema, body, "transfer");
+      const id = environmentId(project, name);
+      const version = requireExpectedVersion(expected, kind, id);
+      if (destination === project) {
+        throw new TenancyError("validation_failed", `environment ${id} is already in project ${project}`, {
+          errors: [{ path: "project", message: "must differ from the current project" }],
+        });
+      }
+      checkNamespace(destination, name);
+      return transaction(db, { kind, id }, async (tx) => {
+        await authorize(tx, actor, "change", project, name);
+        await authorize(tx, actor, "create", destination);
+        const before = await loadEnvironment(tx, project, name, true);
+        checkVersion(kind, id, version, before);
+        refuseProtected(before, "transferred");
+        refuseArchived(await loadProject(tx, destination, true), "environments");
+        const siblings = await tx
+          .selectFrom("environments")
+          .select("name")
+          .where("project", "=", project)
+          .where("name", "!=", name)
+          .forUpdate()
+          .execute();
+        if (siblings.length === 0) {
+          throw new TenancyError(
+            "conflict",
+            `environment ${id} is the last of project ${project}, which must keep one`,
+            {
+              target: { kind, id },
+            },
+          );
+        }
+        const clash = await tx
+          .selectFrom("environments")
+          .select("name")
+          .where("project", "=", destination)
+          .where("name", "=", name)
+          .executeTakeFirst();
+        if (clash) {
+          throw new TenancyError("conflict", `project ${destination} already has an environment ${name}`, {
+            target: { kind, id: environmentId(destination, name) },
+          });
+        }
+        const now = clock.now();
+        const row = await tx
+          .updateTable("environments")
+          .set({ project: destination, version: before.version + 1, updated_at: now })
+          .where("project", "=", project)
+          .where("name", "=", name)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        const after = toEnvironment(row);
+        await audit(tx, actor, now, "environment.transfer", { kind, id }, toEnvironment(before), after);
+        return after;
+      });
+    },
+  };
+}

@@ -1,0 +1,34 @@
+// The control plane's service: every rule of the design, enforced in transactions, behind one
+// object with a module per kind. The HTTP layer and the embedded transport both call this.
+import type { ServiceDeps } from "./context";
+import { auditService } from "./audit-log";
+import { defaultsService } from "./defaults";
+import { domainService } from "./domains";
+import { effectiveService } from "./effective-config";
+import { environmentService } from "./environments";
+import { projectService } from "./projects";
+import { quotaService } from "./quotas";
+import { reservationService } from "./reservations";
+import { roleBindingService } from "./role-bindings";
+import { secretService } from "./secrets";
+import { tokenService } from "./tokens";
+
+export function createService(deps: ServiceDeps) {
+  return {
+    domains: domainService(deps),
+    projects: projectService(deps),
+    environments: environmentService(deps),
+    quotas: quotaService(deps),
+    defaults: defaultsService(deps),
+    secrets: secretService(deps),
+    roleBindings: roleBindingService(deps),
+    reservations: reservationService(deps),
+    effective: effectiveService(deps),
+    tokens: tokenService(deps),
+    audit: auditService(deps),
+  };
+}
+
+export type Service = ReturnType<typeof createService>;
+export type { Actor, Clock, ServiceDeps } from "./context";
+export { createKeyring, parseKey, type Keyring } from "./crypto";

@@ -1,0 +1,128 @@
+import type { Selectable } from "kysely";
+import { environmentId, parseOrThrow, quotaSpecSchema, type Quota, type QuotaUsage } from "../../model";
+import type { QuotaTable } from "../store/schema";
+import { authorize } from "./access";
+import { systemClock, type Actor, type ExpectedVersion, type ServiceDeps, type Tx } from "./context";
+import { checkDefaultsWithinQuota, defaultsRowsFor, mergeDefaults, usageOf } from "./effective";
+import { loadEnvironment } from "./environments";
+import {
+  audit,
+  checkVersion,
+  iso,
+  notFound,
+  optional,
+  requireExpectedVersion,
+  transaction,
+  versionMismatch,
+} from "./support";
+
+const kind = "Quota";
+
+export function toQuota(row: Selectable<QuotaTable>): Quota {
+  return {
+    project: row.project,
+    environment: row.environment,
+    cpu: optional(row.cpu),
+    memory: optional(row.memory),
+    gpu: optional(row.gpu),
+    storage: optional(row.storage),
+    maxConcurrentExecutions: optional(row.max_concurrent_executions),
+    version: row.version,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  };
+}
+
+export async function findQuota(tx: Tx, project: string, environment: string, forUpdate = false) {
+  let query = tx
+    .selectFrom("quotas")
+    .selectAll()
+    .where("project", "=", project)
+    .where("environment", "=", environment);
+  if (forUpdate) query = query.forUpdate();
+  return query.executeTakeFirst();
+}
+
+export function quotaService({ db, clock = systemClock }: ServiceDeps) {
+  return {
+    async get(actor: Actor, project: string, environment: string): Promise<Quota & { usage: QuotaUsage }> {
+      const id = environmentId(project, environment);
+      return transaction(db, { kind, id }, async (tx) => {
+        await authorize(tx, actor, "read", project, environment);
+        await loadEnvironment(tx, project, environment);
+        const row = await findQuota(tx, project, environment);
+        if (!row) throw notFound(kind, id);
+        return { ...toQuota(row), usage: await usageOf(tx, project, environment) };
+      });
+    },
+
+    /**
+     * Creates or replaces the quota. Replacing needs If-Match; a quota below current usage is
+     * allowed and blocks new reservations until usage falls.
+     */
+    async put(actor: Actor, project: string, environment: string, body: unknown, expected: ExpectedVersion) {
+      const spec = parseOrThrow(quotaSpecSchema, body, "quota");
+      const id = environmentId(project, environment);
+      return transaction(db, { kind, id }, async (tx) => {
+        const env = await loadEnvironment(tx, project, environment, true);
+        const before = await findQuota(tx, project, environment, true);
+        await authorize(tx, actor, before ? "change" : "create", project, environment);
+        if (before) checkVersion(kind, id, requireExpectedVersion(expected, kind, id), before);
+        else if (expected !== undefined) throw versionMismatch(kind, id, expected, 0);
+        const now = clock.now();
+        const values = {
+          cpu: spec.cpu ?? null,
+          memory: spec.memory ?? null,
+          gpu: spec.gpu ?? null,
+          storage: spec.storage ?? null,
+          max_concurrent_executions: spec.maxConcurrentExecutions ?? null,
+          updated_at: now,
+        };
+        const row = before
+          ? await tx
+              .updateTable("quotas")
+              .set({ ...values, version: before.version + 1 })
+              .where("project", "=", project)
+              .where("environment", "=", environment)
+              .returningAll()
+              .executeTakeFirstOrThrow()
+          : await tx
+              .insertInto("quotas")
+              .values({ ...values, project, environment, created_at: now })
+              .returningAll()
+              .executeTakeFirstOrThrow();
+        const defaults = mergeDefaults(await defaultsRowsFor(tx, project, environment, env.domain));
+        checkDefaultsWithinQuota(defaults, row, project, environment);
+        const after = toQuota(row);
+        await audit(
+          tx,
+          actor,
+          now,
+          before ? "quota.update" : "quota.create",
+          { kind, id },
+          before && toQuota(before),
+          after,
+        );
+        return after;
+      });
+    },
+
+    async remove(actor: Actor, project: string, environment: string, expected: ExpectedVersion) {
+      const id = environmentId(project, environment);
+      const version = requireExpectedVersion(expected, kind, id);
+      await transaction(db, { kind, id }, async (tx) => {
+        await authorize(tx, actor, "delete", project, environment);
+        await loadEnvironment(tx, project, environment, true);
+        const before = await findQuota(tx, project, environment, true);
+        if (!before) throw notFound(kind, id);
+        checkVersion(kind, id, version, before);
+        await tx
+          .deleteFrom("quotas")
+          .where("project", "=", project)
+          .where("environment", "=", environment)
+          .execute();
+        await audit(tx, actor, clock.now(), "quota.delete", { kind, id }, toQuota(before), undefined);
+      });
+    },
+  };
+}

@@ -1,0 +1,143 @@
+import { randomBytes } from "node:crypto";
+import type { Selectable } from "kysely";
+import {
+  TenancyError,
+  environmentId,
+  formatQuantity,
+  parseOrThrow,
+  parseQuantity,
+  reservationCreateSchema,
+  resourceKinds,
+  type Reservation,
+} from "../../model";
+import type { ReservationTable } from "../store/schema";
+import { authorize } from "./access";
+import { systemClock, type Actor, type ServiceDeps } from "./context";
+import { quotaLimit, usageOf } from "./effective";
+import { loadEnvironment } from "./environments";
+import { createOnce } from "./idempotency";
+import { loadProject, refuseArchived } from "./projects";
+import { findQuota } from "./quotas";
+import { audit, iso, notFound, transaction } from "./support";
+
+const kind = "Reservation";
+
+function toReservation(row: Selectable<ReservationTable>): Reservation {
+  return {
+    id: row.id,
+    project: row.project,
+    environment: row.environment,
+    cpu: formatQuantity(BigInt(row.cpu_milli)),
+    memory: formatQuantity(BigInt(row.memory_milli)),
+    gpu: formatQuantity(BigInt(row.gpu_milli)),
+    storage: formatQuantity(BigInt(row.storage_milli)),
+    executions: row.executions,
+    createdAt: iso(row.created_at),
+  };
+}
+
+export function reservationService({ db, clock = systemClock }: ServiceDeps) {
+  return {
+    async list(actor: Actor, project: string, environment: string): Promise<Reservation[]> {
+      return transaction(db, { kind: "Environment", id: environmentId(project, environment) }, async (tx) => {
+        await authorize(tx, actor, "read", project, environment);
+        await loadEnvironment(tx, project, environment);
+        const rows = await tx
+          .selectFrom("reservations")
+          .selectAll()
+          .where("project", "=", project)
+          .where("environment", "=", environment)
+          .orderBy("created_at")
+          .execute();
+        return rows.map(toReservation);
+      });
+    },
+
+    /**
+     * Reserves amounts against the environment's quota, or answers quota_exceeded. The environment
+     * row is locked first, so concurrent reservations (from any number of server processes) are
+     * admitted one at a time against the usage the previous ones left.
+     */
+    async create(actor: Actor, project: string, environment: string, body: unknown, idempotencyKey?: string) {
+      const input = parseOrThrow(reservationCreateSchema, body, "reservation");
+      const id = environmentId(project, environment);
+      const request = { key: idempotencyKey, operation: `reservation.create:${id}`, body: input };
+      return createOnce(db, actor, request, { kind, id }, async (tx) => {
+        await authorize(tx, actor, "create", project, environment);
+        refuseArchived(await loadProject(tx, project), "reservations");
+        await loadEnvironment(tx, project, environment, true);
+        const quota = await findQuota(tx, project, environment);
+        const requested = Object.fromEntries(
+          resourceKinds.map((k) => [k, input[k] === undefined ? 0n : parseQuantity(input[k])]),
+        ) as Record<(typeof resourceKinds)[number], bigint>;
+        const executions = input.executions ?? 0;
+        if (quota) {
+          const usage = await usageOf(tx, project, environment);
+          const over: string[] = [];
+          for (const k of resourceKinds) {
+            const limit = quotaLimit(quota, k);
+            if (limit !== undefined && requested[k] > 0n && parseQuantity(usage[k]) + requested[k] > limit) {
+              over.push(`${k}: ${usage[k]} in use + ${formatQuantity(requested[k])} requested > ${quota[k]}`);
+            }
+          }
+          const maxExecutions = quota.max_concurrent_executions;
+          if (maxExecutions !== null && executions > 0 && usage.executions + executions > maxExecutions) {
+            over.push(`executions: ${usage.executions} running + ${executions} requested > ${maxExecutions}`);
+          }
+          if (over.length > 0) {
+            throw new TenancyError(
+              "quota_exceeded",
+              `the quota of environment ${id} does not admit this reservation (${over.join("; ")})`,
+              {
+                target: { kind: "Quota", id },
+              },
+            );
+          }
+        }
+        const now = clock.now();
+        const row = await tx
+          .insertInto("reservations")
+          .values({
+            id: `rsv_${randomBytes(12).toString("base64url")}`,
+            project,
+            environment,
+            cpu_milli: requested.cpu,
+            memory_milli: requested.memory,
+            gpu_milli: requested.gpu,
+            storage_milli: requested.storage,
+            executions,
+            actor: actor.name,
+            created_at: now,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        const created = toReservation(row);
+        await audit(tx, actor, now, "reservation.create", { kind, id: created.id }, undefined, created);
+        return created;
+      });
+    },
+
+    async remove(actor: Actor, project: string, environment: string, reservationId: string): Promise<void> {
+      await transaction(db, { kind, id: reservationId }, async (tx) => {
+        await authorize(tx, actor, "delete", project, environment);
+        const row = await tx
+          .deleteFrom("reservations")
+          .where("id", "=", reservationId)
+          .where("project", "=", project)
+          .where("environment", "=", environment)
+          .returningAll()
+          .executeTakeFirst();
+        if (!row) throw notFound(kind, reservationId);
+        await audit(
+          tx,
+          actor,
+          clock.now(),
+          "reservation.delete",
+          { kind, id: reservationId },
+          toReservation(row),
+          undefined,
+        );
+      });
+    },
+  };
+}

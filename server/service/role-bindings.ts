@@ -1,0 +1,132 @@
+import { randomBytes } from "node:crypto";
+import type { Selectable } from "kysely";
+import { parseOrThrow, roleBindingCreateSchema, roleBindingKey, type RoleBinding } from "../../model";
+import type { RoleBindingTable } from "../store/schema";
+import { authorize, principals } from "./access";
+import { systemClock, type Actor, type ExpectedVersion, type ServiceDeps } from "./context";
+import { loadEnvironment } from "./environments";
+import { createOnce } from "./idempotency";
+import { loadProject, refuseArchived } from "./projects";
+import { audit, checkVersion, iso, notFound, optional, transaction } from "./support";
+
+const kind = "RoleBinding";
+
+function toBinding(row: Selectable<RoleBindingTable>): RoleBinding {
+  return {
+    id: row.id,
+    project: row.project,
+    environment: optional(row.environment),
+    subject: row.subject,
+    role: row.role as RoleBinding["role"],
+    version: row.version,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  };
+}
+
+export function roleBindingService({ db, clock = systemClock }: ServiceDeps) {
+  return {
+    /** A project's bindings: all of them for project-wide viewers, else those of the caller's environments. */
+    async list(actor: Actor, project: string, filter: { environment?: string; subject?: string } = {}) {
+      return transaction(db, { kind: "Project", id: project }, async (tx) => {
+        await loadProject(tx, project);
+        let query = tx.selectFrom("role_bindings").selectAll().where("project", "=", project);
+        if (filter.environment !== undefined) query = query.where("environment", "=", filter.environment);
+        if (filter.subject !== undefined) query = query.where("subject", "=", filter.subject);
+        if (!actor.orgAdmin) {
+          const own = await tx
+            .selectFrom("role_bindings")
+            .select("environment")
+            .where("project", "=", project)
+            .where("subject", "in", principals(actor))
+            .execute();
+          if (own.length === 0) await authorize(tx, actor, "read", project);
+          if (!own.some((b) => b.environment === null)) {
+            query = query.where(
+              "environment",
+              "in",
+              own.map((b) => b.environment!),
+            );
+          }
+        }
+        const rows = await query.orderBy("environment").orderBy("subject").orderBy("role").execute();
+        return rows.map(toBinding);
+      });
+    },
+
+    async get(actor: Actor, project: string, id: string): Promise<RoleBinding> {
+      return transaction(db, { kind, id }, async (tx) => {
+        const row = await tx
+          .selectFrom("role_bindings")
+          .selectAll()
+          .where("project", "=", project)
+          .where("id", "=", id)
+          .executeTakeFirst();
+        if (!row) throw notFound(kind, id);
+        await authorize(tx, actor, "read", project, optional(row.environment));
+        return toBinding(row);
+      });
+    },
+
+    async create(
+      actor: Actor,
+      project: string,
+      body: unknown,
+      idempotencyKey?: string,
+    ): Promise<RoleBinding> {
+      const input = parseOrThrow(roleBindingCreateSchema, body, "role binding");
+      const target = { kind, id: roleBindingKey({ project, ...input }) };
+      const request = { key: idempotencyKey, operation: `role-binding.create:${project}`, body: input };
+      return createOnce(db, actor, request, target, async (tx) => {
+        await authorize(tx, actor, "manage-bindings", project, input.environment);
+        refuseArchived(await loadProject(tx, project), "role bindings");
+        if (input.environment !== undefined) await loadEnvironment(tx, project, input.environment);
+        const now = clock.now();
+        const row = await tx
+          .insertInto("role_bindings")
+          .values({
+            id: `rb_${randomBytes(12).toString("base64url")}`,
+            project,
+            environment: input.environment ?? null,
+            subject: input.subject,
+            role: input.role,
+            created_at: now,
+            updated_at: now,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        const created = toBinding(row);
+        await audit(tx, actor, now, "role-binding.create", target, undefined, created);
+        return created;
+      });
+    },
+
+    /** Takes effect on the next request: access is evaluated from the bindings every time. */
+    async remove(actor: Actor, project: string, id: string, expected: ExpectedVersion): Promise<void> {
+      await transaction(db, { kind, id }, async (tx) => {
+        const before = await tx
+          .selectFrom("role_bindings")
+          .selectAll()
+          .where("project", "=", project)
+          .where("id", "=", id)
+          .forUpdate()
+          .executeTakeFirst();
+        if (!before) throw notFound(kind, id);
+        await authorize(tx, actor, "manage-bindings", project, optional(before.environment));
+        // Bindings never change in place, so their version only guards against a stale delete.
+        if (expected !== undefined) checkVersion(kind, id, expected, before);
+        await tx.deleteFrom("role_bindings").where("id", "=", id).execute();
+        const binding = toBinding(before);
+        await audit(
+          tx,
+          actor,
+          clock.now(),
+          "role-binding.delete",
+          { kind, id: roleBindingKey(binding) },
+          binding,
+          undefined,
+        );
+      });
+    },
+  };
+}

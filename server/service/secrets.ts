@@ -1,0 +1,211 @@
+import { randomUUID } from "node:crypto";
+import type { Selectable } from "kysely";
+import {
+  environmentId,
+  parseOrThrow,
+  secretCreateSchema,
+  secretPatchSchema,
+  type SecretBinding,
+} from "../../model";
+import type { SecretTable } from "../store/schema";
+import { authorize } from "./access";
+import { systemClock, type Actor, type ExpectedVersion, type ServiceDeps, type Tx } from "./context";
+import { loadEnvironment } from "./environments";
+import { createOnce } from "./idempotency";
+import { loadProject, refuseArchived } from "./projects";
+import { audit, checkVersion, iso, notFound, optional, requireExpectedVersion, transaction } from "./support";
+
+const kind = "SecretBinding";
+
+/** Metadata only: the value never leaves the service except through reveal. */
+function toSecret(row: Selectable<SecretTable>): SecretBinding {
+  return {
+    project: row.project,
+    environment: row.environment,
+    name: row.name,
+    kind: row.kind as SecretBinding["kind"],
+    reference: optional(row.reference),
+    description: optional(row.description),
+    valueVersion: row.value_version,
+    version: row.version,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  };
+}
+
+/** What the audit log keeps of a binding: its metadata, the value marked as redacted. */
+function audited(row: Selectable<SecretTable>) {
+  return { ...toSecret(row), ...(row.kind === "value" ? { value: "[redacted]" } : {}) };
+}
+
+function secretId(project: string, environment: string, name: string) {
+  return `${project}/${environment}/${name}`;
+}
+
+async function loadSecret(tx: Tx, project: string, environment: string, name: string, forUpdate = false) {
+  await loadEnvironment(tx, project, environment);
+  let query = tx
+    .selectFrom("secrets")
+    .selectAll()
+    .where("project", "=", project)
+    .where("environment", "=", environment)
+    .where("name", "=", name);
+  if (forUpdate) query = query.forUpdate();
+  const row = await query.executeTakeFirst();
+  if (!row) throw notFound(kind, secretId(project, environment, name));
+  return row;
+}
+
+export function secretService({ db, keyring, clock = systemClock }: ServiceDeps) {
+  // The ciphertext is bound to the secret's stable id, not its place, so a transfer keeps it valid
+  // while a ciphertext copied to another row does not decrypt.
+  const seal = (id: string, value: string) => {
+    const sealed = keyring.seal(value, id);
+    return { key_id: sealed.keyId, nonce: sealed.nonce, ciphertext: sealed.ciphertext };
+  };
+
+  return {
+    async list(actor: Actor, project: string, environment: string): Promise<SecretBinding[]> {
+      return transaction(db, { kind: "Environment", id: environmentId(project, environment) }, async (tx) => {
+        await authorize(tx, actor, "read", project, environment);
+        await loadEnvironment(tx, project, environment);
+        const rows = await tx
+          .selectFrom("secrets")
+          .selectAll()
+          .where("project", "=", project)
+          .where("environment", "=", environment)
+          .orderBy("name")
+          .execute();
+        return rows.map(toSecret);
+      });
+    },
+
+    async get(actor: Actor, project: string, environment: string, name: string): Promise<SecretBinding> {
+      return transaction(db, { kind, id: secretId(project, environment, name) }, async (tx) => {
+        await authorize(tx, actor, "read", project, environment);
+        return toSecret(await loadSecret(tx, project, environment, name));
+      });
+    },
+
+    async create(actor: Actor, project: string, environment: string, body: unknown, idempotencyKey?: string) {
+      const input = parseOrThrow(secretCreateSchema, body, "secret binding");
+      const target = { kind, id: secretId(project, environment, input.name) };
+      const request = {
+        key: idempotencyKey,
+        operation: `secret.create:${project}/${environment}`,
+        body: input,
+      };
+      return createOnce(db, actor, request, target, async (tx) => {
+        await authorize(tx, actor, "create", project, environment);
+        refuseArchived(await loadProject(tx, project), "secret bindings");
+        await loadEnvironment(tx, project, environment, true);
+        const now = clock.now();
+        const id = randomUUID();
+        const row = await tx
+          .insertInto("secrets")
+          .values({
+            id,
+            project,
+            environment,
+            name: input.name,
+            kind: input.value !== undefined ? "value" : "reference",
+            reference: input.reference ?? null,
+            ...(input.value !== undefined
+              ? seal(id, input.value)
+              : { key_id: null, nonce: null, ciphertext: null }),
+            description: input.description ?? null,
+            value_version: 1,
+            created_at: now,
+            updated_at: now,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await audit(tx, actor, now, "secret.create", target, undefined, audited(row));
+        return toSecret(row);
+      });
+    },
+
+    /** A new value or reference raises valueVersion; a description alone does not. */
+    async update(
+      actor: Actor,
+      project: string,
+      environment: string,
+      name: string,
+      body: unknown,
+      expected: ExpectedVersion,
+    ) {
+      const patch = parseOrThrow(secretPatchSchema, body, "secret binding change");
+      const target = { kind, id: secretId(project, environment, name) };
+      const version = requireExpectedVersion(expected, kind, target.id);
+      return transaction(db, target, async (tx) => {
+        await authorize(tx, actor, "change", project, environment);
+        const before = await loadSecret(tx, project, environment, name, true);
+        checkVersion(kind, target.id, version, before);
+        const newSource = patch.value !== undefined || patch.reference !== undefined;
+        const now = clock.now();
+        const row = await tx
+          .updateTable("secrets")
+          .set({
+            ...(patch.value !== undefined
+              ? { kind: "value", reference: null, ...seal(before.id, patch.value) }
+              : {}),
+            ...(patch.reference !== undefined
+              ? { kind: "reference", reference: patch.reference, key_id: null, nonce: null, ciphertext: null }
+              : {}),
+            ...(patch.description !== undefined ? { description: patch.description } : {}),
+            value_version: newSource ? before.value_version + 1 : before.value_version,
+            version: before.version + 1,
+            updated_at: now,
+          })
+          .where("id", "=", before.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await audit(tx, actor, now, "secret.update", target, audited(before), audited(row));
+        return toSecret(row);
+      });
+    },
+
+    async remove(
+      actor: Actor,
+      project: string,
+      environment: string,
+      name: string,
+      expected: ExpectedVersion,
+    ) {
+      const target = { kind, id: secretId(project, environment, name) };
+      const version = requireExpectedVersion(expected, kind, target.id);
+      await transaction(db, target, async (tx) => {
+        await authorize(tx, actor, "delete", project, environment);
+        const before = await loadSecret(tx, project, environment, name, true);
+        checkVersion(kind, target.id, version, before);
+        await tx.deleteFrom("secrets").where("id", "=", before.id).execute();
+        await audit(tx, actor, clock.now(), "secret.delete", target, audited(before), undefined);
+      });
+    },
+
+    /** The value itself, to developers and above whose binding covers this environment. */
+    async reveal(actor: Actor, project: string, environment: string, name: string) {
+      const target = { kind, id: secretId(project, environment, name) };
+      return transaction(db, target, async (tx) => {
+        await authorize(tx, actor, "reveal", project, environment);
+        const row = await loadSecret(tx, project, environment, name);
+        await audit(tx, actor, clock.now(), "secret.reveal", target, undefined, {
+          valueVersion: row.value_version,
+        });
+        if (row.kind === "reference") {
+          return {
+            name,
+            kind: "reference" as const,
+            reference: row.reference!,
+            valueVersion: row.value_version,
+          };
+        }
+        const value = keyring.open(
+          { keyId: row.key_id!, nonce: row.nonce!, ciphertext: row.ciphertext! },
+          row.id,
+        );
+        return { name, kind: "value" as const, value, valueVersion: row.value_version };
+      });
+    },
+  };
+}

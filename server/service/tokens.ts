@@ -1,0 +1,177 @@
+// API tokens: issued to a subject with its teams, stored as a sha256 hash, shown once, revocable,
+// optionally expiring.
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { sql, type Selectable } from "kysely";
+import { TenancyError, parseOrThrow, tokenCreateSchema, type Token } from "../../model";
+import type { TokenTable } from "../store/schema";
+import { requireOrgAdmin } from "./access";
+import { systemClock, type Actor, type ServiceDeps, type Tx } from "./context";
+import { createOnce } from "./idempotency";
+import { audit, iso, notFound, transaction } from "./support";
+
+const kind = "Token";
+const tokenPrefix = "tny_";
+
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+function newTokenSecret(): string {
+  return tokenPrefix + randomBytes(32).toString("base64url");
+}
+
+function toToken(row: Selectable<TokenTable>): Token {
+  return {
+    id: row.id,
+    name: row.name,
+    subject: row.subject,
+    teams: row.teams,
+    orgAdmin: row.org_admin,
+    ...(row.expires_at ? { expiresAt: iso(row.expires_at) } : {}),
+    ...(row.revoked_at ? { revokedAt: iso(row.revoked_at) } : {}),
+    createdAt: iso(row.created_at),
+  };
+}
+
+const bootstrapActor: Actor = {
+  tokenId: "bootstrap",
+  name: "bootstrap",
+  subject: "service:bootstrap",
+  teams: [],
+  orgAdmin: true,
+};
+
+export function tokenService({ db, clock = systemClock }: ServiceDeps) {
+  async function insert(
+    tx: Tx,
+    actor: Actor,
+    input: { name: string; subject: string; teams?: string[]; orgAdmin?: boolean; expiresAt?: string },
+    secret: string,
+  ) {
+    const now = clock.now();
+    const row = await tx
+      .insertInto("tokens")
+      .values({
+        id: `tok_${randomBytes(9).toString("base64url")}`,
+        name: input.name,
+        subject: input.subject,
+        teams: JSON.stringify(input.teams ?? []),
+        org_admin: input.orgAdmin ?? false,
+        token_hash: hashToken(secret),
+        expires_at: input.expiresAt ?? null,
+        created_at: now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const token = toToken(row);
+    await audit(tx, actor, now, "token.create", { kind, id: token.id }, undefined, token);
+    return token;
+  }
+
+  return {
+    /** Issues a token; the secret is in this response only. */
+    async create(actor: Actor, body: unknown, idempotencyKey?: string): Promise<Token & { token: string }> {
+      requireOrgAdmin(actor, "issue tokens");
+      const input = parseOrThrow(tokenCreateSchema, body, "token");
+      if (input.expiresAt !== undefined && new Date(input.expiresAt) <= clock.now()) {
+        throw new TenancyError("validation_failed", "expiresAt is in the past", {
+          errors: [{ path: "expiresAt", message: "must be in the future" }],
+        });
+      }
+      // The idempotency record keeps metadata only, never the secret: a replayed create cannot
+      // show the secret again, and says so.
+      const secret = newTokenSecret();
+      const request = { key: idempotencyKey, operation: "token.create", body: input };
+      let issued = false;
+      const token = await createOnce(db, actor, request, { kind, id: input.name }, async (tx) => {
+        issued = true;
+        return insert(tx, actor, input, secret);
+      });
+      if (!issued) {
+        throw new TenancyError(
+          "conflict",
+          `token ${token.id} was already issued for this Idempotency-Key; its secret is shown only once`,
+          {
+            target: { kind, id: token.id },
+          },
+        );
+      }
+      return { ...token, token: secret };
+    },
+
+    async list(actor: Actor): Promise<Token[]> {
+      requireOrgAdmin(actor, "list tokens");
+      const rows = await db.selectFrom("tokens").selectAll().orderBy("created_at").execute();
+      return rows.map(toToken);
+    },
+
+    async revoke(actor: Actor, id: string): Promise<Token> {
+      requireOrgAdmin(actor, "revoke tokens");
+      return transaction(db, { kind, id }, async (tx) => {
+        const before = await tx
+          .selectFrom("tokens")
+          .selectAll()
+          .where("id", "=", id)
+          .forUpdate()
+          .executeTakeFirst();
+        if (!before) throw notFound(kind, id);
+        if (before.revoked_at) return toToken(before);
+        const now = clock.now();
+        const row = await tx
+          .updateTable("tokens")
+          .set({ revoked_at: now })
+          .where("id", "=", id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await audit(tx, actor, now, "token.revoke", { kind, id }, toToken(before), toToken(row));
+        return toToken(row);
+      });
+    },
+
+    /** The actor a bearer token speaks for; unauthorized when unknown, revoked or expired. */
+    async authenticate(secret: string | undefined): Promise<Actor> {
+      if (!secret) throw new TenancyError("unauthorized", "send Authorization: Bearer <token>");
+      const hash = hashToken(secret);
+      const row = await db.selectFrom("tokens").selectAll().where("token_hash", "=", hash).executeTakeFirst();
+      // Compare in constant time, though the lookup by hash already reveals nothing useful.
+      if (!row || !timingSafeEqual(Buffer.from(row.token_hash), Buffer.from(hash))) {
+        throw new TenancyError("unauthorized", "the token is not valid");
+      }
+      if (row.revoked_at) throw new TenancyError("unauthorized", `token ${row.id} was revoked`);
+      if (row.expires_at && new Date(row.expires_at) <= clock.now()) {
+        throw new TenancyError("unauthorized", `token ${row.id} expired at ${iso(row.expires_at)}`);
+      }
+      return {
+        tokenId: row.id,
+        name: row.name,
+        subject: row.subject,
+        teams: row.teams,
+        orgAdmin: row.org_admin,
+      };
+    },
+
+    /**
+     * With no tokens yet, creates the org admin token `bootstrap` (the given secret, or a new one)
+     * and returns its secret; returns undefined when tokens exist.
+     */
+    async bootstrap(given?: string): Promise<string | undefined> {
+      if (given !== undefined && given.length < 20) {
+        throw new Error("TENANCY_BOOTSTRAP_TOKEN must be at least 20 characters");
+      }
+      return transaction(db, { kind, id: "bootstrap" }, async (tx) => {
+        // Serializes concurrent first starts on one database.
+        await sql`lock table tokens in exclusive mode`.execute(tx);
+        const any = await tx.selectFrom("tokens").select("id").limit(1).executeTakeFirst();
+        if (any) return undefined;
+        const secret = given ?? newTokenSecret();
+        await insert(
+          tx,
+          bootstrapActor,
+          { name: "bootstrap", subject: "service:bootstrap", orgAdmin: true },
+          secret,
+        );
+        return secret;
+      });
+    },
+  };
+}

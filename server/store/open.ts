@@ -1,0 +1,117 @@
+// Opening a store: PostgreSQL through `pg`, or PGlite (PostgreSQL in WebAssembly) persisted in a
+// data folder. Both get the same migrations and the same SQL.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Kysely, PostgresDialect, PGliteDialect } from "kysely";
+import { Migrator } from "kysely/migration";
+import { TenancyError } from "../../model";
+import { migrationProvider } from "./migrations";
+import type { Database } from "./schema";
+
+export type StoreOptions =
+  { kind: "pglite"; dataDir: string } | { kind: "postgres"; url: string; poolSize?: number };
+
+/** An open store: the query builder and how to close it. */
+export interface Store {
+  readonly db: Kysely<Database>;
+  readonly kind: StoreOptions["kind"];
+  close(): Promise<void>;
+}
+
+export async function openStore(options: StoreOptions): Promise<Store> {
+  const store = options.kind === "pglite" ? await openPglite(options.dataDir) : await openPostgres(options);
+  try {
+    await migrate(store.db);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return store;
+}
+
+async function migrate(db: Kysely<Database>) {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
+    throw new Error(`migration ${failed} failed: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+async function openPostgres(options: { url: string; poolSize?: number }): Promise<Store> {
+  const { Pool } = await import("pg");
+  const pool = new Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+  // Fail now, with the reason, rather than at the first request.
+  const client = await pool.connect().catch(async (err: Error) => {
+    await pool.end();
+    throw new Error(`cannot connect to PostgreSQL: ${err.message}`, { cause: err });
+  });
+  client.release();
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, kind: "postgres", close: () => db.destroy() };
+}
+
+const lockFileName = "tenancy.lock";
+
+async function openPglite(dataDir: string): Promise<Store> {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const releaseLock = lockDataDir(dataDir);
+  try {
+    const { PGlite } = await import("@electric-sql/pglite");
+    const pglite = await PGlite.create(path.join(dataDir, "pgdata"));
+    const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
+    return {
+      db,
+      kind: "pglite",
+      close: async () => {
+        try {
+          await db.destroy();
+          if (!pglite.closed) await pglite.close();
+        } finally {
+          releaseLock();
+        }
+      },
+    };
+  } catch (err) {
+    releaseLock();
+    throw err;
+  }
+}
+
+/**
+ * PGlite keeps the whole cluster in one process: a second process opening the same folder would
+ * corrupt it. A lock file holding the owner's pid keeps a second opener out with a clear error, and
+ * is taken over when its owner has died.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const lockPath = path.join(dataDir, lockFileName);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lockPath, String(process.pid), { flag: "wx" });
+      return () => fs.rmSync(lockPath, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const owner = Number(fs.readFileSync(lockPath, "utf8").trim());
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+        throw new TenancyError(
+          "conflict",
+          `the data folder ${dataDir} is in use by process ${owner}; stop it, or talk to its control plane over HTTP`,
+        );
+      }
+      if (owner === process.pid) {
+        throw new TenancyError("conflict", `the data folder ${dataDir} is already open in this process`);
+      }
+      fs.rmSync(lockPath, { force: true }); // its owner is gone
+    }
+  }
+  throw new TenancyError("conflict", `could not lock the data folder ${dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

@@ -1,0 +1,139 @@
+// The tables as Kysely sees them. Column names are snake_case in SQL; the service maps rows to the
+// model's camelCase objects.
+import type { ColumnType, Generated } from "kysely";
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+interface Versioned {
+  version: ColumnType<number, number | undefined, number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface DomainTable extends Versioned {
+  name: string;
+  tier: string;
+  display_name: string | null;
+  description: string | null;
+  order: number | null;
+}
+
+export interface ProjectTable extends Versioned {
+  name: string;
+  display_name: string | null;
+  description: string | null;
+  labels: Json<Record<string, string>> | null;
+  archived: boolean;
+}
+
+export interface EnvironmentTable extends Versioned {
+  project: string;
+  name: string;
+  domain: string;
+  description: string | null;
+  labels: Json<Record<string, string>> | null;
+  protected: boolean;
+}
+
+export interface QuotaTable extends Versioned {
+  project: string;
+  environment: string;
+  cpu: string | null;
+  memory: string | null;
+  gpu: string | null;
+  storage: string | null;
+  max_concurrent_executions: number | null;
+}
+
+export interface ResourceDefaultsTable extends Versioned {
+  id: Generated<number>;
+  domain: string | null;
+  project: string | null;
+  environment: string | null;
+  requests: Json<Record<string, string>> | null;
+  limits: Json<Record<string, string>> | null;
+}
+
+export interface SecretTable extends Versioned {
+  id: string;
+  project: string;
+  environment: string;
+  name: string;
+  kind: string;
+  reference: string | null;
+  key_id: string | null;
+  nonce: Uint8Array | null;
+  ciphertext: Uint8Array | null;
+  description: string | null;
+  value_version: number;
+}
+
+export interface RoleBindingTable extends Versioned {
+  id: string;
+  project: string;
+  environment: string | null;
+  subject: string;
+  role: string;
+}
+
+export interface ReservationTable {
+  id: string;
+  project: string;
+  environment: string;
+  /** Amounts in thousandths of a unit (see model/quantity.ts). */
+  cpu_milli: ColumnType<string, string | bigint, never>;
+  memory_milli: ColumnType<string, string | bigint, never>;
+  gpu_milli: ColumnType<string, string | bigint, never>;
+  storage_milli: ColumnType<string, string | bigint, never>;
+  executions: number;
+  actor: string;
+  created_at: Timestamp;
+}
+
+export interface TokenTable {
+  id: string;
+  name: string;
+  subject: string;
+  teams: Json<string[]>;
+  org_admin: boolean;
+  /** sha256 of the token; the token itself is never stored. */
+  token_hash: string;
+  expires_at: Date | string | null;
+  revoked_at: Date | string | null;
+  created_at: Timestamp;
+}
+
+export interface AuditTable {
+  id: Generated<number>;
+  at: Timestamp;
+  actor: string;
+  action: string;
+  target_kind: string;
+  target_id: string;
+  before: Json<unknown> | null;
+  after: Json<unknown> | null;
+}
+
+export interface IdempotencyTable {
+  actor: string;
+  key: string;
+  fingerprint: string;
+  status: number;
+  response: Json<unknown>;
+  created_at: Timestamp;
+}
+
+export interface Database {
+  domains: DomainTable;
+  projects: ProjectTable;
+  environments: EnvironmentTable;
+  quotas: QuotaTable;
+  resource_defaults: ResourceDefaultsTable;
+  secrets: SecretTable;
+  role_bindings: RoleBindingTable;
+  reservations: ReservationTable;
+  tokens: TokenTable;
+  audit: AuditTable;
+  idempotency_keys: IdempotencyTable;
+}
