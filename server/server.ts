@@ -14,6 +14,8 @@ export interface ServerOptions {
   /** Where the secrets key file lives when TENANCY_SECRET_KEY is unset (default: the PGlite folder). */
   keyDir?: string;
   logLevel?: string;
+  /** Where log lines go (default: standard error). */
+  logDestination?: pino.DestinationStream;
   rateLimit?: { max: number; timeWindowMs: number };
 }
 
@@ -44,7 +46,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         // Requests are logged without bodies; these headers carry tokens.
         redact: ["req.headers.authorization", "req.headers.cookie"],
       },
-      pino.destination(2),
+      options.logDestination ?? pino.destination(2),
     );
     const app = await buildApp({
       service,

@@ -129,18 +129,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   // An empty body is no body (clients often send Content-Type on every request); anything else
-  // must be JSON.
+  // goes through Fastify's own parser, which refuses prototype-poisoning keys.
+  const parseJson = app.getDefaultJsonParser("error", "error");
   app.removeContentTypeParser("application/json");
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
-    const text = String(body);
-    if (text.trim() === "") return done(null, undefined);
-    try {
-      done(null, JSON.parse(text));
-    } catch (err) {
-      done(new TenancyError("validation_failed", `the body is not valid JSON: ${(err as Error).message}`, {
-        errors: [{ path: "(body)", message: "not valid JSON" }],
-      }), undefined);
-    }
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    if (String(body).trim() === "") return done(null, undefined);
+    parseJson(request, String(body), done);
   });
 
   const routeList = routes(service);
