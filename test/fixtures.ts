@@ -33,7 +33,9 @@ function asPostgresUser(command: string, args: string[]) {
   const [file, argv] = isRoot ? ["runuser", ["-u", "postgres", "--", command, ...args]] : [command, args];
   const result = spawnSync(file, argv, { encoding: "utf8" });
   if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(" ")} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
+    throw new Error(
+      `${command} ${args.join(" ")} failed (${result.status}):\n${result.stdout}\n${result.stderr}`,
+    );
   }
   return result.stdout;
 }
@@ -49,14 +51,34 @@ export async function mochaGlobalSetup() {
 
   const stores = (process.env.TENANCY_TEST_STORES ?? "pglite,postgres").split(",");
   if (stores.includes("postgres")) {
-    pgBin = execFileSync("bash", [path.join(repoRoot, "scripts/ensure-postgres.sh")], { encoding: "utf8" }).trim();
+    pgBin = execFileSync("bash", [path.join(repoRoot, "scripts/ensure-postgres.sh")], {
+      encoding: "utf8",
+    }).trim();
     pgData = path.join(root, "pgdata");
     fs.mkdirSync(pgData);
     if (process.getuid?.() === 0) execFileSync("chown", ["postgres:postgres", pgData]);
-    asPostgresUser(path.join(pgBin, "initdb"), ["-D", pgData, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
+    asPostgresUser(path.join(pgBin, "initdb"), [
+      "-D",
+      pgData,
+      "-U",
+      "postgres",
+      "--auth=trust",
+      "-E",
+      "UTF8",
+      "--no-sync",
+    ]);
     const port = await freePort();
     const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${pgData} -c max_connections=200 -c fsync=off`;
-    asPostgresUser(path.join(pgBin, "pg_ctl"), ["-D", pgData, "-o", options, "-l", path.join(pgData, "server.log"), "-w", "start"]);
+    asPostgresUser(path.join(pgBin, "pg_ctl"), [
+      "-D",
+      pgData,
+      "-o",
+      options,
+      "-l",
+      path.join(pgData, "server.log"),
+      "-w",
+      "start",
+    ]);
     process.env.TENANCY_TEST_PG_URL = `postgres://postgres@127.0.0.1:${port}/postgres`;
   }
 }

@@ -1,6 +1,6 @@
 // Secret values are encrypted with AES-256-GCM under a key id, so keys can rotate: new values use
 // the current key, old ciphertexts name the key that decrypts them.
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from "node:crypto";
 
 export interface Sealed {
   keyId: string;
@@ -12,6 +12,9 @@ export interface Keyring {
   readonly currentKeyId: string;
   seal(plaintext: string, associatedData: string): Sealed;
   open(sealed: Sealed, associatedData: string): string;
+  /** A keyed hash: it identifies a request (say, one carrying a secret value) without letting a
+   * reader of the database guess the value by hashing candidates. */
+  mac(data: string): string;
 }
 
 /** A key id derived from the key itself, so the same key always gets the same id. */
@@ -28,7 +31,13 @@ export function createKeyring(keys: Uint8Array[]): Keyring {
     byId.set(keyIdOf(key), key);
   }
   const currentKeyId = keyIdOf(keys[0]!);
+  const macKey = Buffer.from(
+    hkdfSync("sha256", keys[0]!, new Uint8Array(0), "tenancy request fingerprint", 32),
+  );
   return {
+    mac(data) {
+      return createHmac("sha256", macKey).update(data).digest("hex");
+    },
     currentKeyId,
     seal(plaintext, associatedData) {
       const nonce = randomBytes(12);

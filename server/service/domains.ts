@@ -30,7 +30,7 @@ export async function loadDomain(tx: Tx, name: string, forUpdate = false) {
 }
 
 /** Domains are the organisation's vocabulary: every token reads them, org admins change them. */
-export function domainService({ db, clock = systemClock }: ServiceDeps) {
+export function domainService({ db, keyring, clock = systemClock }: ServiceDeps) {
   return {
     async list(_actor: Actor): Promise<Domain[]> {
       const rows = await db.selectFrom("domains").selectAll().orderBy("order").orderBy("name").execute();
@@ -47,6 +47,7 @@ export function domainService({ db, clock = systemClock }: ServiceDeps) {
       const target = { kind, id: input.name };
       return createOnce(
         db,
+        keyring,
         actor,
         { key: idempotencyKey, operation: "domain.create", body: input },
         target,

@@ -79,7 +79,7 @@ function checkNamespace(project: string, name: string) {
   }
 }
 
-export function environmentService({ db, clock = systemClock }: ServiceDeps) {
+export function environmentService({ db, keyring, clock = systemClock }: ServiceDeps) {
   return {
     /** A project's environments the caller may read: all with a project-wide binding, else its own. */
     async list(actor: Actor, project: string): Promise<Environment[]> {
@@ -124,7 +124,7 @@ export function environmentService({ db, clock = systemClock }: ServiceDeps) {
       const id = environmentId(project, name);
       checkNamespace(project, name);
       const request = { key: idempotencyKey, operation: `environment.create:${project}`, body: input };
-      return createOnce(db, actor, request, { kind, id }, async (tx) => {
+      return createOnce(db, keyring, actor, request, { kind, id }, async (tx) => {
         await authorize(tx, actor, "create", project);
         refuseArchived(await loadProject(tx, project, true), "environments");
         await loadDomain(tx, input.domain).catch((err) => {

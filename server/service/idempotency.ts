@@ -1,11 +1,11 @@
 // Creates accept an Idempotency-Key: a retried create (say, after a timeout whose request did land)
 // returns the first result instead of a conflict or a duplicate. The key is stored in the create's
 // own transaction, so it exists exactly when the object does.
-import { createHash } from "node:crypto";
 import type { Kysely } from "kysely";
 import { TenancyError, type ErrorTarget } from "../../model";
 import type { Database } from "../store/schema";
 import type { Actor, Tx } from "./context";
+import type { Keyring } from "./crypto";
 import { transaction } from "./support";
 
 export interface IdempotentRequest {
@@ -15,16 +15,13 @@ export interface IdempotentRequest {
   body: unknown;
 }
 
-function fingerprintOf(request: IdempotentRequest): string {
-  return createHash("sha256")
-    .update(request.operation)
-    .update("\0")
-    .update(JSON.stringify(request.body ?? null))
-    .digest("hex");
+function fingerprintOf(keyring: Keyring, request: IdempotentRequest): string {
+  return keyring.mac(`${request.operation}\0${JSON.stringify(request.body ?? null)}`);
 }
 
 export async function createOnce<T>(
   db: Kysely<Database>,
+  keyring: Keyring,
   actor: Actor,
   request: IdempotentRequest,
   target: ErrorTarget,
@@ -37,7 +34,7 @@ export async function createOnce<T>(
       errors: [{ path: "Idempotency-Key", message: "1-200 characters" }],
     });
   }
-  const fingerprint = fingerprintOf(request);
+  const fingerprint = fingerprintOf(keyring, request);
   const replay = async (): Promise<{ found: true; value: T } | { found: false }> => {
     const row = await db
       .selectFrom("idempotency_keys")

@@ -57,7 +57,7 @@ export function refuseArchived(project: Selectable<ProjectTable>, what: string) 
   }
 }
 
-export function projectService({ db, clock = systemClock }: ServiceDeps) {
+export function projectService({ db, keyring, clock = systemClock }: ServiceDeps) {
   return {
     /** The projects the caller holds a role in (all of them for org admins). */
     async list(actor: Actor): Promise<Project[]> {
@@ -87,6 +87,7 @@ export function projectService({ db, clock = systemClock }: ServiceDeps) {
       const target = { kind, id: input.name };
       return createOnce(
         db,
+        keyring,
         actor,
         { key: idempotencyKey, operation: "project.create", body: input },
         target,

@@ -36,7 +36,7 @@ function toReservation(row: Selectable<ReservationTable>): Reservation {
   };
 }
 
-export function reservationService({ db, clock = systemClock }: ServiceDeps) {
+export function reservationService({ db, keyring, clock = systemClock }: ServiceDeps) {
   return {
     async list(actor: Actor, project: string, environment: string): Promise<Reservation[]> {
       return transaction(db, { kind: "Environment", id: environmentId(project, environment) }, async (tx) => {
@@ -62,7 +62,7 @@ export function reservationService({ db, clock = systemClock }: ServiceDeps) {
       const input = parseOrThrow(reservationCreateSchema, body, "reservation");
       const id = environmentId(project, environment);
       const request = { key: idempotencyKey, operation: `reservation.create:${id}`, body: input };
-      return createOnce(db, actor, request, { kind, id }, async (tx) => {
+      return createOnce(db, keyring, actor, request, { kind, id }, async (tx) => {
         await authorize(tx, actor, "create", project, environment);
         refuseArchived(await loadProject(tx, project), "reservations");
         await loadEnvironment(tx, project, environment, true);

@@ -24,7 +24,7 @@ function toBinding(row: Selectable<RoleBindingTable>): RoleBinding {
   };
 }
 
-export function roleBindingService({ db, clock = systemClock }: ServiceDeps) {
+export function roleBindingService({ db, keyring, clock = systemClock }: ServiceDeps) {
   return {
     /** A project's bindings: all of them for project-wide viewers, else those of the caller's environments. */
     async list(actor: Actor, project: string, filter: { environment?: string; subject?: string } = {}) {
@@ -77,7 +77,7 @@ export function roleBindingService({ db, clock = systemClock }: ServiceDeps) {
       const input = parseOrThrow(roleBindingCreateSchema, body, "role binding");
       const target = { kind, id: roleBindingKey({ project, ...input }) };
       const request = { key: idempotencyKey, operation: `role-binding.create:${project}`, body: input };
-      return createOnce(db, actor, request, target, async (tx) => {
+      return createOnce(db, keyring, actor, request, target, async (tx) => {
         await authorize(tx, actor, "manage-bindings", project, input.environment);
         refuseArchived(await loadProject(tx, project), "role bindings");
         if (input.environment !== undefined) await loadEnvironment(tx, project, input.environment);

@@ -95,7 +95,7 @@ export function secretService({ db, keyring, clock = systemClock }: ServiceDeps)
         operation: `secret.create:${project}/${environment}`,
         body: input,
       };
-      return createOnce(db, actor, request, target, async (tx) => {
+      return createOnce(db, keyring, actor, request, target, async (tx) => {
         await authorize(tx, actor, "create", project, environment);
         refuseArchived(await loadProject(tx, project), "secret bindings");
         await loadEnvironment(tx, project, environment, true);

@@ -41,7 +41,7 @@ const bootstrapActor: Actor = {
   orgAdmin: true,
 };
 
-export function tokenService({ db, clock = systemClock }: ServiceDeps) {
+export function tokenService({ db, keyring, clock = systemClock }: ServiceDeps) {
   async function insert(
     tx: Tx,
     actor: Actor,
@@ -83,7 +83,7 @@ export function tokenService({ db, clock = systemClock }: ServiceDeps) {
       const secret = newTokenSecret();
       const request = { key: idempotencyKey, operation: "token.create", body: input };
       let issued = false;
-      const token = await createOnce(db, actor, request, { kind, id: input.name }, async (tx) => {
+      const token = await createOnce(db, keyring, actor, request, { kind, id: input.name }, async (tx) => {
         issued = true;
         return insert(tx, actor, input, secret);
       });

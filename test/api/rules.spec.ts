@@ -1,31 +1,9 @@
 // Every rule of the control plane, over HTTP, on every store.
 import { strict as assert } from "node:assert";
+import { assertProblem, seed } from "./seed";
 import { STORES, startTestServer, type TestServer } from "./server";
 
 const env = (p: string, e: string) => `/v1/projects/${p}/environments/${e}`;
-
-/** Three domains and a project `web` with a development and a production environment. */
-export async function seed(server: TestServer) {
-  for (const [name, tier, order] of [
-    ["development", "non-production", 10],
-    ["staging", "non-production", 20],
-    ["production", "production", 30],
-  ] as const) {
-    assert.equal((await server.request("POST", "/v1/domains", { body: { name, tier, order } })).status, 201);
-  }
-  assert.equal((await server.request("POST", "/v1/projects", { body: { name: "web" } })).status, 201);
-  for (const domain of ["development", "production"]) {
-    const created = await server.request("POST", "/v1/projects/web/environments", { body: { domain } });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-  }
-}
-
-function assertProblem(response: { status: number; headers: Headers; body: any }, status: number, code: string) {
-  assert.equal(response.status, status, JSON.stringify(response.body));
-  assert.match(response.headers.get("content-type") ?? "", /^application\/problem\+json/);
-  assert.equal(response.body.code, code);
-  assert.equal(typeof response.body.detail, "string");
-}
 
 for (const kind of STORES) {
   describe(`api rules (${kind})`, function () {
@@ -55,7 +33,9 @@ for (const kind of STORES) {
     });
 
     it("requires references to exist and refuses deleting what is still referenced", async () => {
-      const noDomain = await server.request("POST", "/v1/projects/web/environments", { body: { domain: "qa" } });
+      const noDomain = await server.request("POST", "/v1/projects/web/environments", {
+        body: { domain: "qa" },
+      });
       assertProblem(noDomain, 400, "validation_failed");
       assert.equal(noDomain.body.errors[0].path, "domain");
       assertProblem(
@@ -65,7 +45,9 @@ for (const kind of STORES) {
       );
       const project = await server.request("GET", "/v1/projects/web");
       assertProblem(
-        await server.request("DELETE", "/v1/projects/web", { headers: { "if-match": String(project.body.version) } }),
+        await server.request("DELETE", "/v1/projects/web", {
+          headers: { "if-match": String(project.body.version) },
+        }),
         409,
         "conflict",
       );
@@ -84,12 +66,22 @@ for (const kind of STORES) {
 
     it("guards updates and deletes with the version (If-Match)", async () => {
       const path = env("web", "development");
-      assertProblem(await server.request("PATCH", path, { body: { description: "x" } }), 400, "validation_failed");
-      const first = await server.request("PATCH", path, { body: { description: "first" }, headers: { "if-match": "1" } });
+      assertProblem(
+        await server.request("PATCH", path, { body: { description: "x" } }),
+        400,
+        "validation_failed",
+      );
+      const first = await server.request("PATCH", path, {
+        body: { description: "first" },
+        headers: { "if-match": "1" },
+      });
       assert.equal(first.status, 200);
       assert.equal(first.body.version, 2);
       assert.equal(first.headers.get("etag"), '"2"');
-      const stale = await server.request("PATCH", path, { body: { description: "stale" }, headers: { "if-match": "1" } });
+      const stale = await server.request("PATCH", path, {
+        body: { description: "stale" },
+        headers: { "if-match": "1" },
+      });
       assertProblem(stale, 412, "version_mismatch");
       assert.equal((await server.request("GET", path)).body.description, "first");
     });
@@ -101,7 +93,10 @@ for (const kind of STORES) {
       await server.request("POST", "/v1/projects", { body: { name: "api" } });
       await server.request("POST", "/v1/projects/api/environments", { body: { domain: "development" } });
       assertProblem(
-        await server.request("POST", `${path}/transfer`, { body: { project: "api" }, headers: { "if-match": "2" } }),
+        await server.request("POST", `${path}/transfer`, {
+          body: { project: "api" },
+          headers: { "if-match": "2" },
+        }),
         409,
         "protected",
       );
@@ -110,24 +105,33 @@ for (const kind of STORES) {
     });
 
     it("refuses new children in an archived project", async () => {
-      await server.request("PATCH", "/v1/projects/web", { body: { archived: true }, headers: { "if-match": "1" } });
+      await server.request("PATCH", "/v1/projects/web", {
+        body: { archived: true },
+        headers: { "if-match": "1" },
+      });
       assertProblem(
         await server.request("POST", "/v1/projects/web/environments", { body: { domain: "staging" } }),
         409,
         "archived",
       );
       assertProblem(
-        await server.request("POST", `${env("web", "development")}/secrets`, { body: { name: "k", reference: "vault://a" } }),
+        await server.request("POST", `${env("web", "development")}/secrets`, {
+          body: { name: "k", reference: "vault://a" },
+        }),
         409,
         "archived",
       );
       assertProblem(
-        await server.request("POST", "/v1/projects/web/role-bindings", { body: { subject: "team:x", role: "viewer" } }),
+        await server.request("POST", "/v1/projects/web/role-bindings", {
+          body: { subject: "team:x", role: "viewer" },
+        }),
         409,
         "archived",
       );
       assertProblem(
-        await server.request("POST", `${env("web", "development")}/reservations`, { body: { executions: 1 } }),
+        await server.request("POST", `${env("web", "development")}/reservations`, {
+          body: { executions: 1 },
+        }),
         409,
         "archived",
       );
@@ -144,7 +148,10 @@ for (const kind of STORES) {
       await server.request("POST", `${from}/reservations`, { body: { executions: 2 } });
       await server.request("POST", "/v1/projects", { body: { name: "api" } });
 
-      const moved = await server.request("POST", `${from}/transfer`, { body: { project: "api" }, headers: { "if-match": "1" } });
+      const moved = await server.request("POST", `${from}/transfer`, {
+        body: { project: "api" },
+        headers: { "if-match": "1" },
+      });
       assert.equal(moved.status, 200, JSON.stringify(moved.body));
       assert.equal(moved.body.project, "api");
       const to = env("api", "development");
@@ -179,23 +186,48 @@ for (const kind of STORES) {
       assertProblem(different, 409, "conflict");
       const withoutKey = await server.request("POST", "/v1/projects", { body: { name: "api" } });
       assertProblem(withoutKey, 409, "conflict");
-      assert.equal((await server.request("GET", "/v1/projects")).body.filter((p: { name: string }) => p.name === "api").length, 1);
+      assert.equal(
+        (await server.request("GET", "/v1/projects")).body.filter((p: { name: string }) => p.name === "api")
+          .length,
+        1,
+      );
     });
 
     it("admits reservations against the quota, allows lowering it below usage, and then blocks", async () => {
       const path = env("web", "production");
-      await server.request("PUT", `${path}/quota`, { body: { cpu: "2", memory: "4Gi", maxConcurrentExecutions: 3 } });
-      const a = await server.request("POST", `${path}/reservations`, { body: { cpu: "1500m", memory: "2Gi", executions: 1 } });
+      await server.request("PUT", `${path}/quota`, {
+        body: { cpu: "2", memory: "4Gi", maxConcurrentExecutions: 3 },
+      });
+      const a = await server.request("POST", `${path}/reservations`, {
+        body: { cpu: "1500m", memory: "2Gi", executions: 1 },
+      });
       assert.equal(a.status, 201);
-      assertProblem(await server.request("POST", `${path}/reservations`, { body: { cpu: "1" } }), 409, "quota_exceeded");
-      assert.equal((await server.request("POST", `${path}/reservations`, { body: { cpu: "500m" } })).status, 201);
-      const lowered = await server.request("PUT", `${path}/quota`, { body: { cpu: "1" }, headers: { "if-match": "1" } });
+      assertProblem(
+        await server.request("POST", `${path}/reservations`, { body: { cpu: "1" } }),
+        409,
+        "quota_exceeded",
+      );
+      assert.equal(
+        (await server.request("POST", `${path}/reservations`, { body: { cpu: "500m" } })).status,
+        201,
+      );
+      const lowered = await server.request("PUT", `${path}/quota`, {
+        body: { cpu: "1" },
+        headers: { "if-match": "1" },
+      });
       assert.equal(lowered.status, 200, JSON.stringify(lowered.body));
       assert.equal((await server.request("GET", `${path}/quota`)).body.usage.cpu, "2");
-      assertProblem(await server.request("POST", `${path}/reservations`, { body: { cpu: "100m" } }), 409, "quota_exceeded");
+      assertProblem(
+        await server.request("POST", `${path}/reservations`, { body: { cpu: "100m" } }),
+        409,
+        "quota_exceeded",
+      );
       assert.equal((await server.request("DELETE", `${path}/reservations/${a.body.id}`)).status, 204);
       assert.equal((await server.request("GET", `${path}/quota`)).body.usage.cpu, "500m");
-      assert.equal((await server.request("POST", `${path}/reservations`, { body: { cpu: "500m" } })).status, 201);
+      assert.equal(
+        (await server.request("POST", `${path}/reservations`, { body: { cpu: "500m" } })).status,
+        201,
+      );
     });
 
     it("merges defaults environment over project over domain and names the scope of each field", async () => {
@@ -205,7 +237,9 @@ for (const kind of STORES) {
       await server.request("PUT", "/v1/projects/web/defaults", { body: { requests: { memory: "512Mi" } } });
       await server.request("PUT", `${env("web", "production")}/defaults`, { body: { limits: { cpu: "2" } } });
       await server.request("PUT", `${env("web", "production")}/quota`, { body: { cpu: 8 } });
-      await server.request("POST", `${env("web", "production")}/secrets`, { body: { name: "db", value: "s3cr3t" } });
+      await server.request("POST", `${env("web", "production")}/secrets`, {
+        body: { name: "db", value: "s3cr3t" },
+      });
       const effective = await server.request("GET", `${env("web", "production")}/effective`);
       assert.equal(effective.status, 200);
       assert.deepEqual(effective.body.defaults, {
@@ -226,7 +260,9 @@ for (const kind of STORES) {
       const tooBig = await server.request("PUT", `${path}/defaults`, { body: { limits: { cpu: "4" } } });
       assertProblem(tooBig, 400, "validation_failed");
       assert.equal(tooBig.body.errors[0].path, "limits.cpu");
-      const viaDomain = await server.request("PUT", "/v1/domains/production/defaults", { body: { requests: { memory: "2Gi" } } });
+      const viaDomain = await server.request("PUT", "/v1/domains/production/defaults", {
+        body: { requests: { memory: "2Gi" } },
+      });
       assertProblem(viaDomain, 400, "validation_failed");
       assert.match(viaDomain.body.detail, /domain:production/);
       assertProblem(await server.request("GET", `${path}/defaults`), 404, "not_found");
@@ -237,7 +273,10 @@ for (const kind of STORES) {
         body: { cpu: "1500m", memory: "2048Mi", storage: "1.5Ti", gpu: 1 },
       });
       assert.equal(quota.status, 200, JSON.stringify(quota.body));
-      assert.deepEqual([quota.body.cpu, quota.body.memory, quota.body.storage, quota.body.gpu], ["1500m", "2Gi", "1536Gi", "1"]);
+      assert.deepEqual(
+        [quota.body.cpu, quota.body.memory, quota.body.storage, quota.body.gpu],
+        ["1500m", "2Gi", "1536Gi", "1"],
+      );
     });
 
     it("raises valueVersion with each new secret value and never returns the value outside reveal", async () => {
@@ -245,9 +284,15 @@ for (const kind of STORES) {
       const created = await server.request("POST", path, { body: { name: "api-key", value: "first" } });
       assert.equal(created.body.valueVersion, 1);
       assert.equal(created.body.value, undefined);
-      const rotated = await server.request("PATCH", `${path}/api-key`, { body: { value: "second" }, headers: { "if-match": "1" } });
+      const rotated = await server.request("PATCH", `${path}/api-key`, {
+        body: { value: "second" },
+        headers: { "if-match": "1" },
+      });
       assert.equal(rotated.body.valueVersion, 2);
-      const described = await server.request("PATCH", `${path}/api-key`, { body: { description: "d" }, headers: { "if-match": "2" } });
+      const described = await server.request("PATCH", `${path}/api-key`, {
+        body: { description: "d" },
+        headers: { "if-match": "2" },
+      });
       assert.equal(described.body.valueVersion, 2);
       assert.equal((await server.request("POST", `${path}/api-key/reveal`)).body.value, "second");
       assertProblem(
@@ -258,7 +303,10 @@ for (const kind of STORES) {
     });
 
     it("keeps an audit log of every mutation with actor, before and after", async () => {
-      await server.request("PATCH", "/v1/projects/web", { body: { description: "audited" }, headers: { "if-match": "1" } });
+      await server.request("PATCH", "/v1/projects/web", {
+        body: { description: "audited" },
+        headers: { "if-match": "1" },
+      });
       const entries = await server.request("GET", "/v1/audit?targetKind=Project&targetId=web");
       assert.equal(entries.status, 200);
       const [update, create] = entries.body;
@@ -273,7 +321,10 @@ for (const kind of STORES) {
       assertProblem(await server.request("GET", "/v1/nothing"), 404, "not_found");
       const badJson = await fetch(`${server.url}/v1/projects`, {
         method: "POST",
-        headers: { authorization: "Bearer tny_test-bootstrap-admin-token-0123456789", "content-type": "application/json" },
+        headers: {
+          authorization: "Bearer tny_test-bootstrap-admin-token-0123456789",
+          "content-type": "application/json",
+        },
         body: "{not json",
       });
       assert.equal(badJson.status, 400);
@@ -283,7 +334,9 @@ for (const kind of STORES) {
         400,
         "validation_failed",
       );
-      const huge = await server.request("POST", "/v1/projects", { body: { name: "big", description: "x".repeat(300_000) } });
+      const huge = await server.request("POST", "/v1/projects", {
+        body: { name: "big", description: "x".repeat(300_000) },
+      });
       assertProblem(huge, 413, "payload_too_large");
     });
 

@@ -1,0 +1,125 @@
+// Two `tenancy serve` processes on one PostgreSQL database: concurrent writers never lose an update
+// nor over-commit a quota. And PGlite, which is single-process, refuses a second opener.
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { openStore } from "../../server/store/open";
+import { serve, type ServeProcess } from "./processes";
+import { STORES, adminToken, createDatabase, secretKey } from "./server";
+
+async function call(
+  base: string,
+  method: string,
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
+  const response = await fetch(base + url, {
+    method,
+    headers: {
+      authorization: `Bearer ${adminToken}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+      ...headers,
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+(STORES.includes("postgres") ? describe : describe.skip)(
+  "api concurrency (two server processes on postgres)",
+  function () {
+    this.timeout(180_000);
+    let servers: ServeProcess[] = [];
+
+    before(async () => {
+      const url = await createDatabase();
+      const env = { TENANCY_BOOTSTRAP_TOKEN: adminToken, TENANCY_SECRET_KEY: secretKey };
+      // Started one after the other: both apply migrations and bootstrap on the same database.
+      servers = await Promise.all([serve(["--database-url", url], env), serve(["--database-url", url], env)]);
+      const [a] = servers;
+      await call(a!.url, "POST", "/v1/domains", { name: "production", tier: "production" });
+      await call(a!.url, "POST", "/v1/projects", { name: "web" });
+      await call(a!.url, "POST", "/v1/projects/web/environments", { domain: "production" });
+    });
+    after(async () => Promise.all(servers.map((s) => s.stop())));
+
+    it("lets exactly one of many conflicting updates win; the rest get version_mismatch", async () => {
+      const results = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          call(
+            servers[i % 2]!.url,
+            "PATCH",
+            "/v1/projects/web",
+            { description: `writer ${i}` },
+            { "if-match": "1" },
+          ),
+        ),
+      );
+      const winners = results.filter((r) => r.status === 200);
+      assert.equal(winners.length, 1, JSON.stringify(results.map((r) => r.status)));
+      assert.ok(
+        results.every((r) => r.status === 200 || (r.status === 412 && r.body.code === "version_mismatch")),
+      );
+      const final = await call(servers[1]!.url, "GET", "/v1/projects/web");
+      assert.equal(final.body.version, 2);
+      assert.equal(final.body.description, winners[0]!.body.description);
+      const audit = await call(servers[0]!.url, "GET", "/v1/audit?action=project.update");
+      assert.equal(audit.body.length, 1, "exactly one update reached the audit log");
+    });
+
+    it("admits exactly N of 200 concurrent reservations against maxConcurrentExecutions N", async () => {
+      const limit = 7;
+      const env = "/v1/projects/web/environments/production";
+      assert.equal(
+        (await call(servers[0]!.url, "PUT", `${env}/quota`, { maxConcurrentExecutions: limit })).status,
+        200,
+      );
+      const results = await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          call(servers[i % 2]!.url, "POST", `${env}/reservations`, { executions: 1 }),
+        ),
+      );
+      const admitted = results.filter((r) => r.status === 201).length;
+      assert.equal(
+        admitted,
+        limit,
+        JSON.stringify(results.filter((r) => r.status !== 201 && r.status !== 409)),
+      );
+      assert.ok(results.every((r) => r.status === 201 || r.body.code === "quota_exceeded"));
+      const quota = await call(servers[1]!.url, "GET", `${env}/quota`);
+      assert.equal(quota.body.usage.executions, limit);
+    });
+  },
+);
+
+describe("api pglite data folder", function () {
+  this.timeout(120_000);
+
+  it("refuses a second process with a clear error while the folder is open", async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tenancy-lock-"));
+    fs.cpSync(process.env.TENANCY_TEST_PGLITE_TEMPLATE!, dataDir, { recursive: true });
+    const store = await openStore({ kind: "pglite", dataDir });
+    try {
+      await assert.rejects(
+        serve(["--data", dataDir], { TENANCY_SECRET_KEY: secretKey }),
+        (err: Error & { code?: number }) => {
+          assert.equal(err.code, 1);
+          assert.match(
+            err.message,
+            new RegExp(`the data folder ${dataDir} is in use by process ${process.pid}`),
+          );
+          return true;
+        },
+      );
+    } finally {
+      await store.close();
+    }
+    // Once the owner has closed it, the folder opens again, with everything in it.
+    const second = await serve(["--data", dataDir], { TENANCY_SECRET_KEY: secretKey });
+    await second.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+});
