@@ -15,8 +15,15 @@ export const domainCreateSchema = z.strictObject({
 });
 export type DomainCreate = z.output<typeof domainCreateSchema>;
 
-/** Changing a domain: `name` and `tier` are immutable. */
-export const domainPatchSchema = domainCreateSchema.omit({ name: true, tier: true }).partial();
+/** Changing a domain: `name` and `tier` are immutable; null clears a field. */
+export const domainPatchSchema = domainCreateSchema
+  .omit({ name: true, tier: true })
+  .partial()
+  .extend({
+    displayName: displayNameSchema.nullable().optional(),
+    description: descriptionSchema.nullable().optional(),
+    order: z.number().int().min(0).max(1_000_000).nullable().optional(),
+  });
 export type DomainPatch = z.output<typeof domainPatchSchema>;
 
 export const domainSchema = domainCreateSchema.extend(metaSchema.shape);

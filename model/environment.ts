@@ -13,8 +13,15 @@ export const environmentCreateSchema = z.strictObject({
 });
 export type EnvironmentCreate = z.output<typeof environmentCreateSchema>;
 
-/** Changing an environment: `name` and `domain` are immutable; `project` changes by transfer. */
-export const environmentPatchSchema = environmentCreateSchema.omit({ name: true, domain: true }).partial();
+/** Changing an environment: `name` and `domain` are immutable, `project` changes by transfer;
+ * null clears a field. */
+export const environmentPatchSchema = environmentCreateSchema
+  .omit({ name: true, domain: true })
+  .partial()
+  .extend({
+    description: descriptionSchema.nullable().optional(),
+    labels: labelsSchema.nullable().optional(),
+  });
 export type EnvironmentPatch = z.output<typeof environmentPatchSchema>;
 
 export const environmentTransferSchema = z.strictObject({ project: nameSchema });

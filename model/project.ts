@@ -12,8 +12,12 @@ export const projectCreateSchema = z.strictObject({
 });
 export type ProjectCreate = z.output<typeof projectCreateSchema>;
 
-/** Changing a project: `name` is immutable. */
-export const projectPatchSchema = projectCreateSchema.omit({ name: true }).partial();
+/** Changing a project: `name` is immutable; null clears a field. */
+export const projectPatchSchema = projectCreateSchema.omit({ name: true }).partial().extend({
+  displayName: displayNameSchema.nullable().optional(),
+  description: descriptionSchema.nullable().optional(),
+  labels: labelsSchema.nullable().optional(),
+});
 export type ProjectPatch = z.output<typeof projectPatchSchema>;
 
 export const projectSchema = projectCreateSchema.extend({ archived: z.boolean() }).extend(metaSchema.shape);

@@ -20,12 +20,12 @@ export const secretCreateSchema = z
   .superRefine(exactlyOneSource);
 export type SecretCreate = z.output<typeof secretCreateSchema>;
 
-/** Changing a binding: a new value or reference (at most one), or a new description. */
+/** Changing a binding: a new value or reference (at most one), or a new description (null clears it). */
 export const secretPatchSchema = z
   .strictObject({
     value: secretValueSchema.optional(),
     reference: referenceSchema.optional(),
-    description: descriptionSchema.optional(),
+    description: descriptionSchema.nullable().optional(),
   })
   .superRefine((body, ctx) => {
     if (body.value !== undefined && body.reference !== undefined) {

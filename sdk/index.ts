@@ -1,2 +1,9 @@
-// What a Pulumi program imports from "tenancy".
-export {};
+// What a Pulumi program imports: `import * as tenancy from "tenancy"`.
+export { Domain, type DomainArgs } from "./domain";
+export { Environment, type EnvironmentArgs } from "./environment";
+export { Project, type ProjectArgs } from "./project";
+export { Quota, type QuotaArgs, type Quantity } from "./quota";
+export { ResourceDefaults, type ResourceDefaultsArgs, type ResourceAmounts } from "./resource-defaults";
+export { RoleBinding, type RoleBindingArgs, type Role } from "./role-binding";
+export { SecretBinding, type SecretBindingArgs } from "./secret-binding";
+export { createClient, type ClientOptions, type TenancyClient } from "../provider/client";

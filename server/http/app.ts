@@ -23,6 +23,11 @@ export interface AppOptions {
   /** Requests per token (or per address, unauthenticated) per window (default 6000 per minute). */
   rateLimit?: { max: number; timeWindowMs: number };
   version?: string;
+  /**
+   * The actor of requests that carry no token. Only for the embedded transport, whose requests
+   * never leave the process that opened the data folder; never set on a listening server.
+   */
+  localActor?: Actor;
 }
 
 declare module "fastify" {
@@ -136,6 +141,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (String(body).trim() === "") return done(null, undefined);
     parseJson(request, String(body), done);
   });
+  // Bodiless requests may carry any Content-Type (some clients add one to every POST); a body in
+  // anything but JSON is refused.
+  app.addContentTypeParser("*", { parseAs: "string" }, (request, body, done) => {
+    if (String(body).trim() === "") return done(null, undefined);
+    done(
+      new TenancyError(
+        "validation_failed",
+        `send JSON (Content-Type: application/json), not ${request.headers["content-type"]}`,
+        {
+          errors: [{ path: "Content-Type", message: "must be application/json" }],
+        },
+      ),
+      undefined,
+    );
+  });
 
   const routeList = routes(service);
   app.get("/healthz", async () => ({ status: "ok" }));
@@ -146,7 +166,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       method: route.method,
       url: route.url,
       handler: async (request, reply) => {
-        const actor = await service.tokens.authenticate(bearer(request));
+        const token = bearer(request);
+        const actor =
+          token === undefined && options.localActor
+            ? options.localActor
+            : await service.tokens.authenticate(token);
         const result = await route.handle({
           actor,
           params: request.params as Record<string, string>,

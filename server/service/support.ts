@@ -108,6 +108,7 @@ export function optional<T>(value: T | null): T | undefined {
   return value === null ? undefined : value;
 }
 
+/** A jsonb column's value: SQL NULL for undefined and null. */
 export function json(value: unknown): string | null {
-  return value === undefined ? null : JSON.stringify(value);
+  return value === undefined || value === null ? null : JSON.stringify(value);
 }

@@ -1,0 +1,250 @@
+// The typed API client: what the provider, the CLI and users' scripts call. It speaks to a control
+// plane over HTTP, or to the embedded store in a local folder, through the same narrow transport.
+import { randomUUID } from "node:crypto";
+import * as path from "node:path";
+import type {
+  AuditEntry,
+  DefaultsScope,
+  Domain,
+  DomainCreate,
+  DomainPatch,
+  Environment,
+  EnvironmentCreate,
+  EnvironmentPatch,
+  Project,
+  ProjectCreate,
+  ProjectPatch,
+  Quota,
+  QuotaSpec,
+  QuotaUsage,
+  Reservation,
+  ReservationCreate,
+  ResourceDefaults,
+  ResourceDefaultsSpec,
+  RoleBinding,
+  RoleBindingCreate,
+  SecretBinding,
+  Token,
+  TokenCreate,
+} from "../model";
+import { createEmbeddedTransport } from "./embedded";
+import { createHttpTransport } from "./http";
+import { pathOf, type Transport } from "./transport";
+
+export interface ClientOptions {
+  /** `http(s)://…` for a control plane, `file://<dir>` for the embedded store. Default:
+   * TENANCY_ENDPOINT, else `file://./.tenancy`. */
+  endpoint?: string;
+  /** Bearer token. Default: TENANCY_TOKEN. Optional for the embedded store. */
+  token?: string;
+  /** What relative `file://` paths are resolved against (default: the working directory). */
+  baseDir?: string;
+  timeoutMs?: number;
+  retries?: number;
+}
+
+export const defaultEndpoint = "file://./.tenancy";
+
+/** The transport an endpoint names. */
+export function transportFor(options: ClientOptions = {}): Transport {
+  const endpoint = options.endpoint ?? process.env.TENANCY_ENDPOINT ?? defaultEndpoint;
+  const token = options.token ?? process.env.TENANCY_TOKEN;
+  if (/^https?:\/\//.test(endpoint)) {
+    return createHttpTransport({
+      endpoint,
+      ...(token ? { token } : {}),
+      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.retries !== undefined ? { retries: options.retries } : {}),
+    });
+  }
+  if (endpoint.startsWith("file://")) {
+    const dataDir = path.resolve(options.baseDir ?? process.cwd(), endpoint.slice("file://".length));
+    return createEmbeddedTransport({ dataDir, ...(token ? { token } : {}) });
+  }
+  throw new Error(`tenancy endpoint '${endpoint}' must start with http://, https:// or file://`);
+}
+
+function defaultsPath(scope: DefaultsScope): string {
+  switch (scope.kind) {
+    case "domain":
+      return pathOf("domains", scope.domain, "defaults");
+    case "project":
+      return pathOf("projects", scope.project, "defaults");
+    case "environment":
+      return pathOf("projects", scope.project, "environments", scope.environment, "defaults");
+  }
+}
+
+const envPath = (project: string, environment: string, ...rest: string[]) =>
+  pathOf("projects", project, "environments", environment, ...rest);
+
+export type SecretCreateInput = { name: string; value?: string; reference?: string; description?: string };
+export type SecretPatchInput = { value?: string; reference?: string; description?: string | null };
+
+/** A typed client of the control plane API. */
+export function createClient(options: ClientOptions = {}) {
+  const t = transportFor(options);
+  // Each create gets its own key, reused by the transport's retries of that same call.
+  const key = () => randomUUID();
+  return {
+    transport: t,
+    close: () => t.close(),
+    domains: {
+      list: () => t.send<Domain[]>({ method: "GET", path: pathOf("domains") }),
+      get: (name: string) => t.send<Domain>({ method: "GET", path: pathOf("domains", name) }),
+      create: (body: DomainCreate) =>
+        t.send<Domain>({ method: "POST", path: pathOf("domains"), body, idempotencyKey: key() }),
+      update: (name: string, body: DomainPatch, version: number) =>
+        t.send<Domain>({ method: "PATCH", path: pathOf("domains", name), body, ifMatch: version }),
+      delete: (name: string, version: number) =>
+        t.send<void>({ method: "DELETE", path: pathOf("domains", name), ifMatch: version }),
+    },
+    projects: {
+      list: () => t.send<Project[]>({ method: "GET", path: pathOf("projects") }),
+      get: (name: string) => t.send<Project>({ method: "GET", path: pathOf("projects", name) }),
+      create: (body: ProjectCreate) =>
+        t.send<Project>({ method: "POST", path: pathOf("projects"), body, idempotencyKey: key() }),
+      update: (name: string, body: ProjectPatch, version: number) =>
+        t.send<Project>({ method: "PATCH", path: pathOf("projects", name), body, ifMatch: version }),
+      delete: (name: string, version: number) =>
+        t.send<void>({ method: "DELETE", path: pathOf("projects", name), ifMatch: version }),
+    },
+    environments: {
+      list: (project: string) =>
+        t.send<Environment[]>({ method: "GET", path: pathOf("projects", project, "environments") }),
+      get: (project: string, name: string) =>
+        t.send<Environment>({ method: "GET", path: envPath(project, name) }),
+      create: (project: string, body: EnvironmentCreate) =>
+        t.send<Environment>({
+          method: "POST",
+          path: pathOf("projects", project, "environments"),
+          body,
+          idempotencyKey: key(),
+        }),
+      update: (project: string, name: string, body: EnvironmentPatch, version: number) =>
+        t.send<Environment>({ method: "PATCH", path: envPath(project, name), body, ifMatch: version }),
+      delete: (project: string, name: string, version: number) =>
+        t.send<void>({ method: "DELETE", path: envPath(project, name), ifMatch: version }),
+      transfer: (project: string, name: string, to: string, version: number) =>
+        t.send<Environment>({
+          method: "POST",
+          path: envPath(project, name, "transfer"),
+          body: { project: to },
+          ifMatch: version,
+        }),
+    },
+    quotas: {
+      get: (project: string, environment: string) =>
+        t.send<Quota & { usage: QuotaUsage }>({
+          method: "GET",
+          path: envPath(project, environment, "quota"),
+        }),
+      put: (project: string, environment: string, body: QuotaSpec, version?: number) =>
+        t.send<Quota>({
+          method: "PUT",
+          path: envPath(project, environment, "quota"),
+          body,
+          ...(version ? { ifMatch: version } : {}),
+        }),
+      delete: (project: string, environment: string, version: number) =>
+        t.send<void>({ method: "DELETE", path: envPath(project, environment, "quota"), ifMatch: version }),
+    },
+    defaults: {
+      get: (scope: DefaultsScope) => t.send<ResourceDefaults>({ method: "GET", path: defaultsPath(scope) }),
+      put: (scope: DefaultsScope, body: ResourceDefaultsSpec, version?: number) =>
+        t.send<ResourceDefaults>({
+          method: "PUT",
+          path: defaultsPath(scope),
+          body,
+          ...(version ? { ifMatch: version } : {}),
+        }),
+      delete: (scope: DefaultsScope, version: number) =>
+        t.send<void>({ method: "DELETE", path: defaultsPath(scope), ifMatch: version }),
+    },
+    secrets: {
+      list: (project: string, environment: string) =>
+        t.send<SecretBinding[]>({ method: "GET", path: envPath(project, environment, "secrets") }),
+      get: (project: string, environment: string, name: string) =>
+        t.send<SecretBinding>({ method: "GET", path: envPath(project, environment, "secrets", name) }),
+      create: (project: string, environment: string, body: SecretCreateInput) =>
+        t.send<SecretBinding>({
+          method: "POST",
+          path: envPath(project, environment, "secrets"),
+          body,
+          idempotencyKey: key(),
+        }),
+      update: (project: string, environment: string, name: string, body: SecretPatchInput, version: number) =>
+        t.send<SecretBinding>({
+          method: "PATCH",
+          path: envPath(project, environment, "secrets", name),
+          body,
+          ifMatch: version,
+        }),
+      delete: (project: string, environment: string, name: string, version: number) =>
+        t.send<void>({
+          method: "DELETE",
+          path: envPath(project, environment, "secrets", name),
+          ifMatch: version,
+        }),
+      reveal: (project: string, environment: string, name: string) =>
+        t.send<{
+          name: string;
+          kind: "value" | "reference";
+          value?: string;
+          reference?: string;
+          valueVersion: number;
+        }>({
+          method: "POST",
+          path: envPath(project, environment, "secrets", name, "reveal"),
+        }),
+    },
+    roleBindings: {
+      list: (project: string, filter: { environment?: string; subject?: string } = {}) =>
+        t.send<RoleBinding[]>({
+          method: "GET",
+          path: pathOf("projects", project, "role-bindings"),
+          query: filter as Record<string, string>,
+        }),
+      get: (project: string, id: string) =>
+        t.send<RoleBinding>({ method: "GET", path: pathOf("projects", project, "role-bindings", id) }),
+      create: (project: string, body: RoleBindingCreate) =>
+        t.send<RoleBinding>({
+          method: "POST",
+          path: pathOf("projects", project, "role-bindings"),
+          body,
+          idempotencyKey: key(),
+        }),
+      delete: (project: string, id: string) =>
+        t.send<void>({ method: "DELETE", path: pathOf("projects", project, "role-bindings", id) }),
+    },
+    reservations: {
+      list: (project: string, environment: string) =>
+        t.send<Reservation[]>({ method: "GET", path: envPath(project, environment, "reservations") }),
+      create: (project: string, environment: string, body: ReservationCreate) =>
+        t.send<Reservation>({
+          method: "POST",
+          path: envPath(project, environment, "reservations"),
+          body,
+          idempotencyKey: key(),
+        }),
+      delete: (project: string, environment: string, id: string) =>
+        t.send<void>({ method: "DELETE", path: envPath(project, environment, "reservations", id) }),
+    },
+    effective: {
+      get: (project: string, environment: string) =>
+        t.send<unknown>({ method: "GET", path: envPath(project, environment, "effective") }),
+    },
+    tokens: {
+      list: () => t.send<Token[]>({ method: "GET", path: pathOf("tokens") }),
+      create: (body: TokenCreate) =>
+        t.send<Token & { token: string }>({ method: "POST", path: pathOf("tokens"), body }),
+      revoke: (id: string) => t.send<void>({ method: "DELETE", path: pathOf("tokens", id) }),
+    },
+    audit: {
+      list: (query: Record<string, string> = {}) =>
+        t.send<AuditEntry[]>({ method: "GET", path: pathOf("audit"), query }),
+    },
+  };
+}
+
+export type TenancyClient = ReturnType<typeof createClient>;

@@ -1,0 +1,241 @@
+// What every kind's dynamic provider shares: offline validation that returns data, diffs computed
+// without calling the control plane, "not found" treated as state, creates that converge after a
+// crash, and errors that name the object and keep their cause.
+import type * as pulumi from "@pulumi/pulumi";
+import type { z } from "zod";
+import { TenancyError, issuePath } from "../model";
+import { client } from "./config";
+import type { TenancyClient } from "./client";
+
+export type Bag = Record<string, unknown>;
+
+/** The engine's placeholder for a value not known until an earlier resource is created. */
+export const unknownValue = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** Stored with every object: the version to send back, and when it was made and changed. */
+export interface Meta {
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface KindSpec<In extends object, Live> {
+  kind: string;
+  /** Validates and normalises the inputs (without `adopt`). */
+  schema: z.ZodType<In>;
+  /** The Pulumi id. */
+  id(inputs: In): string;
+  /** Inputs compared by diff; `replaceOn` are those whose change replaces the object. */
+  fields: readonly (keyof In & string)[];
+  replaceOn: readonly (keyof In & string)[];
+  /** Inputs whose change is an update, except while the new value is unknown: then the engine is
+   * replacing what they point at (a renamed project), and this object is replaced with it. */
+  replaceWhenUnknown?: readonly (keyof In & string)[];
+  /** Inputs whose new value is kept secret in diffs and errors. */
+  secretFields?: readonly (keyof In & string)[];
+  get(api: TenancyClient, inputs: In): Promise<Live | undefined>;
+  create(api: TenancyClient, inputs: In): Promise<Live>;
+  update(api: TenancyClient, olds: In & Meta, news: In): Promise<Live>;
+  delete(api: TenancyClient, olds: In & Meta): Promise<void>;
+  /** The outputs: the inputs as the control plane holds them, plus version and times.
+   * `previous` is the state a refresh starts from. */
+  toOutputs(live: Live, inputs: In, previous?: In & Meta): In & Meta;
+  /** Fills inputs derived from others before validation (an environment's name from its domain). */
+  prepare?(news: Bag): Bag;
+}
+
+/** `adopt: true` takes over an object that already exists instead of failing on it. */
+export interface AdoptInput {
+  adopt?: boolean;
+}
+
+function isUnknown(value: unknown): boolean {
+  return value === unknownValue;
+}
+
+function stripProvider(news: Record<string, unknown>): Record<string, unknown> {
+  const { __provider: _ignored, ...rest } = news;
+  return rest;
+}
+
+/**
+ * Validates offline. Fields still unknown during a preview are left as they are and not judged;
+ * everything else is normalised (quantities, sorted labels) so later diffs compare like for like.
+ */
+export function checkInputs<In extends object>(spec: KindSpec<In, unknown>, news: Record<string, unknown>) {
+  const raw = spec.prepare ? spec.prepare(stripProvider(news)) : stripProvider(news);
+  const { adopt, ...rest } = raw;
+  const unknownKeys = Object.keys(rest).filter((key) => isUnknown(rest[key]));
+  const known = Object.fromEntries(Object.entries(rest).filter(([key]) => !unknownKeys.includes(key)));
+  const result = spec.schema.safeParse(known);
+  const failures: pulumi.dynamic.CheckFailure[] = [];
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const property = issuePath(issue.path);
+      // A required field that is merely unknown yet is not a failure.
+      if (unknownKeys.includes(String(issue.path[0] ?? ""))) continue;
+      failures.push({ property: property === "(body)" ? "" : property, reason: issue.message });
+    }
+  }
+  if (failures.length > 0 || !result.success) return { inputs: raw, failures };
+  const inputs: Bag = { ...(result.data as Bag) };
+  for (const key of unknownKeys) inputs[key] = unknownValue;
+  if (adopt !== undefined) inputs.adopt = adopt;
+  return { inputs, failures };
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+/** Compares inputs only: no request reaches the control plane. */
+export function diffInputs<In extends object>(
+  spec: KindSpec<In, unknown>,
+  olds: Bag,
+  news: Bag,
+): pulumi.dynamic.DiffResult {
+  const changed = spec.fields.filter((field) => isUnknown(news[field]) || !same(olds[field], news[field]));
+  const replaces = changed.filter(
+    (field) =>
+      spec.replaceOn.includes(field) || (isUnknown(news[field]) && spec.replaceWhenUnknown?.includes(field)),
+  );
+  return {
+    changes: changed.length > 0,
+    replaces,
+    stables: spec.replaceOn.filter((field) => !changed.includes(field)),
+    // Names are unique in the control plane: the old object must go before its replacement.
+    deleteBeforeReplace: replaces.length > 0,
+  };
+}
+
+/** Wraps an error with the object it concerns and what to do about it, keeping the cause. */
+export function describeFailure(action: string, kind: string, id: string, err: unknown): Error {
+  const detail = err instanceof Error ? err.message : String(err);
+  let hint = "";
+  if (TenancyError.isInstance(err) && err.code === "version_mismatch") {
+    hint = " It was changed outside this stack: run `pulumi refresh`, then `pulumi up` again.";
+  }
+  const wrapped = new Error(`Could not ${action} ${kind} ${id}: ${detail}${hint}`, { cause: err });
+  if (TenancyError.isInstance(err)) Object.assign(wrapped, { code: err.code });
+  return wrapped;
+}
+
+function isCode(err: unknown, code: string): boolean {
+  return TenancyError.isInstance(err) && err.code === code;
+}
+
+/** The implementation of a kind's dynamic provider: check, diff, create, read, update, delete. */
+export function providerFor<In extends object, Live>(spec: KindSpec<In, Live>) {
+  const fieldsOf = (values: object) =>
+    Object.fromEntries(
+      spec.fields.filter((f) => (values as Bag)[f] !== undefined).map((f) => [f, (values as Bag)[f]]),
+    ) as In;
+
+  return {
+    async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
+      return checkInputs(spec, news);
+    },
+
+    async diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>) {
+      return diffInputs(spec, olds, news);
+    },
+
+    async create(inputs: In & AdoptInput) {
+      const desired = fieldsOf(inputs);
+      const id = spec.id(desired);
+      const api = client();
+      try {
+        if (inputs.adopt) {
+          const existing = await spec.get(api, desired);
+          if (existing !== undefined) {
+            const current = spec.toOutputs(existing, desired);
+            const live = same(fieldsOf(current), desired)
+              ? existing
+              : await spec.update(api, current, desired);
+            return { id, outs: { ...spec.toOutputs(live, desired), adopt: true } };
+          }
+        }
+        const live = await spec.create(api, desired);
+        return { id, outs: { ...spec.toOutputs(live, desired), ...(inputs.adopt ? { adopt: true } : {}) } };
+      } catch (err) {
+        // A rerun after a create that landed but whose answer was lost finds its own object:
+        // identical to what is declared, it is taken as created; otherwise it is not ours.
+        if (isCode(err, "conflict")) {
+          const existing = await spec.get(api, desired).catch(() => undefined);
+          if (existing !== undefined && same(fieldsOf(spec.toOutputs(existing, desired)), desired)) {
+            return { id, outs: spec.toOutputs(existing, desired) };
+          }
+          throw describeFailure(
+            "create",
+            spec.kind,
+            id,
+            new Error(
+              `${(err as Error).message}. To manage the existing object from this stack, set adopt: true`,
+            ),
+          );
+        }
+        throw describeFailure("create", spec.kind, id, err);
+      }
+    },
+
+    async read(id: string, props: In & Meta) {
+      const current = fieldsOf(props);
+      try {
+        const live = await spec.get(client(), current);
+        if (live === undefined) return { id: "" };
+        const outs = spec.toOutputs(live, current, props);
+        return { id, props: outs, inputs: fieldsOf(outs) };
+      } catch (err) {
+        throw describeFailure("read", spec.kind, id, err);
+      }
+    },
+
+    async update(id: string, olds: In & Meta, news: In & AdoptInput) {
+      const desired = fieldsOf(news);
+      try {
+        const live = await spec.update(client(), olds, desired);
+        return { outs: { ...spec.toOutputs(live, desired), ...(news.adopt ? { adopt: true } : {}) } };
+      } catch (err) {
+        throw describeFailure("update", spec.kind, id, err);
+      }
+    },
+
+    async delete(id: string, props: In & Meta) {
+      try {
+        await spec.delete(client(), props);
+      } catch (err) {
+        if (isCode(err, "not_found")) return; // already gone: what delete wanted
+        throw describeFailure("delete", spec.kind, id, err);
+      }
+    },
+  };
+}
+
+/** Undefined when the control plane says the object does not exist. */
+export async function orUndefined<T>(request: Promise<T>): Promise<T | undefined> {
+  try {
+    return await request;
+  } catch (err) {
+    if (isCode(err, "not_found")) return undefined;
+    throw err;
+  }
+}
+
+/** Drops undefined fields, so outputs and patches carry only what is set. */
+export function defined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** A PATCH body that sets what `news` has and clears (null) what `olds` had and `news` dropped. */
+export function patchOf(fields: readonly string[], olds: object, news: object) {
+  const [before, after] = [olds as Bag, news as Bag];
+  const body: Bag = {};
+  for (const field of fields) {
+    if (after[field] !== undefined) {
+      if (!same(after[field], before[field])) body[field] = after[field];
+    } else if (before[field] !== undefined) {
+      body[field] = null;
+    }
+  }
+  return body;
+}

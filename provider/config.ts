@@ -1,0 +1,26 @@
+// The provider's connection to the control plane, from stack config (`tenancy:endpoint`,
+// `tenancy:token`) through configure, else TENANCY_ENDPOINT / TENANCY_TOKEN, else the embedded
+// store in ./.tenancy. It lives in this module, loaded by the provider process at run time, so no
+// credential is ever part of the serialized provider in the state.
+import type * as pulumi from "@pulumi/pulumi";
+import { createClient, type TenancyClient } from "./client";
+
+let settings: { endpoint?: string; token?: string } = {};
+let current: TenancyClient | undefined;
+
+export async function configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+  const endpoint = req.config.get("tenancy:endpoint");
+  const token = req.config.get("tenancy:token");
+  const next = { ...(endpoint ? { endpoint } : {}), ...(token ? { token } : {}) };
+  if (current && (next.endpoint !== settings.endpoint || next.token !== settings.token)) {
+    await current.close();
+    current = undefined;
+  }
+  settings = next;
+}
+
+/** The client every provider operation uses, created on first use. */
+export function client(): TenancyClient {
+  current ??= createClient(settings);
+  return current;
+}

@@ -1,0 +1,32 @@
+import { z } from "zod";
+import { domainCreateSchema, type Domain } from "../model";
+import { defined, orUndefined, patchOf, providerFor, type KindSpec, type Meta } from "./common";
+
+export const domainInputsSchema = domainCreateSchema;
+export type DomainInputs = z.output<typeof domainInputsSchema>;
+const mutable = ["displayName", "description", "order"] as const;
+
+export const domainSpec: KindSpec<DomainInputs, Domain> = {
+  kind: "Domain",
+  schema: domainInputsSchema,
+  id: (inputs) => inputs.name,
+  fields: ["name", "tier", ...mutable],
+  replaceOn: ["name", "tier"],
+  get: (api, inputs) => orUndefined(api.domains.get(inputs.name)),
+  create: (api, inputs) => api.domains.create(inputs),
+  update: (api, olds, news) => api.domains.update(olds.name, patchOf(mutable, olds, news), olds.version),
+  delete: (api, olds) => api.domains.delete(olds.name, olds.version),
+  toOutputs: (live) =>
+    defined({
+      name: live.name,
+      tier: live.tier,
+      displayName: live.displayName,
+      description: live.description,
+      order: live.order,
+      version: live.version,
+      createdAt: live.createdAt,
+      updatedAt: live.updatedAt,
+    }) as DomainInputs & Meta,
+};
+
+export const domainProvider = providerFor(domainSpec);

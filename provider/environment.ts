@@ -1,0 +1,51 @@
+import { z } from "zod";
+import { environmentCreateSchema, environmentId, nameSchema, type Environment } from "../model";
+import { defined, orUndefined, patchOf, providerFor, unknownValue, type KindSpec, type Meta } from "./common";
+
+export const environmentInputsSchema = environmentCreateSchema
+  .extend({ project: nameSchema })
+  .transform((inputs) => ({ ...inputs, name: inputs.name ?? inputs.domain }));
+export type EnvironmentInputs = z.output<typeof environmentInputsSchema>;
+const mutable = ["description", "labels", "protected"] as const;
+
+export const environmentSpec: KindSpec<EnvironmentInputs, Environment> = {
+  kind: "Environment",
+  schema: environmentInputsSchema,
+  id: (inputs) => environmentId(inputs.project, inputs.name),
+  fields: ["project", "name", "domain", ...mutable],
+  replaceOn: ["name", "domain"],
+  // A known new project is a transfer; an unknown one means the project itself is being replaced.
+  replaceWhenUnknown: ["project"],
+  // The name defaults to the domain's: while the domain is unknown, so is the name.
+  prepare: (news) =>
+    news.name === undefined && news.domain === unknownValue ? { ...news, name: unknownValue } : news,
+  get: (api, inputs) => orUndefined(api.environments.get(inputs.project, inputs.name)),
+  create: (api, { project, ...body }) => api.environments.create(project, body),
+  async update(api, olds, news) {
+    let version = olds.version;
+    let live: Environment | undefined;
+    // A new project is a transfer: the environment moves with everything bound to it.
+    if (news.project !== olds.project) {
+      live = await api.environments.transfer(olds.project, olds.name, news.project, version);
+      version = live.version;
+    }
+    const patch = patchOf(mutable, olds, { ...news, protected: news.protected ?? false });
+    if (Object.keys(patch).length === 0 && live) return live;
+    return api.environments.update(news.project, olds.name, patch, version);
+  },
+  delete: (api, olds) => api.environments.delete(olds.project, olds.name, olds.version),
+  toOutputs: (live, inputs) =>
+    defined({
+      project: live.project,
+      name: live.name,
+      domain: live.domain,
+      description: live.description,
+      labels: live.labels,
+      protected: inputs.protected === undefined && !live.protected ? undefined : live.protected,
+      version: live.version,
+      createdAt: live.createdAt,
+      updatedAt: live.updatedAt,
+    }) as EnvironmentInputs & Meta,
+};
+
+export const environmentProvider = providerFor(environmentSpec);

@@ -1,0 +1,42 @@
+import { z } from "zod";
+import { projectCreateSchema, type Project } from "../model";
+import { defined, orUndefined, patchOf, providerFor, type KindSpec, type Meta } from "./common";
+
+export const projectInputsSchema = projectCreateSchema;
+export type ProjectInputs = z.output<typeof projectInputsSchema>;
+const mutable = ["displayName", "description", "labels", "archived"] as const;
+
+export const projectSpec: KindSpec<ProjectInputs, Project> = {
+  kind: "Project",
+  schema: projectInputsSchema,
+  id: (inputs) => inputs.name,
+  fields: ["name", ...mutable],
+  replaceOn: ["name"],
+  get: (api, inputs) => orUndefined(api.projects.get(inputs.name)),
+  create: (api, inputs) => api.projects.create(inputs),
+  update: (api, olds, news) =>
+    // `archived` defaults to false: dropping it from the program unarchives.
+    api.projects.update(
+      olds.name,
+      {
+        ...patchOf(mutable, olds, news),
+        ...(news.archived === undefined && olds.archived ? { archived: false } : {}),
+      },
+      olds.version,
+    ),
+  delete: (api, olds) => api.projects.delete(olds.name, olds.version),
+  toOutputs: (live, inputs) =>
+    defined({
+      name: live.name,
+      displayName: live.displayName,
+      description: live.description,
+      labels: live.labels,
+      // Reported as declared when the program leaves it unset and the project is not archived.
+      archived: inputs.archived === undefined && !live.archived ? undefined : live.archived,
+      version: live.version,
+      createdAt: live.createdAt,
+      updatedAt: live.updatedAt,
+    }) as ProjectInputs & Meta,
+};
+
+export const projectProvider = providerFor(projectSpec);

@@ -1,0 +1,72 @@
+import { z } from "zod";
+import {
+  TenancyError,
+  nameSchema,
+  resourceDefaultsSpecSchema,
+  scopeId,
+  type DefaultsScope,
+  type ResourceDefaults,
+} from "../model";
+import { defined, orUndefined, providerFor, type KindSpec, type Meta } from "./common";
+
+/** Exactly one scope: a domain, a project, or a project and one of its environments. */
+export const resourceDefaultsInputsSchema = resourceDefaultsSpecSchema
+  .extend({
+    domain: nameSchema.optional(),
+    project: nameSchema.optional(),
+    environment: nameSchema.optional(),
+  })
+  .superRefine((inputs, ctx) => {
+    if ((inputs.domain === undefined) === (inputs.project === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["domain"],
+        message: "give exactly one scope: domain, or project (with environment optional)",
+      });
+    }
+    if (inputs.environment !== undefined && inputs.project === undefined) {
+      ctx.addIssue({ code: "custom", path: ["environment"], message: "environment needs project" });
+    }
+  });
+export type ResourceDefaultsInputs = z.output<typeof resourceDefaultsInputsSchema>;
+
+export function scopeOf(inputs: ResourceDefaultsInputs): DefaultsScope {
+  if (inputs.domain !== undefined) return { kind: "domain", domain: inputs.domain };
+  if (inputs.environment !== undefined)
+    return { kind: "environment", project: inputs.project!, environment: inputs.environment };
+  return { kind: "project", project: inputs.project! };
+}
+
+const specOf = (inputs: ResourceDefaultsInputs) =>
+  defined({ requests: inputs.requests, limits: inputs.limits });
+
+export const resourceDefaultsSpec: KindSpec<ResourceDefaultsInputs, ResourceDefaults> = {
+  kind: "ResourceDefaults",
+  schema: resourceDefaultsInputsSchema,
+  id: (inputs) => scopeId(scopeOf(inputs)),
+  fields: ["domain", "project", "environment", "requests", "limits"],
+  replaceOn: ["domain", "project", "environment"],
+  get: (api, inputs) => orUndefined(api.defaults.get(scopeOf(inputs))),
+  async create(api, inputs) {
+    const scope = scopeOf(inputs);
+    if (await orUndefined(api.defaults.get(scope))) {
+      throw new TenancyError("conflict", `${scopeId(scope)} already has resource defaults`);
+    }
+    return api.defaults.put(scope, specOf(inputs));
+  },
+  update: (api, olds, news) => api.defaults.put(scopeOf(news), specOf(news), olds.version),
+  delete: (api, olds) => api.defaults.delete(scopeOf(olds), olds.version),
+  toOutputs: (live) =>
+    defined({
+      domain: live.domain,
+      project: live.project,
+      environment: live.environment,
+      requests: live.requests,
+      limits: live.limits,
+      version: live.version,
+      createdAt: live.createdAt,
+      updatedAt: live.updatedAt,
+    }) as ResourceDefaultsInputs & Meta,
+};
+
+export const resourceDefaultsProvider = providerFor(resourceDefaultsSpec);

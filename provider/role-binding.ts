@@ -1,0 +1,42 @@
+import { z } from "zod";
+import { nameSchema, roleBindingCreateSchema, roleBindingKey, type RoleBinding } from "../model";
+import { defined, providerFor, type KindSpec, type Meta } from "./common";
+
+export const roleBindingInputsSchema = roleBindingCreateSchema.extend({ project: nameSchema });
+export type RoleBindingInputs = z.output<typeof roleBindingInputsSchema>;
+
+type RoleBindingOutputs = RoleBindingInputs & Meta & { bindingId: string };
+
+export const roleBindingSpec: KindSpec<RoleBindingInputs, RoleBinding> = {
+  kind: "RoleBinding",
+  schema: roleBindingInputsSchema,
+  id: (inputs) => roleBindingKey(inputs),
+  fields: ["project", "environment", "subject", "role"],
+  // A binding is its identity: any change is a new binding.
+  replaceOn: ["project", "environment", "subject", "role"],
+  async get(api, inputs) {
+    const bindings = await api.roleBindings
+      .list(inputs.project, defined({ environment: inputs.environment, subject: inputs.subject }))
+      .catch((err: { code?: string }) => {
+        if (err.code === "not_found") return [];
+        throw err;
+      });
+    return bindings.find((b) => b.role === inputs.role && b.environment === inputs.environment);
+  },
+  create: (api, { project, ...body }) => api.roleBindings.create(project, body),
+  update: () => Promise.reject(new Error("role bindings are replaced, never updated")),
+  delete: (api, olds) => api.roleBindings.delete(olds.project, (olds as RoleBindingOutputs).bindingId),
+  toOutputs: (live) =>
+    defined({
+      project: live.project,
+      environment: live.environment,
+      subject: live.subject,
+      role: live.role,
+      bindingId: live.id,
+      version: live.version,
+      createdAt: live.createdAt,
+      updatedAt: live.updatedAt,
+    }) as RoleBindingOutputs,
+};
+
+export const roleBindingProvider = providerFor(roleBindingSpec);

@@ -1,0 +1,48 @@
+import * as pulumi from "@pulumi/pulumi";
+import { dynamicProvider } from "./provider";
+
+/** The arguments of an {@link Environment}. */
+export interface EnvironmentArgs {
+  /** The project it belongs to. Changing it transfers the environment, with its quota, defaults,
+   * secret and role bindings, instead of replacing it. */
+  project: pulumi.Input<string>;
+  /** The domain it instantiates (immutable). */
+  domain: pulumi.Input<string>;
+  /** Defaults to the domain's name; a custom name (e.g. `acme-prod`) makes a client environment. */
+  name?: pulumi.Input<string>;
+  description?: pulumi.Input<string>;
+  labels?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** A protected environment cannot be deleted (so `pulumi destroy` fails) until this is unset. */
+  protected?: pulumi.Input<boolean>;
+  /** Take over an environment that already exists instead of failing on it. */
+  adopt?: pulumi.Input<boolean>;
+}
+
+/**
+ * A project's instance in one domain, with its own quota, defaults, secrets and roles.
+ *
+ * @example
+ * const webProd = new tenancy.Environment("web-production", { project: web.name, domain: production.name, protected: true });
+ */
+export class Environment extends pulumi.dynamic.Resource {
+  declare readonly project: pulumi.Output<string>;
+  declare readonly domain: pulumi.Output<string>;
+  declare readonly name: pulumi.Output<string>;
+  declare readonly description: pulumi.Output<string | undefined>;
+  declare readonly labels: pulumi.Output<Record<string, string> | undefined>;
+  declare readonly protected: pulumi.Output<boolean | undefined>;
+  declare readonly version: pulumi.Output<number>;
+  declare readonly createdAt: pulumi.Output<string>;
+  declare readonly updatedAt: pulumi.Output<string>;
+
+  constructor(name: string, args: EnvironmentArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      dynamicProvider("environment", "environment"),
+      name,
+      { name: undefined, ...args, version: undefined, createdAt: undefined, updatedAt: undefined },
+      opts,
+      "tenancy",
+      "Environment",
+    );
+  }
+}

@@ -1,0 +1,48 @@
+import * as pulumi from "@pulumi/pulumi";
+import { dynamicProvider } from "./provider";
+
+/** A Kubernetes quantity (`500m`, `2`, `16Gi`) or a number. */
+export type Quantity = string | number;
+
+/** The arguments of a {@link Quota}. Omitted limits are unlimited. */
+export interface QuotaArgs {
+  project: pulumi.Input<string>;
+  environment: pulumi.Input<string>;
+  cpu?: pulumi.Input<Quantity>;
+  memory?: pulumi.Input<Quantity>;
+  gpu?: pulumi.Input<Quantity>;
+  storage?: pulumi.Input<Quantity>;
+  maxConcurrentExecutions?: pulumi.Input<number>;
+  adopt?: pulumi.Input<boolean>;
+}
+
+/**
+ * The limits of one environment; the control plane admits reservations against them atomically.
+ *
+ * @example
+ * new tenancy.Quota("web-production", { project: "web", environment: webProd.name, cpu: 32, memory: "128Gi", maxConcurrentExecutions: 50 });
+ */
+export class Quota extends pulumi.dynamic.Resource {
+  declare readonly project: pulumi.Output<string>;
+  declare readonly environment: pulumi.Output<string>;
+  /** Normalised: `"2048Mi"` reads back as `"2Gi"`. */
+  declare readonly cpu: pulumi.Output<string | undefined>;
+  declare readonly memory: pulumi.Output<string | undefined>;
+  declare readonly gpu: pulumi.Output<string | undefined>;
+  declare readonly storage: pulumi.Output<string | undefined>;
+  declare readonly maxConcurrentExecutions: pulumi.Output<number | undefined>;
+  declare readonly version: pulumi.Output<number>;
+  declare readonly createdAt: pulumi.Output<string>;
+  declare readonly updatedAt: pulumi.Output<string>;
+
+  constructor(name: string, args: QuotaArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      dynamicProvider("quota", "quota"),
+      name,
+      { ...args, version: undefined, createdAt: undefined, updatedAt: undefined },
+      opts,
+      "tenancy",
+      "Quota",
+    );
+  }
+}

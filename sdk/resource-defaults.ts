@@ -1,0 +1,50 @@
+import * as pulumi from "@pulumi/pulumi";
+import { dynamicProvider } from "./provider";
+import type { Quantity } from "./quota";
+
+/** Amounts per resource kind. */
+export interface ResourceAmounts {
+  cpu?: pulumi.Input<Quantity>;
+  memory?: pulumi.Input<Quantity>;
+  gpu?: pulumi.Input<Quantity>;
+  storage?: pulumi.Input<Quantity>;
+}
+
+/** The arguments of {@link ResourceDefaults}: exactly one scope, `domain`, or `project` (with
+ * `environment` for one environment). */
+export interface ResourceDefaultsArgs {
+  domain?: pulumi.Input<string>;
+  project?: pulumi.Input<string>;
+  environment?: pulumi.Input<string>;
+  requests?: pulumi.Input<ResourceAmounts>;
+  limits?: pulumi.Input<ResourceAmounts>;
+  adopt?: pulumi.Input<boolean>;
+}
+
+/**
+ * Default requests and limits for workloads. Effective values: environment over project over domain.
+ *
+ * @example
+ * new tenancy.ResourceDefaults("production-defaults", { domain: "production", requests: { cpu: "500m", memory: "1Gi" } });
+ */
+export class ResourceDefaults extends pulumi.dynamic.Resource {
+  declare readonly domain: pulumi.Output<string | undefined>;
+  declare readonly project: pulumi.Output<string | undefined>;
+  declare readonly environment: pulumi.Output<string | undefined>;
+  declare readonly requests: pulumi.Output<Record<string, string> | undefined>;
+  declare readonly limits: pulumi.Output<Record<string, string> | undefined>;
+  declare readonly version: pulumi.Output<number>;
+  declare readonly createdAt: pulumi.Output<string>;
+  declare readonly updatedAt: pulumi.Output<string>;
+
+  constructor(name: string, args: ResourceDefaultsArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      dynamicProvider("resource-defaults", "resourceDefaults"),
+      name,
+      { ...args, version: undefined, createdAt: undefined, updatedAt: undefined },
+      opts,
+      "tenancy",
+      "ResourceDefaults",
+    );
+  }
+}

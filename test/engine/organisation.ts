@@ -1,0 +1,82 @@
+// The organisation the provider engine tests declare (test/engine/programs/organisation), and how
+// to read back what the control plane holds.
+import { createClient, type ClientOptions } from "../../provider/client";
+
+export const canary = "canary-db-password-8d2f61c4";
+
+export function baseSpec() {
+  return {
+    domains: [
+      { name: "development", tier: "non-production", order: 10 },
+      { name: "staging", tier: "non-production", order: 20 },
+      { name: "production", tier: "production", order: 30 },
+    ],
+    projects: [
+      { key: "web", name: "web" },
+      { key: "ml", name: "ml" },
+      { key: "acme", name: "acme", description: "client delivery" },
+    ],
+    environments: [
+      { key: "web-dev", project: "web", domain: "development" },
+      { key: "web-prod", project: "web", domain: "production" },
+      { key: "ml-dev", project: "ml", domain: "development" },
+      { key: "ml-prod", project: "ml", domain: "production" },
+      { key: "acme-dev", project: "acme", domain: "development" },
+      { key: "acme-prod", project: "acme", domain: "production", name: "acme-prod" },
+      { key: "acme-trial", project: "acme", domain: "staging", name: "acme-trial" },
+    ] as { key: string; project: string; domain: string; name?: string; protected?: boolean }[],
+    quotas: [
+      { environment: "web-prod", cpu: "8", memory: "16Gi", maxConcurrentExecutions: 20 },
+      { environment: "ml-prod", cpu: "32", memory: "128Gi" },
+      { environment: "acme-prod", cpu: "4" },
+    ],
+    defaults: [
+      { key: "production-defaults", domain: "production", requests: { cpu: "500m", memory: "1Gi" } },
+      { key: "ml-defaults", project: "ml", requests: { memory: "4Gi" } },
+      { key: "web-prod-defaults", environment: "web-prod", requests: { cpu: "1" } },
+    ],
+    secrets: [
+      { environment: "web-prod", name: "db-password", secret: "db" },
+      { environment: "ml-dev", name: "registry", reference: "vault://ml/registry" },
+    ],
+    roles: [
+      { project: "web", subject: "team:storefront", role: "developer" },
+      { project: "ml", environment: "ml-prod", subject: "team:ml-ops", role: "admin" },
+      { project: "acme", subject: "service:ci", role: "contributor" },
+    ],
+  };
+}
+
+/** Everything the control plane holds, in a comparable shape. */
+export async function snapshot(options: ClientOptions) {
+  const api = createClient(options);
+  try {
+    const domains = (await api.domains.list()).map((d) => `${d.name}:${d.tier}`).sort();
+    const environments: string[] = [];
+    const quotas: string[] = [];
+    const secrets: string[] = [];
+    const roles: string[] = [];
+    const projects = (await api.projects.list()).map((p) => p.name).sort();
+    for (const project of projects) {
+      for (const b of await api.roleBindings.list(project))
+        roles.push(`${project}/${b.environment ?? "*"}/${b.subject}/${b.role}`);
+      for (const e of await api.environments.list(project)) {
+        environments.push(`${project}/${e.name}:${e.domain}${e.protected ? ":protected" : ""}`);
+        const quota = await api.quotas.get(project, e.name).catch(() => undefined);
+        if (quota) quotas.push(`${project}/${e.name}:cpu=${quota.cpu ?? "-"}`);
+        for (const s of await api.secrets.list(project, e.name))
+          secrets.push(`${project}/${e.name}/${s.name}:${s.kind}`);
+      }
+    }
+    return {
+      domains,
+      projects,
+      environments: environments.sort(),
+      quotas: quotas.sort(),
+      secrets: secrets.sort(),
+      roles: roles.sort(),
+    };
+  } finally {
+    await api.close();
+  }
+}

@@ -1,0 +1,73 @@
+// Declares an organisation from the stack config `org:spec` (see OrgSpec), so each engine test can
+// change one thing at a time. Secret values come from the secret config `org:secret-<name>`.
+import * as pulumi from "@pulumi/pulumi";
+import * as tenancy from "tenancy";
+
+interface OrgSpec {
+  domains: { name: string; tier: "production" | "non-production"; order?: number }[];
+  projects: { key: string; name: string; description?: string }[];
+  environments: { key: string; project: string; domain: string; name?: string; protected?: boolean }[];
+  quotas: { environment: string; cpu?: string; memory?: string; maxConcurrentExecutions?: number }[];
+  defaults: {
+    key: string;
+    domain?: string;
+    project?: string;
+    environment?: string;
+    requests?: Record<string, string>;
+  }[];
+  secrets: { environment: string; name: string; secret?: string; reference?: string }[];
+  roles: { project: string; environment?: string; subject: string; role: tenancy.Role }[];
+}
+
+const config = new pulumi.Config("org");
+const spec = config.requireObject<OrgSpec>("spec");
+
+const domains = new Map(spec.domains.map((d) => [d.name, new tenancy.Domain(d.name, d)]));
+const projects = new Map(spec.projects.map(({ key, ...args }) => [key, new tenancy.Project(key, args)]));
+const environments = new Map(
+  spec.environments.map(({ key, project, domain, ...args }) => [
+    key,
+    new tenancy.Environment(key, {
+      ...args,
+      project: projects.get(project)!.name,
+      domain: domains.get(domain)!.name,
+    }),
+  ]),
+);
+const env = (key: string) => environments.get(key)!;
+
+for (const { environment, ...limits } of spec.quotas) {
+  new tenancy.Quota(environment, {
+    ...limits,
+    project: env(environment).project,
+    environment: env(environment).name,
+  });
+}
+for (const { key, domain, project, environment, requests } of spec.defaults) {
+  new tenancy.ResourceDefaults(key, {
+    requests,
+    ...(domain ? { domain: domains.get(domain)!.name } : {}),
+    ...(project ? { project: projects.get(project)!.name } : {}),
+    ...(environment ? { project: env(environment).project, environment: env(environment).name } : {}),
+  });
+}
+for (const { environment, name, secret, reference } of spec.secrets) {
+  new tenancy.SecretBinding(`${environment}-${name}`, {
+    project: env(environment).project,
+    environment: env(environment).name,
+    name,
+    ...(secret ? { value: config.requireSecret(`secret-${secret}`) } : { reference }),
+  });
+}
+for (const { project, environment, subject, role } of spec.roles) {
+  new tenancy.RoleBinding(`${project}-${environment ?? "all"}-${subject}-${role}`.replace(/:/g, "-"), {
+    project: projects.get(project)!.name,
+    subject,
+    role,
+    ...(environment ? { environment: env(environment).name } : {}),
+  });
+}
+
+export const environmentIds = [...environments.values()].map(
+  (e) => pulumi.interpolate`${e.project}/${e.name}`,
+);

@@ -1,0 +1,174 @@
+// The seven tenancy resources through the real CLI, on both transports: the embedded store in a
+// local folder, and HTTP to a control plane on PostgreSQL started by the test.
+import { strict as assert } from "node:assert";
+import * as path from "node:path";
+import { createClient, type ClientOptions } from "../../provider/client";
+import { adminToken, startTestServer, type TestServer } from "../api/server";
+import { withStack, type CommandResult, type TestStack } from "./harness";
+import { baseSpec, canary, snapshot } from "./organisation";
+
+type Spec = ReturnType<typeof baseSpec>;
+
+function ok(result: CommandResult, what: string) {
+  assert.equal(result.code, 0, `${what} failed:\n${result.output}`);
+  return result;
+}
+
+async function declare(stack: TestStack, spec: Spec) {
+  await stack.pulumiOk(["config", "set", "org:spec", JSON.stringify(spec)]);
+}
+
+const transports = [
+  { name: "embedded", postgres: false },
+  { name: "http + postgres", postgres: true },
+];
+
+for (const transport of transports) {
+  describe(`engine: tenancy resources (${transport.name})`, function () {
+    this.timeout(900_000);
+    let server: TestServer | undefined;
+
+    before(async () => {
+      if (transport.postgres) server = await startTestServer("postgres");
+    });
+    after(async () => server?.close());
+
+    it("goes up, previews without requests, updates, transfers, shows drift, guards protected, destroys", async () => {
+      const outputs: string[] = [];
+      const seen = (result: CommandResult) => {
+        outputs.push(result.output);
+        return result;
+      };
+      const config: Record<string, string | { secret: string }> = { "org:secret-db": { secret: canary } };
+      if (server) {
+        config["tenancy:endpoint"] = server.url;
+        config["tenancy:token"] = { secret: adminToken };
+      }
+      await withStack({ program: "organisation", config }, async (stack) => {
+        const api: ClientOptions = server
+          ? { endpoint: server.url, token: adminToken }
+          : { endpoint: `file://${path.join(stack.root, "store")}` };
+        if (!server) await stack.pulumiOk(["config", "set", "tenancy:endpoint", api.endpoint!]);
+        const spec = baseSpec();
+        await declare(stack, spec);
+
+        seen(ok(await stack.up(), "up"));
+        const created = await snapshot(api);
+        assert.deepEqual(created.domains, [
+          "development:non-production",
+          "production:production",
+          "staging:non-production",
+        ]);
+        assert.deepEqual(created.projects, ["acme", "ml", "web"]);
+        assert.deepEqual(created.environments, [
+          "acme/acme-prod:production",
+          "acme/acme-trial:staging",
+          "acme/development:development",
+          "ml/development:development",
+          "ml/production:production",
+          "web/development:development",
+          "web/production:production",
+        ]);
+        assert.deepEqual(created.quotas, [
+          "acme/acme-prod:cpu=4",
+          "ml/production:cpu=32",
+          "web/production:cpu=8",
+        ]);
+        assert.deepEqual(created.secrets, [
+          "ml/development/registry:reference",
+          "web/production/db-password:value",
+        ]);
+        assert.deepEqual(created.roles, [
+          "acme/*/service:ci/contributor",
+          "ml/production/team:ml-ops/admin",
+          "web/*/team:storefront/developer",
+        ]);
+        const revealed = await createClient(api).secrets.reveal("web", "production", "db-password");
+        assert.equal(revealed.value, canary);
+        if (!server) await createClient(api).close();
+
+        // No change: no diff, and (over HTTP, where requests can be counted) no request at all.
+        const requestsBefore = server?.logs().split("incoming request").length;
+        seen(ok(await stack.preview("--expect-no-changes"), "preview with no changes"));
+        if (server)
+          assert.equal(
+            server.logs().split("incoming request").length,
+            requestsBefore,
+            "preview called the control plane",
+          );
+
+        // One quota changes: one update, nothing else touched.
+        spec.quotas[0]!.cpu = "12";
+        await declare(stack, spec);
+        const quotaUp = seen(ok(await stack.up(), "up after a quota change"));
+        assert.match(quotaUp.output, /~ 1 updated/);
+        assert.doesNotMatch(quotaUp.output, /created|deleted|replaced/);
+        assert.ok((await snapshot(api)).quotas.includes("web/production:cpu=12"));
+
+        // A new project for an existing environment: a transfer, in place.
+        spec.environments.find((e) => e.key === "acme-trial")!.project = "ml";
+        await declare(stack, spec);
+        const transfer = seen(ok(await stack.up(), "up with a transfer"));
+        assert.doesNotMatch(transfer.output, /replaced/);
+        const transferred = await snapshot(api);
+        assert.ok(
+          transferred.environments.includes("ml/acme-trial:staging"),
+          transferred.environments.join(),
+        );
+
+        // Drift made through the API shows in refresh; the next up restores the declared state.
+        const direct = createClient(api);
+        const quota = await direct.quotas.get("web", "production");
+        await direct.quotas.put(
+          "web",
+          "production",
+          { cpu: "2", memory: "16Gi", maxConcurrentExecutions: 20 },
+          quota.version,
+        );
+        const binding = (await direct.roleBindings.list("acme"))[0]!;
+        await direct.roleBindings.delete("acme", binding.id);
+        await direct.close();
+        const refresh = seen(ok(await stack.refresh(), "refresh"));
+        assert.match(refresh.output, /~ 1 updated|1 updated/);
+        assert.match(refresh.output, /- 1 deleted|1 deleted/);
+        seen(ok(await stack.up(), "up after drift"));
+        const restored = await snapshot(api);
+        assert.ok(restored.quotas.includes("web/production:cpu=12"));
+        assert.ok(restored.roles.includes("acme/*/service:ci/contributor"));
+
+        // A protected environment stops destroy, with the reason, until it is unset.
+        spec.environments.find((e) => e.key === "web-prod")!.protected = true;
+        await declare(stack, spec);
+        seen(ok(await stack.up(), "up protecting web/production"));
+        const blocked = seen(await stack.destroy());
+        assert.notEqual(blocked.code, 0, "destroy must fail on a protected environment");
+        assert.match(
+          blocked.output,
+          /web\/production is protected and cannot be deleted; set protected to false first/,
+        );
+        spec.environments.find((e) => e.key === "web-prod")!.protected = false;
+        await declare(stack, spec);
+        seen(ok(await stack.up(), "up unprotecting web/production"));
+
+        const exported = await stack.exportState();
+        assert.ok(!exported.text.includes(canary), "the secret value is in the exported state in plain text");
+        const providers = exported.resources.filter((r) =>
+          r.type.startsWith("pulumi-nodejs:dynamic/tenancy:"),
+        );
+        for (const resource of providers) {
+          const provider = String(resource.inputs?.__provider ?? "");
+          assert.ok(provider.length < 3000, `__provider of ${resource.urn} is ${provider.length} bytes`);
+          assert.ok(!provider.includes(adminToken) && !provider.includes(canary));
+        }
+
+        seen(ok(await stack.destroy(), "destroy"));
+        const empty = await snapshot(api);
+        assert.deepEqual([empty.domains, empty.projects], [[], []]);
+        for (const text of outputs)
+          assert.ok(!text.includes(canary), "the secret value appeared in a command's output");
+        for (const text of outputs)
+          assert.ok(!text.includes(adminToken), "the token appeared in a command's output");
+      });
+    });
+  });
+}
