@@ -13,7 +13,7 @@ export default tseslint.config(
   {
     // Dynamic providers are serialized into the state: they load what they use with require() at
     // call time instead of capturing imported modules.
-    files: ["provider/**/*.ts", "examples/**/*.ts", "test/engine/programs/**/*.ts"],
+    files: ["provider/**/*.ts", "sdk/provider.ts", "examples/**/*.ts", "test/engine/programs/**/*.ts"],
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
   {
