@@ -124,8 +124,12 @@ function isCode(err: unknown, code: string): boolean {
   return TenancyError.isInstance(err) && err.code === code;
 }
 
-/** The implementation of a kind's dynamic provider: check, diff, create, read, update, delete. */
-export function providerFor<In extends object, Live>(spec: KindSpec<In, Live>) {
+/** The implementation of a kind's dynamic provider: check, diff, create, read, update, delete.
+ * `api` gives the client of the control plane (tests pass a fake). */
+export function providerFor<In extends object, Live>(
+  spec: KindSpec<In, Live>,
+  api: () => TenancyClient = client,
+) {
   const fieldsOf = (values: object) =>
     Object.fromEntries(
       spec.fields.filter((f) => (values as Bag)[f] !== undefined).map((f) => [f, (values as Bag)[f]]),
@@ -143,25 +147,28 @@ export function providerFor<In extends object, Live>(spec: KindSpec<In, Live>) {
     async create(inputs: In & AdoptInput) {
       const desired = fieldsOf(inputs);
       const id = spec.id(desired);
-      const api = client();
+      const tenancy = api();
       try {
         if (inputs.adopt) {
-          const existing = await spec.get(api, desired);
+          const existing = await spec.get(tenancy, desired);
           if (existing !== undefined) {
             const current = spec.toOutputs(existing, desired);
-            const live = same(fieldsOf(current), desired)
+            const adopted = same(fieldsOf(current), desired)
               ? existing
-              : await spec.update(api, current, desired);
-            return { id, outs: { ...spec.toOutputs(live, desired), adopt: true } };
+              : await spec.update(tenancy, current, desired);
+            return { id, outs: { ...spec.toOutputs(adopted, desired), adopt: true } };
           }
         }
-        const live = await spec.create(api, desired);
-        return { id, outs: { ...spec.toOutputs(live, desired), ...(inputs.adopt ? { adopt: true } : {}) } };
+        const created = await spec.create(tenancy, desired);
+        return {
+          id,
+          outs: { ...spec.toOutputs(created, desired), ...(inputs.adopt ? { adopt: true } : {}) },
+        };
       } catch (err) {
         // A rerun after a create that landed but whose answer was lost finds its own object:
         // identical to what is declared, it is taken as created; otherwise it is not ours.
         if (isCode(err, "conflict")) {
-          const existing = await spec.get(api, desired).catch(() => undefined);
+          const existing = await spec.get(tenancy, desired).catch(() => undefined);
           if (existing !== undefined && same(fieldsOf(spec.toOutputs(existing, desired)), desired)) {
             return { id, outs: spec.toOutputs(existing, desired) };
           }
@@ -171,6 +178,7 @@ export function providerFor<In extends object, Live>(spec: KindSpec<In, Live>) {
             id,
             new Error(
               `${(err as Error).message}. To manage the existing object from this stack, set adopt: true`,
+              { cause: err },
             ),
           );
         }
@@ -181,7 +189,7 @@ export function providerFor<In extends object, Live>(spec: KindSpec<In, Live>) {
     async read(id: string, props: In & Meta) {
       const current = fieldsOf(props);
       try {
-        const live = await spec.get(client(), current);
+        const live = await spec.get(api(), current);
         if (live === undefined) return { id: "" };
         const outs = spec.toOutputs(live, current, props);
         return { id, props: outs, inputs: fieldsOf(outs) };
@@ -193,7 +201,7 @@ export function providerFor<In extends object, Live>(spec: KindSpec<In, Live>) {
     async update(id: string, olds: In & Meta, news: In & AdoptInput) {
       const desired = fieldsOf(news);
       try {
-        const live = await spec.update(client(), olds, desired);
+        const live = await spec.update(api(), olds, desired);
         return { outs: { ...spec.toOutputs(live, desired), ...(news.adopt ? { adopt: true } : {}) } };
       } catch (err) {
         throw describeFailure("update", spec.kind, id, err);
@@ -202,7 +210,7 @@ export function providerFor<In extends object, Live>(spec: KindSpec<In, Live>) {
 
     async delete(id: string, props: In & Meta) {
       try {
-        await spec.delete(client(), props);
+        await spec.delete(api(), props);
       } catch (err) {
         if (isCode(err, "not_found")) return; // already gone: what delete wanted
         throw describeFailure("delete", spec.kind, id, err);

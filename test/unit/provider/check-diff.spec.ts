@@ -1,0 +1,159 @@
+// check and diff of every kind: offline, data not exceptions, normalised so diffs are stable.
+import { strict as assert } from "node:assert";
+import { unknownValue } from "../../../provider/common";
+import { domainProvider } from "../../../provider/domain";
+import { environmentProvider } from "../../../provider/environment";
+import { projectProvider } from "../../../provider/project";
+import { quotaProvider } from "../../../provider/quota";
+import { resourceDefaultsProvider } from "../../../provider/resource-defaults";
+import { roleBindingProvider } from "../../../provider/role-binding";
+import { secretBindingProvider } from "../../../provider/secret-binding";
+
+const meta = { version: 3, createdAt: "t", updatedAt: "t" };
+
+describe("provider check", () => {
+  it("reports each failure with its property path instead of throwing", async () => {
+    const result = await domainProvider.check({}, { name: "Prod!", tier: "live" });
+    assert.deepEqual(result.failures.map((f) => f.property).sort(), ["name", "tier"]);
+    const defaults = await resourceDefaultsProvider.check(
+      {},
+      { domain: "production", requests: { cpu: "lots" } },
+    );
+    assert.deepEqual(
+      defaults.failures.map((f) => f.property),
+      ["requests.cpu"],
+    );
+  });
+
+  it("normalises quantities and label order", async () => {
+    const quota = await quotaProvider.check(
+      {},
+      { project: "web", environment: "production", cpu: "2000m", memory: "2048Mi" },
+    );
+    assert.deepEqual(quota.failures, []);
+    assert.deepEqual([quota.inputs.cpu, quota.inputs.memory], ["2", "2Gi"]);
+    const project = await projectProvider.check({}, { name: "web", labels: { zeta: "1", alpha: "2" } });
+    assert.deepEqual(Object.keys(project.inputs.labels as object), ["alpha", "zeta"]);
+  });
+
+  it("defaults an environment's name to its domain, and leaves unknowns unjudged", async () => {
+    const named = await environmentProvider.check({}, { project: "web", domain: "production" });
+    assert.equal(named.inputs.name, "production");
+    const pending = await environmentProvider.check({}, { project: unknownValue, domain: unknownValue });
+    assert.deepEqual(pending.failures, []);
+    assert.equal(pending.inputs.name, unknownValue);
+  });
+
+  it("enforces exactly one scope for defaults and one source for secrets", async () => {
+    const both = await resourceDefaultsProvider.check({}, { domain: "production", project: "web" });
+    assert.equal(both.failures[0]!.property, "domain");
+    const orphanEnv = await resourceDefaultsProvider.check({}, { environment: "production" });
+    assert.ok(orphanEnv.failures.some((f) => f.property === "environment"));
+    const none = await secretBindingProvider.check(
+      {},
+      { project: "web", environment: "production", name: "db" },
+    );
+    assert.equal(none.failures[0]!.property, "value");
+  });
+
+  it("checks role binding subjects and roles", async () => {
+    const result = await roleBindingProvider.check({}, { project: "web", subject: "alice", role: "owner" });
+    assert.deepEqual(result.failures.map((f) => f.property).sort(), ["role", "subject"]);
+  });
+
+  it("keeps the adopt flag out of validation", async () => {
+    const result = await projectProvider.check({}, { name: "web", adopt: true, __provider: "code" });
+    assert.deepEqual(result.failures, []);
+    assert.equal(result.inputs.adopt, true);
+    assert.equal(result.inputs.__provider, undefined);
+  });
+});
+
+describe("provider diff", () => {
+  it("reports no change when nothing changed, whatever the stored metadata", async () => {
+    const olds = { name: "web", labels: { a: "1" }, ...meta };
+    assert.deepEqual(
+      (await projectProvider.diff("web", olds, { name: "web", labels: { a: "1" } })).changes,
+      false,
+    );
+  });
+
+  it("replaces on immutable fields, deleting first since names are unique", async () => {
+    const d = await domainProvider.diff(
+      "production",
+      { name: "production", tier: "production", ...meta },
+      { name: "production", tier: "non-production" },
+    );
+    assert.deepEqual(d.replaces, ["tier"]);
+    assert.equal(d.deleteBeforeReplace, true);
+    const p = await projectProvider.diff("web", { name: "web", ...meta }, { name: "shop" });
+    assert.deepEqual(p.replaces, ["name"]);
+  });
+
+  it("updates mutable fields in place", async () => {
+    const d = await environmentProvider.diff(
+      "web/production",
+      { project: "web", name: "production", domain: "production", ...meta },
+      { project: "web", name: "production", domain: "production", protected: true },
+    );
+    assert.equal(d.changes, true);
+    assert.deepEqual(d.replaces, []);
+  });
+
+  it("transfers an environment to a known project, and is replaced with a project being replaced", async () => {
+    const olds = { project: "web", name: "staging", domain: "staging", ...meta };
+    const transfer = await environmentProvider.diff("web/staging", olds, {
+      project: "ml",
+      name: "staging",
+      domain: "staging",
+    });
+    assert.deepEqual([transfer.changes, transfer.replaces], [true, []]);
+    const replaced = await environmentProvider.diff("web/staging", olds, {
+      project: unknownValue,
+      name: "staging",
+      domain: "staging",
+    });
+    assert.deepEqual(replaced.replaces, ["project"]);
+  });
+
+  it("sees a new secret value as an update and a new name as a replacement", async () => {
+    const olds = {
+      project: "web",
+      environment: "production",
+      name: "db",
+      value: "one",
+      valueVersion: 1,
+      ...meta,
+    };
+    const rotate = await secretBindingProvider.diff("x", olds, {
+      project: "web",
+      environment: "production",
+      name: "db",
+      value: "two",
+    });
+    assert.deepEqual([rotate.changes, rotate.replaces], [true, []]);
+    const rename = await secretBindingProvider.diff("x", olds, {
+      project: "web",
+      environment: "production",
+      name: "db2",
+      value: "one",
+    });
+    assert.deepEqual(rename.replaces, ["name"]);
+  });
+
+  it("replaces a role binding on any change", async () => {
+    const d = await roleBindingProvider.diff(
+      "x",
+      { project: "web", subject: "team:a", role: "viewer", bindingId: "rb", ...meta },
+      { project: "web", subject: "team:a", role: "admin" },
+    );
+    assert.deepEqual(d.replaces, ["role"]);
+  });
+
+  it("compares quotas after normalisation", async () => {
+    const olds = { project: "web", environment: "production", cpu: "2", ...meta };
+    const news = (await quotaProvider.check({}, { project: "web", environment: "production", cpu: "2000m" }))
+      .inputs;
+    assert.equal((await quotaProvider.diff("web/production", olds, news)).changes, false);
+  });
+});
