@@ -5,9 +5,12 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 stamp=node_modules/.tenancy-lock-sha256
 want=$( (sha256sum package-lock.json; node --version) | sha256sum | cut -d' ' -f1)
-if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
-  exit 0
+if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+  echo "tenancy: installing npm dependencies (npm ci)" >&2
+  npm ci --no-fund --no-audit >&2
+  echo "$want" >"$stamp"
 fi
-echo "tenancy: installing npm dependencies (npm ci)" >&2
-npm ci --no-fund --no-audit >&2
-echo "$want" >"$stamp"
+# The repository resolves `tenancy` as an installed dependency, as a user's program does: the
+# example program imports it, and the providers it serializes require tenancy/dist/... from the
+# program's folder when the engine runs them.
+ln -sfn .. node_modules/tenancy

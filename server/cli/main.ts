@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // `tenancy`: run the control plane and talk to it.
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { createClient, type TenancyClient } from "../../provider/client";
 import { startServer } from "../server";
+import { get, kinds, matrix, type Kind } from "./inspect";
+import { table } from "./tables";
 
 function port(value: string): number {
   const n = Number(value);
@@ -54,6 +57,84 @@ program
       process.on("SIGTERM", () => stop("SIGTERM"));
       process.on("SIGINT", () => stop("SIGINT"));
     },
+  );
+
+/** Options every client command takes; unset, TENANCY_ENDPOINT / TENANCY_TOKEN, else ./.tenancy. */
+function clientCommand(name: string, description: string) {
+  return program
+    .command(name)
+    .description(description)
+    .option(
+      "--endpoint <url>",
+      "http(s)://… control plane or file://<dir> embedded store (default: TENANCY_ENDPOINT, else file://./.tenancy)",
+    )
+    .option("--token <token>", "API token (default: TENANCY_TOKEN)");
+}
+
+async function withClient(
+  opts: { endpoint?: string; token?: string },
+  body: (api: TenancyClient) => Promise<void>,
+) {
+  const api = createClient({
+    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+    ...(opts.token ? { token: opts.token } : {}),
+  });
+  try {
+    await body(api);
+  } finally {
+    await api.close();
+  }
+}
+
+clientCommand("get", "list objects of one kind as a table")
+  .addArgument(new Command().createArgument("<kind>", kinds.join(", ")).choices(kinds))
+  .action((kind: Kind, opts) =>
+    withClient(opts, async (api) => void process.stdout.write(await get(api, kind))),
+  );
+
+clientCommand("matrix", "projects × domains: quota, secrets and roles of each environment").action((opts) =>
+  withClient(opts, async (api) => void process.stdout.write(await matrix(api))),
+);
+
+const token = program.command("token").description("issue, list and revoke API tokens (org admins)");
+token
+  .command("create")
+  .description("issue a token; its secret is printed once")
+  .requiredOption("--name <name>", "what the token is for (recorded as the actor in the audit log)")
+  .requiredOption("--subject <subject>", "user:… or service:…")
+  .option("--team <team...>", "teams the subject belongs to (team:…)")
+  .option("--org-admin", "may do everything, including domains and tokens")
+  .option("--expires <iso-time>", "expiry, e.g. 2027-01-31T00:00:00Z")
+  .addOption(new Option("--endpoint <url>", "control plane"))
+  .addOption(new Option("--token <token>", "an org admin token"))
+  .action((opts) =>
+    withClient(opts, async (api) => {
+      const issued = await api.tokens.create({
+        name: opts.name,
+        subject: opts.subject,
+        ...(opts.team ? { teams: opts.team } : {}),
+        ...(opts.orgAdmin ? { orgAdmin: true } : {}),
+        ...(opts.expires ? { expiresAt: opts.expires } : {}),
+      });
+      process.stdout.write(`${issued.id}\t${issued.token}\n`);
+    }),
+  );
+token
+  .command("list")
+  .description("list tokens (never their secrets)")
+  .addOption(new Option("--endpoint <url>", "control plane"))
+  .addOption(new Option("--token <token>", "an org admin token"))
+  .action((opts) => withClient(opts, async (api) => void process.stdout.write(await get(api, "tokens"))));
+token
+  .command("revoke <id>")
+  .description("revoke a token; it stops working on its next request")
+  .addOption(new Option("--endpoint <url>", "control plane"))
+  .addOption(new Option("--token <token>", "an org admin token"))
+  .action((id: string, opts) =>
+    withClient(opts, async (api) => {
+      await api.tokens.revoke(id);
+      process.stdout.write(table(["REVOKED"], [[id]]));
+    }),
   );
 
 program.parseAsync(process.argv).catch((err: Error) => {

@@ -1,0 +1,140 @@
+// `tenancy get <kind>` and `tenancy matrix`: what a control plane holds, as tables.
+import type { TenancyClient } from "../../provider/client";
+import { table } from "./tables";
+
+export const kinds = [
+  "domains",
+  "projects",
+  "environments",
+  "quotas",
+  "secrets",
+  "role-bindings",
+  "tokens",
+] as const;
+export type Kind = (typeof kinds)[number];
+
+async function environmentsOf(api: TenancyClient) {
+  const projects = await api.projects.list();
+  const all = await Promise.all(projects.map((p) => api.environments.list(p.name)));
+  return all.flat();
+}
+
+export async function get(api: TenancyClient, kind: Kind): Promise<string> {
+  switch (kind) {
+    case "domains":
+      return table(
+        ["NAME", "TIER", "ORDER", "VERSION"],
+        (await api.domains.list()).map((d) => [d.name, d.tier, String(d.order ?? ""), String(d.version)]),
+      );
+    case "projects":
+      return table(
+        ["NAME", "DISPLAY NAME", "ARCHIVED", "LABELS", "VERSION"],
+        (await api.projects.list()).map((p) => [
+          p.name,
+          p.displayName ?? "",
+          p.archived ? "yes" : "",
+          Object.entries(p.labels ?? {})
+            .map(([k, v]) => `${k}=${v}`)
+            .join(","),
+          String(p.version),
+        ]),
+      );
+    case "environments":
+      return table(
+        ["PROJECT", "NAME", "DOMAIN", "PROTECTED", "VERSION"],
+        (await environmentsOf(api)).map((e) => [
+          e.project,
+          e.name,
+          e.domain,
+          e.protected ? "yes" : "",
+          String(e.version),
+        ]),
+      );
+    case "quotas": {
+      const rows: string[][] = [];
+      for (const e of await environmentsOf(api)) {
+        const q = await api.quotas.get(e.project, e.name).catch(() => undefined);
+        if (q) {
+          rows.push([
+            e.project,
+            e.name,
+            q.cpu ?? "",
+            q.memory ?? "",
+            q.gpu ?? "",
+            String(q.maxConcurrentExecutions ?? ""),
+            `${q.usage.cpu} cpu, ${q.usage.executions} exec`,
+          ]);
+        }
+      }
+      return table(["PROJECT", "ENVIRONMENT", "CPU", "MEMORY", "GPU", "MAX EXEC", "IN USE"], rows);
+    }
+    case "secrets": {
+      const rows: string[][] = [];
+      for (const e of await environmentsOf(api)) {
+        for (const s of await api.secrets.list(e.project, e.name)) {
+          rows.push([
+            e.project,
+            e.name,
+            s.name,
+            s.kind,
+            s.reference ?? "(encrypted value)",
+            String(s.valueVersion),
+          ]);
+        }
+      }
+      return table(["PROJECT", "ENVIRONMENT", "NAME", "KIND", "SOURCE", "VALUE VERSION"], rows);
+    }
+    case "role-bindings": {
+      const rows: string[][] = [];
+      for (const p of await api.projects.list()) {
+        for (const b of await api.roleBindings.list(p.name))
+          rows.push([p.name, b.environment ?? "*", b.subject, b.role, b.id]);
+      }
+      return table(["PROJECT", "ENVIRONMENT", "SUBJECT", "ROLE", "ID"], rows);
+    }
+    case "tokens":
+      return table(
+        ["ID", "NAME", "SUBJECT", "TEAMS", "ORG ADMIN", "EXPIRES", "REVOKED"],
+        (await api.tokens.list()).map((t) => [
+          t.id,
+          t.name,
+          t.subject,
+          t.teams.join(","),
+          t.orgAdmin ? "yes" : "",
+          t.expiresAt ?? "",
+          t.revokedAt ?? "",
+        ]),
+      );
+  }
+}
+
+/** Projects as rows, domains as columns: each cell an environment's quota, secret count and roles. */
+export async function matrix(api: TenancyClient): Promise<string> {
+  const domains = await api.domains.list();
+  const projects = await api.projects.list();
+  const rows: string[][] = [];
+  for (const project of projects) {
+    const environments = await api.environments.list(project.name);
+    const bindings = await api.roleBindings.list(project.name);
+    const cells: string[] = [];
+    for (const domain of domains) {
+      const parts: string[] = [];
+      for (const e of environments.filter((env) => env.domain === domain.name)) {
+        const quota = await api.quotas.get(project.name, e.name).catch(() => undefined);
+        const secrets = await api.secrets.list(project.name, e.name);
+        const roles = bindings.filter((b) => b.environment === undefined || b.environment === e.name).length;
+        const limits = quota
+          ? [quota.cpu && `${quota.cpu} cpu`, quota.memory, quota.gpu && `${quota.gpu} gpu`]
+              .filter(Boolean)
+              .join("/")
+          : "no quota";
+        parts.push(
+          `${e.name}${e.protected ? "*" : ""}: ${limits}, ${secrets.length} secrets, ${roles} roles`,
+        );
+      }
+      cells.push(parts.join("; ") || "-");
+    }
+    rows.push([project.name, ...cells]);
+  }
+  return table(["PROJECT", ...domains.map((d) => d.name.toUpperCase())], rows) + "(* protected)\n";
+}
