@@ -88,7 +88,7 @@ export async function linkDependencies(programDir: string): Promise<void> {
   await fs.mkdir(target, { recursive: true });
   const source = path.join(repoRoot, "node_modules");
   for (const entry of await fs.readdir(source)) {
-    if (entry.startsWith(".")) continue;
+    if (entry.startsWith(".") || entry === "tenancy") continue;
     await fs.symlink(path.join(source, entry), path.join(target, entry));
   }
   await fs.symlink(repoRoot, path.join(target, "tenancy"));

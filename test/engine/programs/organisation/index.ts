@@ -1,5 +1,6 @@
 // Declares an organisation from the stack config `org:spec` (see OrgSpec), so each engine test can
-// change one thing at a time. Secret values come from the secret config `org:secret-<name>`.
+// change one thing at a time. Secret values come from the secret config `org:secret-<name>`;
+// `org:adopt` true declares every resource with adopt: true.
 import * as pulumi from "@pulumi/pulumi";
 import * as tenancy from "tenancy";
 
@@ -21,14 +22,18 @@ interface OrgSpec {
 
 const config = new pulumi.Config("org");
 const spec = config.requireObject<OrgSpec>("spec");
+const adopt = config.getBoolean("adopt") ? { adopt: true } : {};
 
-const domains = new Map(spec.domains.map((d) => [d.name, new tenancy.Domain(d.name, d)]));
-const projects = new Map(spec.projects.map(({ key, ...args }) => [key, new tenancy.Project(key, args)]));
+const domains = new Map(spec.domains.map((d) => [d.name, new tenancy.Domain(d.name, { ...d, ...adopt })]));
+const projects = new Map(
+  spec.projects.map(({ key, ...args }) => [key, new tenancy.Project(key, { ...args, ...adopt })]),
+);
 const environments = new Map(
   spec.environments.map(({ key, project, domain, ...args }) => [
     key,
     new tenancy.Environment(key, {
       ...args,
+      ...adopt,
       project: projects.get(project)!.name,
       domain: domains.get(domain)!.name,
     }),
@@ -39,6 +44,7 @@ const env = (key: string) => environments.get(key)!;
 for (const { environment, ...limits } of spec.quotas) {
   new tenancy.Quota(environment, {
     ...limits,
+    ...adopt,
     project: env(environment).project,
     environment: env(environment).name,
   });
@@ -46,6 +52,7 @@ for (const { environment, ...limits } of spec.quotas) {
 for (const { key, domain, project, environment, requests } of spec.defaults) {
   new tenancy.ResourceDefaults(key, {
     requests,
+    ...adopt,
     ...(domain ? { domain: domains.get(domain)!.name } : {}),
     ...(project ? { project: projects.get(project)!.name } : {}),
     ...(environment ? { project: env(environment).project, environment: env(environment).name } : {}),
@@ -56,6 +63,7 @@ for (const { environment, name, secret, reference } of spec.secrets) {
     project: env(environment).project,
     environment: env(environment).name,
     name,
+    ...adopt,
     ...(secret ? { value: config.requireSecret(`secret-${secret}`) } : { reference }),
   });
 }
@@ -64,6 +72,7 @@ for (const { project, environment, subject, role } of spec.roles) {
     project: projects.get(project)!.name,
     subject,
     role,
+    ...adopt,
     ...(environment ? { environment: env(environment).name } : {}),
   });
 }
