@@ -153,6 +153,8 @@ export function providerFor<In extends object, Live>(
           const existing = await spec.get(tenancy, desired);
           if (existing !== undefined) {
             const current = spec.toOutputs(existing, desired);
+            // Secret fields cannot be read back to compare: an adopted object is given the declared ones.
+            for (const field of spec.secretFields ?? []) delete (current as Bag)[field];
             const adopted = same(fieldsOf(current), desired)
               ? existing
               : await spec.update(tenancy, current, desired);

@@ -1,10 +1,27 @@
 #!/usr/bin/env node
 // `tenancy`: run the control plane and talk to it.
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { createClient, type TenancyClient } from "../../provider/client";
 import { startServer } from "../server";
+import { exportProgram } from "./export";
 import { get, kinds, matrix, type Kind } from "./inspect";
 import { table } from "./tables";
+
+/** tenancy's own package.json, found upward from this file (in dist/ or in the sources). */
+function packageJson(): { version: string; dependencies: Record<string, string> } {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const file = path.join(dir, "package.json");
+    if (fs.existsSync(file)) {
+      const parsed = JSON.parse(fs.readFileSync(file, "utf8"));
+      if (parsed.name === "tenancy") return parsed;
+    }
+  }
+  throw new Error("tenancy's package.json was not found");
+}
+const version = () => packageJson().version;
+const pulumiVersion = () => packageJson().dependencies["@pulumi/pulumi"]!;
 
 function port(value: string): number {
   const n = Number(value);
@@ -95,6 +112,34 @@ clientCommand("get", "list objects of one kind as a table")
 clientCommand("matrix", "projects × domains: quota, secrets and roles of each environment").action((opts) =>
   withClient(opts, async (api) => void process.stdout.write(await matrix(api))),
 );
+
+clientCommand(
+  "export",
+  "write a Pulumi program that declares (and adopts) everything the control plane holds",
+)
+  .requiredOption("--out <dir>", "folder to write the program into")
+  .option("--project-name <name>", "the program's Pulumi project name", "tenancy-org")
+  .option(
+    "--tenancy-version <spec>",
+    "how the program depends on tenancy (e.g. file:../tenancy)",
+    `^${version()}`,
+  )
+  .action((opts) =>
+    withClient(opts, async (api) => {
+      const result = await exportProgram(api, {
+        outDir: opts.out,
+        projectName: opts.projectName,
+        tenancyVersion: opts.tenancyVersion,
+        pulumiVersion: pulumiVersion(),
+      });
+      process.stdout.write(`tenancy: wrote ${result.files.join(", ")} to ${opts.out}\n`);
+      if (result.secrets.length > 0) {
+        process.stdout.write(
+          `tenancy: set ${result.secrets.length} secret value(s) before pulumi up; see ${opts.out}/README.md\n`,
+        );
+      }
+    }),
+  );
 
 const token = program.command("token").description("issue, list and revoke API tokens (org admins)");
 token
