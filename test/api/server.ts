@@ -55,7 +55,10 @@ export async function createDatabase(): Promise<string> {
   return url.toString();
 }
 
-export async function startTestServer(kind: StoreKind): Promise<TestServer> {
+export async function startTestServer(
+  kind: StoreKind,
+  options: { rateLimit?: { max: number; timeWindowMs: number } } = {},
+): Promise<TestServer> {
   let logs = "";
   const logDestination = new Writable({
     write(chunk, _encoding, done) {
@@ -78,7 +81,7 @@ export async function startTestServer(kind: StoreKind): Promise<TestServer> {
     env,
     logLevel: "info",
     logDestination,
-    rateLimit: { max: 100_000, timeWindowMs: 60_000 },
+    rateLimit: options.rateLimit ?? { max: 100_000, timeWindowMs: 60_000 },
   });
   return {
     url: running.url,
