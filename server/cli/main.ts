@@ -23,6 +23,12 @@ function packageJson(): { version: string; dependencies: Record<string, string> 
 const version = () => packageJson().version;
 const pulumiVersion = () => packageJson().dependencies["@pulumi/pulumi"]!;
 
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("a whole number of at least 1");
+  return n;
+}
+
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("a port is 0-65535");
@@ -40,7 +46,7 @@ program
   .option("--database-url <url>", "PostgreSQL connection string, instead of --data")
   .option("--host <host>", "address to listen on", "127.0.0.1")
   .option("--port <port>", "port to listen on (0: any free port)", port, 7420)
-  .option("--rate-limit <n>", "requests per token per minute", (v) => port(v), 6000)
+  .option("--rate-limit <n>", "requests per token per minute", positiveInteger, 6000)
   .action(
     async (opts: { data: string; databaseUrl?: string; host: string; port: number; rateLimit: number }) => {
       const server = await startServer({

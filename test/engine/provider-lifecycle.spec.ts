@@ -5,19 +5,8 @@ import * as path from "node:path";
 import { createClient, type ClientOptions } from "../../provider/client";
 import { serve, type ServeProcess } from "../api/processes";
 import { adminToken, createDatabase, secretKey } from "../api/server";
-import { withStack, type CommandResult, type TestStack } from "./harness";
-import { baseSpec, canary, snapshot } from "./organisation";
-
-type Spec = ReturnType<typeof baseSpec>;
-
-function ok(result: CommandResult, what: string) {
-  assert.equal(result.code, 0, `${what} failed:\n${result.output}`);
-  return result;
-}
-
-async function declare(stack: TestStack, spec: Spec) {
-  await stack.pulumiOk(["config", "set", "org:spec", JSON.stringify(spec)]);
-}
+import { withStack, type TestStack } from "./harness";
+import { baseSpec, canary, declare, ok, snapshot } from "./organisation";
 
 function embedded(stack: TestStack): ClientOptions {
   return { endpoint: `file://${path.join(stack.root, "store")}` };

@@ -4,19 +4,8 @@ import { strict as assert } from "node:assert";
 import * as path from "node:path";
 import { createClient, type ClientOptions } from "../../provider/client";
 import { adminToken, startTestServer, type TestServer } from "../api/server";
-import { withStack, type CommandResult, type TestStack } from "./harness";
-import { baseSpec, canary, snapshot } from "./organisation";
-
-type Spec = ReturnType<typeof baseSpec>;
-
-function ok(result: CommandResult, what: string) {
-  assert.equal(result.code, 0, `${what} failed:\n${result.output}`);
-  return result;
-}
-
-async function declare(stack: TestStack, spec: Spec) {
-  await stack.pulumiOk(["config", "set", "org:spec", JSON.stringify(spec)]);
-}
+import { withStack, type CommandResult } from "./harness";
+import { baseSpec, canary, declare, ok, snapshot } from "./organisation";
 
 const transports = [
   { name: "embedded", postgres: false },

@@ -1,0 +1,286 @@
+// `npm run bench`: tenancy measured against the floors it cannot beat, in the same run on the same
+// machine, written to bench/RESULTS.md.
+// - Engine: the same organisation as tenancy resources and as no-op dynamic resources (the engine
+//   floor), interleaved, on the embedded store and on HTTP + PostgreSQL: preview of an empty stack,
+//   up creating everything, preview with no change, up changing 1% of the quotas, refresh, destroy.
+// - Database: API reads and writes at 1, 16 and 64 connections (autocannon) against pgbench running
+//   the comparable query on the same PostgreSQL; reservations per second under contention.
+// Sizes and repetitions: BENCH_SIZES (default "10,100"), BENCH_REPS (default 3).
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import autocannon from "autocannon";
+import { serve, type ServeProcess } from "../test/api/processes";
+import { adminToken, createDatabase, secretKey } from "../test/api/server";
+import { mochaGlobalSetup, mochaGlobalTeardown } from "../test/fixtures";
+import { TestStack, repoRoot } from "../test/engine/harness";
+
+const sizes = (process.env.BENCH_SIZES ?? "10,100").split(",").map(Number);
+const reps = Number(process.env.BENCH_REPS ?? 3);
+const steps = [
+  "preview (empty)",
+  "up (create all)",
+  "preview (no change)",
+  "up (1% of quotas)",
+  "refresh",
+  "destroy",
+] as const;
+type Step = (typeof steps)[number];
+
+interface Sample {
+  seconds: Record<Step, number>;
+  requests: Partial<Record<Step, number>>;
+  stateBytes: number;
+  providerBytesPerResource: number;
+  resources: number;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+const spread = (xs: number[]) => `${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)}`;
+
+async function timed<T>(body: () => Promise<T>): Promise<[T, number]> {
+  const start = process.hrtime.bigint();
+  const result = await body();
+  return [result, Number(process.hrtime.bigint() - start) / 1e9];
+}
+
+function requestCount(server: ServeProcess | undefined): number | undefined {
+  return server ? server.output().split('"incoming request"').length - 1 : undefined;
+}
+
+async function measure(
+  mode: "tenancy" | "floor",
+  transport: "embedded" | "http",
+  n: number,
+  server?: ServeProcess,
+): Promise<Sample> {
+  const config: Record<string, string | { secret: string }> = {
+    "bench:projects": String(n),
+    "bench:mode": mode,
+  };
+  if (server)
+    Object.assign(config, { "tenancy:endpoint": server.url, "tenancy:token": { secret: adminToken } });
+  const stack = await TestStack.create({ program: path.join(repoRoot, "bench/program"), config });
+  try {
+    if (!server)
+      await stack.pulumiOk(["config", "set", "tenancy:endpoint", `file://${path.join(stack.root, "store")}`]);
+    const seconds = {} as Record<Step, number>;
+    const requests: Partial<Record<Step, number>> = {};
+    const step = async (name: Step, args: string[]) => {
+      const before = requestCount(server);
+      const [result, s] = await timed(() => stack.pulumi(args));
+      if (result.code !== 0)
+        throw new Error(`${mode}/${transport}/${n}: ${name} failed:\n${result.output.slice(-4000)}`);
+      seconds[name] = s;
+      if (before !== undefined) requests[name] = requestCount(server)! - before;
+    };
+    await step("preview (empty)", ["preview"]);
+    await step("up (create all)", ["up", "--yes", "--skip-preview"]);
+    const exported = (await stack.exportState()).resources;
+    const stateBytes = Buffer.byteLength((await stack.exportState()).text);
+    const dynamic = exported.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"));
+    const providerBytes = dynamic.reduce((sum, r) => sum + String(r.inputs?.__provider ?? "").length, 0);
+    await step("preview (no change)", ["preview", "--expect-no-changes"]);
+    await stack.pulumiOk(["config", "set", "bench:bump", "4"]);
+    await step("up (1% of quotas)", ["up", "--yes", "--skip-preview"]);
+    await step("refresh", ["refresh", "--yes", "--skip-preview"]);
+    await step("destroy", ["destroy", "--yes", "--skip-preview"]);
+    return {
+      seconds,
+      requests,
+      stateBytes,
+      providerBytesPerResource: providerBytes / dynamic.length,
+      resources: dynamic.length,
+    };
+  } finally {
+    await stack.dispose();
+  }
+}
+
+async function engineBench(lines: string[]) {
+  lines.push("## Engine: tenancy against the engine floor", "");
+  lines.push(
+    "Seconds per step, median (min–max) of the repetitions; tenancy and the floor run interleaved. The floor is the same graph of no-op dynamic resources.",
+    "",
+  );
+  for (const transport of ["embedded", "http"] as const) {
+    for (const n of sizes) {
+      const samples: Record<"tenancy" | "floor", Sample[]> = { tenancy: [], floor: [] };
+      for (let r = 0; r < reps; r++) {
+        for (const mode of ["tenancy", "floor"] as const) {
+          let server: ServeProcess | undefined;
+          if (transport === "http") {
+            server = await serve(["--database-url", await createDatabase(), "--rate-limit", "60000"], {
+              TENANCY_BOOTSTRAP_TOKEN: adminToken,
+              TENANCY_SECRET_KEY: secretKey,
+              TENANCY_LOG_LEVEL: "info",
+            });
+          }
+          try {
+            process.stderr.write(`bench: ${transport} N=${n} ${mode} repetition ${r + 1}/${reps}\n`);
+            samples[mode].push(await measure(mode, transport, n, mode === "tenancy" ? server : undefined));
+          } finally {
+            await server?.stop();
+          }
+        }
+      }
+      const t = samples.tenancy;
+      const f = samples.floor;
+      lines.push(
+        `### ${transport === "http" ? "HTTP + PostgreSQL" : "Embedded (PGlite)"}, N = ${n} (${t[0]!.resources} resources)`,
+        "",
+      );
+      lines.push("| step | tenancy s | floor s | ratio | control-plane requests |", "|---|---|---|---|---|");
+      for (const s of steps) {
+        const ts = t.map((x) => x.seconds[s]);
+        const fs_ = f.map((x) => x.seconds[s]);
+        const req =
+          transport === "http" ? String(median(t.map((x) => x.requests[s] ?? 0))) : "n/a (in process)";
+        lines.push(
+          `| ${s} | ${median(ts).toFixed(1)} (${spread(ts)}) | ${median(fs_).toFixed(1)} (${spread(fs_)}) | ${(median(ts) / median(fs_)).toFixed(2)} | ${req} |`,
+        );
+      }
+      const perResource = median(t.map((x) => x.seconds["up (create all)"] / x.resources));
+      lines.push(
+        "",
+        `- create-all up: ${(perResource * 1000).toFixed(0)} ms per resource (floor ${(median(f.map((x) => x.seconds["up (create all)"] / x.resources)) * 1000).toFixed(0)} ms)`,
+        `- state: ${(median(t.map((x) => x.stateBytes)) / 1024).toFixed(0)} KiB (floor ${(median(f.map((x) => x.stateBytes)) / 1024).toFixed(0)} KiB, ratio ${(median(t.map((x) => x.stateBytes)) / median(f.map((x) => x.stateBytes))).toFixed(2)})`,
+        `- \`__provider\`: ${median(t.map((x) => x.providerBytesPerResource)).toFixed(0)} bytes per resource (floor ${median(f.map((x) => x.providerBytesPerResource)).toFixed(0)})`,
+        "",
+      );
+    }
+  }
+}
+
+async function cannon(url: string, connections: number, options: Partial<autocannon.Options>) {
+  const result = await autocannon({
+    url,
+    connections,
+    duration: 5,
+    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+    ...options,
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx,
+  };
+}
+
+function pgbench(dbUrl: string, connections: number, sql: string): { tps: number; latencyMs: number } {
+  const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pgbench-")), "q.sql");
+  fs.writeFileSync(script, sql);
+  fs.chmodSync(path.dirname(script), 0o755);
+  fs.chmodSync(script, 0o644);
+  const bin = execFileSync("bash", [path.join(repoRoot, "scripts/ensure-postgres.sh")], {
+    encoding: "utf8",
+  }).trim();
+  const out = execFileSync(
+    path.join(bin, "pgbench"),
+    ["-n", "-c", String(connections), "-j", "2", "-T", "5", "-f", script, dbUrl],
+    { encoding: "utf8" },
+  );
+  return {
+    tps: Number(/tps = ([\d.]+)/.exec(out)![1]),
+    latencyMs: Number(/latency average = ([\d.]+) ms/.exec(out)![1]),
+  };
+}
+
+async function databaseBench(lines: string[]) {
+  const dbUrl = await createDatabase();
+  const server = await serve(["--database-url", dbUrl, "--rate-limit", "10000000"], {
+    TENANCY_BOOTSTRAP_TOKEN: adminToken,
+    TENANCY_SECRET_KEY: secretKey,
+  });
+  try {
+    const post = (p: string, body: unknown) =>
+      fetch(server.url + p, {
+        method: "POST",
+        headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    await post("/v1/domains", { name: "production", tier: "production" });
+    await post("/v1/projects", { name: "web" });
+    await post("/v1/projects/web/environments", { domain: "production" });
+    await fetch(server.url + "/v1/projects/web/environments/production/quota", {
+      method: "PUT",
+      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ cpu: "1000000", maxConcurrentExecutions: 1_000_000 }),
+    });
+    const env = `${server.url}/v1/projects/web/environments/production`;
+    lines.push("## Database: the API against pgbench on the same PostgreSQL", "");
+    lines.push(
+      "5 s per cell; autocannon against `tenancy serve`, pgbench running the comparable SQL directly.",
+      "",
+    );
+    lines.push(
+      "| operation | connections | API req/s | API p50 / p99 ms | pgbench tps | pgbench mean ms | API / pgbench |",
+      "|---|---|---|---|---|---|---|",
+    );
+    const rows: [string, Partial<autocannon.Options>, string][] = [
+      [
+        "read: get environment",
+        { url: env },
+        "select * from environments where project = 'web' and name = 'production';",
+      ],
+      [
+        "read: effective configuration",
+        { url: `${env}/effective` },
+        "select * from environments where project = 'web' and name = 'production';\nselect * from resource_defaults where domain = 'production' or project = 'web';\nselect * from quotas where project = 'web' and environment = 'production';\nselect coalesce(sum(cpu_milli), 0) from reservations where project = 'web' and environment = 'production';\nselect name from secrets where project = 'web' and environment = 'production';",
+      ],
+      [
+        "write: reservation (contended)",
+        { url: `${env}/reservations`, method: "POST", body: JSON.stringify({ cpu: "1m" }) },
+        "begin;\nselect 1 from environments where project = 'web' and name = 'production' for update;\nselect coalesce(sum(cpu_milli), 0) from reservations where project = 'web' and environment = 'production';\ninsert into reservations (id, project, environment, cpu_milli, actor) values (md5(random()::text), 'web', 'production', 1, 'bench');\ninsert into audit (actor, action, target_kind, target_id) values ('bench', 'reservation.create', 'Reservation', 'x');\ncommit;",
+      ],
+    ];
+    for (const [name, options, sql] of rows) {
+      for (const connections of [1, 16, 64]) {
+        const api = await cannon(options.url!, connections, options);
+        const pg = pgbench(dbUrl, connections, sql);
+        lines.push(
+          `| ${name} | ${connections} | ${api.rps.toFixed(0)}${api.errors ? ` (${api.errors} errors)` : ""} | ${api.p50} / ${api.p99} | ${pg.tps.toFixed(0)} | ${pg.latencyMs.toFixed(2)} | ${(api.rps / pg.tps).toFixed(2)} |`,
+        );
+      }
+    }
+    const usage = (await (
+      await fetch(`${env}/quota`, { headers: { authorization: `Bearer ${adminToken}` } })
+    ).json()) as { usage: { cpu: string } };
+    lines.push(
+      "",
+      `Reservations admitted during the write runs: usage is now ${usage.usage.cpu} cpu of a 1000000 quota (none over-committed).`,
+      "",
+    );
+  } finally {
+    await server.stop();
+  }
+}
+
+async function main() {
+  await mochaGlobalSetup();
+  const lines: string[] = [];
+  try {
+    const node = process.version;
+    const pulumi = execFileSync("pulumi", ["version"], { encoding: "utf8" }).trim();
+    lines.push(
+      "# Benchmark results",
+      "",
+      `Recorded ${new Date().toISOString()} by \`npm run bench\` (BENCH_SIZES=${sizes.join(",")}, BENCH_REPS=${reps}).`,
+      `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${node}; pulumi ${pulumi}; PostgreSQL 15 (fsync off, test cluster).`,
+      "",
+    );
+    if (process.env.BENCH_SKIP_ENGINE !== "1") await engineBench(lines);
+    await databaseBench(lines);
+  } finally {
+    await mochaGlobalTeardown();
+  }
+  fs.writeFileSync(path.join(repoRoot, "bench/RESULTS.md"), lines.join("\n") + "\n");
+  process.stdout.write(lines.join("\n") + "\n");
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench: ${err.stack ?? err}\n`);
+  process.exit(1);
+});
