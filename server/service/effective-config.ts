@@ -1,4 +1,4 @@
-import { environmentId, type Quota, type QuotaUsage } from "../../model";
+import { environmentId, namespaceOf, type Quota, type QuotaUsage } from "../../model";
 import { authorize } from "./access";
 import type { Actor, ServiceDeps } from "./context";
 import { defaultsRowsFor, mergeDefaults, usageOf, type EffectiveDefaults } from "./effective";
@@ -35,7 +35,7 @@ export function effectiveService({ db }: ServiceDeps) {
           project,
           environment,
           domain: env.domain,
-          namespace: `${project}-${environment}`,
+          namespace: namespaceOf(project, environment),
           defaults: mergeDefaults(await defaultsRowsFor(tx, project, environment, env.domain)),
           ...(quota ? { quota: { ...toQuota(quota), usage: await usageOf(tx, project, environment) } } : {}),
           secrets: secrets.map((s) => ({

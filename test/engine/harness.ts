@@ -114,6 +114,15 @@ export class TestStack {
   static async create(options: StackOptions): Promise<TestStack> {
     await requirePinnedCli();
     const root = await fs.mkdtemp(path.join(os.tmpdir(), "tenancy-engine-"));
+    try {
+      return await TestStack.initialise(root, options);
+    } catch (err) {
+      await fs.rm(root, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  private static async initialise(root: string, options: StackOptions): Promise<TestStack> {
     const programSource = path.isAbsolute(options.program)
       ? options.program
       : path.join(repoRoot, "test/engine/programs", options.program);
