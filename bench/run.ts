@@ -69,7 +69,8 @@ async function measure(
     const requests: Partial<Record<Step, number>> = {};
     const step = async (name: Step, args: string[]) => {
       const before = requestCount(server);
-      const [result, s] = await timed(() => stack.pulumi(args));
+      // Large organisations take many minutes per step on the file backend.
+      const [result, s] = await timed(() => stack.pulumi(args, { timeoutMs: 3 * 3600_000 }));
       if (result.code !== 0)
         throw new Error(`${mode}/${transport}/${n}: ${name} failed:\n${result.output.slice(-4000)}`);
       seconds[name] = s;

@@ -151,11 +151,15 @@ export class TestStack {
   }
 
   /** Runs `pulumi <args>` in the program folder; the caller checks the exit code. */
-  pulumi(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CommandResult> {
+  pulumi(
+    args: string[],
+    options: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  ): Promise<CommandResult> {
     return run("pulumi", [...args, "--non-interactive"], {
       cwd: this.programDir,
       env: { ...this.env, ...options.env },
       ...(options.input === undefined ? {} : { input: options.input }),
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     });
   }
 

@@ -8,77 +8,72 @@ import { adminToken, createDatabase, secretKey } from "../api/server";
 import { withStack, type TestStack } from "./harness";
 import { baseSpec, canary, declare, ok, snapshot } from "./organisation";
 
-function embedded(stack: TestStack): ClientOptions {
-  return { endpoint: `file://${path.join(stack.root, "store")}` };
+/** Runs `body` on a stack of the organisation program whose provider uses the embedded store. */
+function withEmbeddedStack(body: (stack: TestStack, api: ClientOptions) => Promise<void>) {
+  return withStack(
+    { program: "organisation", config: { "org:secret-db": { secret: canary } } },
+    async (stack) => {
+      const api = { endpoint: `file://${path.join(stack.root, "store")}` };
+      await stack.pulumiOk(["config", "set", "tenancy:endpoint", api.endpoint]);
+      await body(stack, api);
+    },
+  );
 }
 
 describe("engine: tenancy lifecycles", function () {
   this.timeout(900_000);
 
   it("renames a project by replacing it and its dependents, as the engine plans", async () => {
-    await withStack(
-      { program: "organisation", config: { "org:secret-db": { secret: canary } } },
-      async (stack) => {
-        const api = embedded(stack);
-        await stack.pulumiOk(["config", "set", "tenancy:endpoint", api.endpoint!]);
-        const spec = baseSpec();
-        await declare(stack, spec);
-        ok(await stack.up(), "up");
+    await withEmbeddedStack(async (stack, api) => {
+      const spec = baseSpec();
+      await declare(stack, spec);
+      ok(await stack.up(), "up");
 
-        spec.projects.find((p) => p.key === "ml")!.name = "ml-platform";
-        await declare(stack, spec);
-        const preview = ok(await stack.preview(), "preview of the rename");
-        assert.match(preview.output, /\+-\s*pulumi-nodejs:dynamic\/tenancy:Project: \(replace\)/);
-        const rename = ok(await stack.up(), "up with the rename");
-        assert.match(rename.output, /replaced/);
-        const after = await snapshot(api);
-        assert.deepEqual(after.projects, ["acme", "ml-platform", "web"]);
-        assert.ok(
-          after.environments.includes("ml-platform/production:production"),
-          after.environments.join(),
-        );
-        assert.ok(after.quotas.includes("ml-platform/production:cpu=32"));
-        assert.ok(after.roles.includes("ml-platform/production/team:ml-ops/admin"));
-        ok(await stack.preview("--expect-no-changes"), "preview after the rename");
-      },
-    );
+      spec.projects.find((p) => p.key === "ml")!.name = "ml-platform";
+      await declare(stack, spec);
+      const preview = ok(await stack.preview(), "preview of the rename");
+      assert.match(preview.output, /\+-\s*pulumi-nodejs:dynamic\/tenancy:Project: \(replace\)/);
+      const rename = ok(await stack.up(), "up with the rename");
+      assert.match(rename.output, /replaced/);
+      const after = await snapshot(api);
+      assert.deepEqual(after.projects, ["acme", "ml-platform", "web"]);
+      assert.ok(after.environments.includes("ml-platform/production:production"), after.environments.join());
+      assert.ok(after.quotas.includes("ml-platform/production:cpu=32"));
+      assert.ok(after.roles.includes("ml-platform/production/team:ml-ops/admin"));
+      ok(await stack.preview("--expect-no-changes"), "preview after the rename");
+    });
   });
 
   it("adopts objects created beforehand through the API with adopt: true", async () => {
-    await withStack(
-      { program: "organisation", config: { "org:secret-db": { secret: canary } } },
-      async (stack) => {
-        const api = embedded(stack);
-        await stack.pulumiOk(["config", "set", "tenancy:endpoint", api.endpoint!]);
-        const spec = baseSpec();
-        const direct = createClient(api);
-        for (const d of spec.domains)
-          await direct.domains.create(d as Parameters<typeof direct.domains.create>[0]);
-        await direct.projects.create({ name: "web", description: "made by hand" });
-        await direct.environments.create("web", { domain: "production" });
-        await direct.quotas.put("web", "production", { cpu: "1" });
-        await direct.roleBindings.create("web", { subject: "team:storefront", role: "developer" });
-        await direct.close();
+    await withEmbeddedStack(async (stack, api) => {
+      const spec = baseSpec();
+      const direct = createClient(api);
+      for (const d of spec.domains)
+        await direct.domains.create(d as Parameters<typeof direct.domains.create>[0]);
+      await direct.projects.create({ name: "web", description: "made by hand" });
+      await direct.environments.create("web", { domain: "production" });
+      await direct.quotas.put("web", "production", { cpu: "1" });
+      await direct.roleBindings.create("web", { subject: "team:storefront", role: "developer" });
+      await direct.close();
 
-        await declare(stack, spec);
-        const refused = await stack.up();
-        assert.notEqual(refused.code, 0, "objects that exist must not be taken over silently");
-        assert.match(refused.output, /already exists.*set adopt: true/);
+      await declare(stack, spec);
+      const refused = await stack.up();
+      assert.notEqual(refused.code, 0, "objects that exist must not be taken over silently");
+      assert.match(refused.output, /already exists.*set adopt: true/);
 
-        await stack.pulumiOk(["config", "set", "org:adopt", "true"]);
-        ok(await stack.up(), "up with adopt");
-        const adopted = await snapshot(api);
-        assert.deepEqual(adopted.projects, ["acme", "ml", "web"]);
-        assert.ok(
-          adopted.quotas.includes("web/production:cpu=8"),
-          "the adopted quota takes the declared value",
-        );
-        assert.equal(adopted.roles.filter((r) => r === "web/*/team:storefront/developer").length, 1);
-        const project = await createClient(api).projects.get("web");
-        assert.equal(project.description, undefined, "the adopted project takes the declared fields");
-        ok(await stack.preview("--expect-no-changes"), "preview after adoption");
-      },
-    );
+      await stack.pulumiOk(["config", "set", "org:adopt", "true"]);
+      ok(await stack.up(), "up with adopt");
+      const adopted = await snapshot(api);
+      assert.deepEqual(adopted.projects, ["acme", "ml", "web"]);
+      assert.ok(
+        adopted.quotas.includes("web/production:cpu=8"),
+        "the adopted quota takes the declared value",
+      );
+      assert.equal(adopted.roles.filter((r) => r === "web/*/team:storefront/developer").length, 1);
+      const project = await createClient(api).projects.get("web");
+      assert.equal(project.description, undefined, "the adopted project takes the declared fields");
+      ok(await stack.preview("--expect-no-changes"), "preview after adoption");
+    });
   });
 
   it("converges with no duplicates or orphans when the control plane dies during up", async () => {
