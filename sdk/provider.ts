@@ -4,8 +4,23 @@
 // no credentials (those reach the implementation through configure or the environment).
 import type * as pulumi from "@pulumi/pulumi";
 
-/** The provider of one kind, implemented by `tenancy/dist/provider/<module>`'s `<name>Provider`. */
+const providers = new Map<string, pulumi.dynamic.ResourceProvider>();
+
+/**
+ * The provider of one kind, implemented by `tenancy/dist/provider/<module>`'s `<name>Provider`.
+ * One object per kind: the SDK serializes each provider object once, so sharing it keeps a large
+ * program from serializing the same code for every resource.
+ */
 export function dynamicProvider(module: string, name: string): pulumi.dynamic.ResourceProvider {
+  let provider = providers.get(module);
+  if (!provider) {
+    provider = createProvider(module, name);
+    providers.set(module, provider);
+  }
+  return provider;
+}
+
+function createProvider(module: string, name: string): pulumi.dynamic.ResourceProvider {
   const path = `tenancy/dist/provider/${module}`;
   const impl = () => require(path)[`${name}Provider`];
   return {
