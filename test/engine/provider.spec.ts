@@ -1,11 +1,21 @@
 // The seven tenancy resources through the real CLI, on both transports: the embedded store in a
 // local folder, and HTTP to a control plane on PostgreSQL started by the test.
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { createClient, type ClientOptions } from "../../provider/client";
 import { adminToken, startTestServer, type TestServer } from "../api/server";
 import { withStack, type CommandResult } from "./harness";
 import { baseSpec, canary, declare, ok, snapshot } from "./organisation";
+
+/** Every entry below `dir` with its modification time, to tell whether anything touched it. */
+async function modificationTimes(dir: string): Promise<Record<string, number>> {
+  const times: Record<string, number> = { ".": (await fs.stat(dir)).mtimeMs };
+  for (const entry of await fs.readdir(dir, { recursive: true })) {
+    times[entry] = (await fs.stat(path.join(dir, entry))).mtimeMs;
+  }
+  return times;
+}
 
 const transports = [
   { name: "embedded", postgres: false },
@@ -76,15 +86,24 @@ for (const transport of transports) {
         assert.equal(revealed.value, canary);
         if (!server) await createClient(api).close();
 
-        // No change: no diff, and (over HTTP, where requests can be counted) no request at all.
+        // No change: no diff, and no request at all: counted in the server's log over HTTP; for
+        // the embedded store, its folder is not even opened (opening it touches the lock file).
         const requestsBefore = server?.logs().split("incoming request").length;
+        const storeBefore = server ? undefined : await modificationTimes(path.join(stack.root, "store"));
         seen(ok(await stack.preview("--expect-no-changes"), "preview with no changes"));
-        if (server)
+        if (server) {
           assert.equal(
             server.logs().split("incoming request").length,
             requestsBefore,
             "preview called the control plane",
           );
+        } else {
+          assert.deepEqual(
+            await modificationTimes(path.join(stack.root, "store")),
+            storeBefore,
+            "preview opened the store",
+          );
+        }
 
         // One quota changes: one update, nothing else touched.
         spec.quotas[0]!.cpu = "12";
