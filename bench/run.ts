@@ -78,8 +78,9 @@ async function measure(
     };
     await step("preview (empty)", ["preview"]);
     await step("up (create all)", ["up", "--yes", "--skip-preview"]);
-    const exported = (await stack.exportState()).resources;
-    const stateBytes = Buffer.byteLength((await stack.exportState()).text);
+    const exportedState = await stack.exportState();
+    const exported = exportedState.resources;
+    const stateBytes = Buffer.byteLength(exportedState.text);
     const dynamic = exported.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"));
     const providerBytes = dynamic.reduce((sum, r) => sum + String(r.inputs?.__provider ?? "").length, 0);
     await step("preview (no change)", ["preview", "--expect-no-changes"]);

@@ -1,6 +1,11 @@
 // The policies of the tenancy pack, as data: a name, a one-sentence description, an enforcement
 // level and a validate function each. The naming rules are the control plane's own (model/).
-import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type {
+  PolicyResource,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from "@pulumi/policy";
 import { maxNameLength, maxNamespaceLength, nameProblem, namespaceOf } from "../model/names";
 
 export const types = {
@@ -114,15 +119,20 @@ function environments(resources: PolicyResource[]): EnvironmentView[] {
   });
 }
 
+/** The stack's environments that are in a production domain. */
+function productionEnvironments(args: StackValidationArgs): EnvironmentView[] {
+  const isProduction = productionDomains(args.resources, args.getConfig<TierConfig>());
+  return environments(args.resources).filter((env) => isProduction(env.domain));
+}
+
 export const productionProtected: StackValidationPolicy = {
   name: "tenancy-production-protected",
   description: "Environments in a production-tier domain set protected: true.",
   enforcementLevel: "mandatory",
   configSchema: tierConfigSchema,
   validateStack: (args, report) => {
-    const isProduction = productionDomains(args.resources, args.getConfig<TierConfig>());
-    for (const env of environments(args.resources)) {
-      if (isProduction(env.domain) && env.resource.props.protected !== true) {
+    for (const env of productionEnvironments(args)) {
+      if (env.resource.props.protected !== true) {
         report(
           `${env.resource.name}: environment ${env.project}/${env.name} is in production domain "${env.domain}" but protected is ${JSON.stringify(env.resource.props.protected ?? false)}; set protected: true.`,
           env.resource.urn,
@@ -138,14 +148,13 @@ export const productionQuota: StackValidationPolicy = {
   enforcementLevel: "mandatory",
   configSchema: tierConfigSchema,
   validateStack: (args, report) => {
-    const isProduction = productionDomains(args.resources, args.getConfig<TierConfig>());
     const quotas = new Set(
       args.resources
         .filter((r) => r.type === types.quota)
         .map((r) => `${r.props.project}/${r.props.environment}`),
     );
-    for (const env of environments(args.resources)) {
-      if (isProduction(env.domain) && !quotas.has(`${env.project}/${env.name}`)) {
+    for (const env of productionEnvironments(args)) {
+      if (!quotas.has(`${env.project}/${env.name}`)) {
         report(
           `${env.resource.name}: production environment ${env.project}/${env.name} has no Quota; declare a tenancy.Quota for it.`,
           env.resource.urn,

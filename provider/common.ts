@@ -231,6 +231,12 @@ export async function orUndefined<T>(request: Promise<T>): Promise<T | undefined
   }
 }
 
+/** A boolean the control plane defaults to false, reported as the program declared it: left unset
+ * and false, it stays unset, so an undeclared flag never shows as a diff. */
+export function declaredFlag(declared: boolean | undefined, live: boolean): boolean | undefined {
+  return declared === undefined && !live ? undefined : live;
+}
+
 /** Drops undefined fields, so outputs and patches carry only what is set. */
 export function defined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;

@@ -1,6 +1,15 @@
 import { z } from "zod";
 import { environmentCreateSchema, environmentId, nameSchema, type Environment } from "../model";
-import { defined, orUndefined, patchOf, providerFor, unknownValue, type KindSpec, type Meta } from "./common";
+import {
+  declaredFlag,
+  defined,
+  orUndefined,
+  patchOf,
+  providerFor,
+  unknownValue,
+  type KindSpec,
+  type Meta,
+} from "./common";
 
 export const environmentInputsSchema = environmentCreateSchema
   .extend({ project: nameSchema })
@@ -41,7 +50,7 @@ export const environmentSpec: KindSpec<EnvironmentInputs, Environment> = {
       domain: live.domain,
       description: live.description,
       labels: live.labels,
-      protected: inputs.protected === undefined && !live.protected ? undefined : live.protected,
+      protected: declaredFlag(inputs.protected, live.protected),
       version: live.version,
       createdAt: live.createdAt,
       updatedAt: live.updatedAt,

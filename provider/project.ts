@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { projectCreateSchema, type Project } from "../model";
-import { defined, orUndefined, patchOf, providerFor, type KindSpec, type Meta } from "./common";
+import { declaredFlag, defined, orUndefined, patchOf, providerFor, type KindSpec, type Meta } from "./common";
 
 export const projectInputsSchema = projectCreateSchema;
 export type ProjectInputs = z.output<typeof projectInputsSchema>;
@@ -14,14 +14,11 @@ export const projectSpec: KindSpec<ProjectInputs, Project> = {
   replaceOn: ["name"],
   get: (api, inputs) => orUndefined(api.projects.get(inputs.name)),
   create: (api, inputs) => api.projects.create(inputs),
+  // `archived` defaults to false: dropping it from the program unarchives.
   update: (api, olds, news) =>
-    // `archived` defaults to false: dropping it from the program unarchives.
     api.projects.update(
       olds.name,
-      {
-        ...patchOf(mutable, olds, news),
-        ...(news.archived === undefined && olds.archived ? { archived: false } : {}),
-      },
+      patchOf(mutable, olds, { ...news, archived: news.archived ?? false }),
       olds.version,
     ),
   delete: (api, olds) => api.projects.delete(olds.name, olds.version),
@@ -31,8 +28,7 @@ export const projectSpec: KindSpec<ProjectInputs, Project> = {
       displayName: live.displayName,
       description: live.description,
       labels: live.labels,
-      // Reported as declared when the program leaves it unset and the project is not archived.
-      archived: inputs.archived === undefined && !live.archived ? undefined : live.archived,
+      archived: declaredFlag(inputs.archived, live.archived),
       version: live.version,
       createdAt: live.createdAt,
       updatedAt: live.updatedAt,
