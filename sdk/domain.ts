@@ -34,7 +34,7 @@ export class Domain extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: DomainArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      dynamicProvider("domain", "domain"),
+      dynamicProvider("domain"),
       name,
       { ...args, version: undefined, createdAt: undefined, updatedAt: undefined },
       opts,

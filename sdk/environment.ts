@@ -37,7 +37,7 @@ export class Environment extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: EnvironmentArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      dynamicProvider("environment", "environment"),
+      dynamicProvider("environment"),
       name,
       { name: undefined, ...args, version: undefined, createdAt: undefined, updatedAt: undefined },
       opts,

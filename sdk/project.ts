@@ -32,7 +32,7 @@ export class Project extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: ProjectArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      dynamicProvider("project", "project"),
+      dynamicProvider("project"),
       name,
       { ...args, version: undefined, createdAt: undefined, updatedAt: undefined },
       opts,

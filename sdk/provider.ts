@@ -1,35 +1,26 @@
-// The dynamic provider object of each kind. Everything a provider object captures is serialized
-// into the state of every resource, so its methods load the implementation by module path when
-// the provider process calls them, and capture nothing else: a few hundred bytes per resource and
-// no credentials (those reach the implementation through configure or the environment).
+// The dynamic provider object of each kind. Everything a provider object holds is serialized into
+// the state of every resource, so it holds one method: the engine calls `configure` before any
+// other method, and configure installs the kind's implementation, loaded by module path in the
+// provider process. No credential is part of it (those reach the provider through configure or
+// the environment).
 import type * as pulumi from "@pulumi/pulumi";
+import type { ProviderKind } from "../provider/install";
 
-const providers = new Map<string, pulumi.dynamic.ResourceProvider>();
+const providers = new Map<ProviderKind, pulumi.dynamic.ResourceProvider>();
 
 /**
- * The provider of one kind, implemented by `tenancy/dist/provider/<module>`'s `<name>Provider`.
- * One object per kind: the SDK serializes each provider object once, so sharing it keeps a large
- * program from serializing the same code for every resource.
+ * The provider object of one kind. One object per kind: the SDK serializes each provider object
+ * once per program, so sharing it keeps a large program from serializing it for every resource.
  */
-export function dynamicProvider(module: string, name: string): pulumi.dynamic.ResourceProvider {
-  let provider = providers.get(module);
+export function dynamicProvider(kind: ProviderKind): pulumi.dynamic.ResourceProvider {
+  let provider = providers.get(kind);
   if (!provider) {
-    provider = createProvider(module, name);
-    providers.set(module, provider);
+    provider = {
+      async configure(req) {
+        await require("tenancy/dist/provider/install").install(this, kind, req);
+      },
+    } as pulumi.dynamic.ResourceProvider; // create and the rest arrive with configure
+    providers.set(kind, provider);
   }
   return provider;
-}
-
-function createProvider(module: string, name: string): pulumi.dynamic.ResourceProvider {
-  const path = `tenancy/dist/provider/${module}`;
-  const impl = () => require(path)[`${name}Provider`];
-  return {
-    configure: (req) => require("tenancy/dist/provider/config").configure(req),
-    check: (olds, news) => impl().check(olds, news),
-    diff: (id, olds, news) => impl().diff(id, olds, news),
-    create: (inputs) => impl().create(inputs),
-    read: (id, props) => impl().read(id, props),
-    update: (id, olds, news) => impl().update(id, olds, news),
-    delete: (id, props) => impl().delete(id, props),
-  };
 }

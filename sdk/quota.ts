@@ -37,7 +37,7 @@ export class Quota extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: QuotaArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      dynamicProvider("quota", "quota"),
+      dynamicProvider("quota"),
       name,
       { ...args, version: undefined, createdAt: undefined, updatedAt: undefined },
       opts,

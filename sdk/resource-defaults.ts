@@ -39,7 +39,7 @@ export class ResourceDefaults extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: ResourceDefaultsArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      dynamicProvider("resource-defaults", "resourceDefaults"),
+      dynamicProvider("resource-defaults"),
       name,
       { ...args, version: undefined, createdAt: undefined, updatedAt: undefined },
       opts,

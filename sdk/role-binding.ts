@@ -34,7 +34,7 @@ export class RoleBinding extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: RoleBindingArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      dynamicProvider("role-binding", "roleBinding"),
+      dynamicProvider("role-binding"),
       name,
       {
         environment: undefined,

@@ -37,7 +37,7 @@ export class SecretBinding extends pulumi.dynamic.Resource {
   constructor(name: string, args: SecretBindingArgs, opts?: pulumi.CustomResourceOptions) {
     const value = args.value === undefined ? undefined : pulumi.secret(args.value);
     super(
-      dynamicProvider("secret-binding", "secretBinding"),
+      dynamicProvider("secret-binding"),
       name,
       {
         ...args,
