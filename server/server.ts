@@ -17,6 +17,9 @@ export interface ServerOptions {
   /** Where log lines go (default: standard error). */
   logDestination?: pino.DestinationStream;
   rateLimit?: { max: number; timeWindowMs: number };
+  /** How long an authenticated token is trusted before it is looked up again (default 2000 ms): a
+   * token revoked through another server process of the same database stops working within it. */
+  tokenCacheMs?: number;
 }
 
 export interface RunningServer {
@@ -37,7 +40,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   );
   const store = await openStore(options.store);
   try {
-    const service = createService({ db: store.db, keyring });
+    const service = createService({ db: store.db, keyring, tokenCacheMs: options.tokenCacheMs ?? 2000 });
     const given = env.TENANCY_BOOTSTRAP_TOKEN;
     const created = await service.tokens.bootstrap(given);
     const logger = pino(

@@ -29,6 +29,12 @@ function positiveInteger(value: string): number {
   return n;
 }
 
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("a number of seconds, 0 or more");
+  return n;
+}
+
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("a port is 0-65535");
@@ -47,8 +53,21 @@ program
   .option("--host <host>", "address to listen on", "127.0.0.1")
   .option("--port <port>", "port to listen on (0: any free port)", port, 7420)
   .option("--rate-limit <n>", "requests per token per minute", positiveInteger, 6000)
+  .option(
+    "--token-cache-seconds <s>",
+    "reuse a token's identity this long; a token revoked through another server process stops working within it (0: look every token up)",
+    seconds,
+    2,
+  )
   .action(
-    async (opts: { data: string; databaseUrl?: string; host: string; port: number; rateLimit: number }) => {
+    async (opts: {
+      data: string;
+      databaseUrl?: string;
+      host: string;
+      port: number;
+      rateLimit: number;
+      tokenCacheSeconds: number;
+    }) => {
       const server = await startServer({
         store: opts.databaseUrl
           ? { kind: "postgres", url: opts.databaseUrl }
@@ -56,6 +75,7 @@ program
         host: opts.host,
         port: opts.port,
         rateLimit: { max: opts.rateLimit, timeWindowMs: 60_000 },
+        tokenCacheMs: opts.tokenCacheSeconds * 1000,
         keyDir: opts.data,
       });
       if (server.bootstrapToken) {

@@ -161,30 +161,42 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/openapi.json", async () => openApiDocument(routeList, options.version ?? "0.0.0"));
 
+  // Handlers still running for clients that hung up: closing waits for them too, so the store is
+  // not closed under a request (the HTTP server stops waiting once the connection is gone).
+  const inFlight = new Set<Promise<unknown>>();
+  app.addHook("onClose", async () => {
+    await Promise.allSettled(inFlight);
+  });
+
   for (const route of routeList) {
+    const respond = async (request: FastifyRequest, reply: FastifyReply) => {
+      const token = bearer(request);
+      const actor =
+        token === undefined && options.localActor
+          ? options.localActor
+          : await service.tokens.authenticate(token);
+      const result = await route.handle({
+        actor,
+        params: request.params as Record<string, string>,
+        query: (request.query ?? {}) as Record<string, unknown>,
+        body: request.body,
+        expectedVersion: parseIfMatch(request.headers["if-match"]),
+        idempotencyKey: request.headers["idempotency-key"] as string | undefined,
+      });
+      const status = route.status ?? 200;
+      if (status === 204) return reply.status(204).send();
+      if (result && typeof result === "object" && "version" in result) {
+        reply.header("etag", `"${(result as { version: number }).version}"`);
+      }
+      return reply.status(status).send(result);
+    };
     app.route({
       method: route.method,
       url: route.url,
-      handler: async (request, reply) => {
-        const token = bearer(request);
-        const actor =
-          token === undefined && options.localActor
-            ? options.localActor
-            : await service.tokens.authenticate(token);
-        const result = await route.handle({
-          actor,
-          params: request.params as Record<string, string>,
-          query: (request.query ?? {}) as Record<string, unknown>,
-          body: request.body,
-          expectedVersion: parseIfMatch(request.headers["if-match"]),
-          idempotencyKey: request.headers["idempotency-key"] as string | undefined,
-        });
-        const status = route.status ?? 200;
-        if (status === 204) return reply.status(204).send();
-        if (result && typeof result === "object" && "version" in result) {
-          reply.header("etag", `"${(result as { version: number }).version}"`);
-        }
-        return reply.status(status).send(result);
+      handler: (request, reply) => {
+        const work = respond(request, reply);
+        inFlight.add(work);
+        return work.finally(() => inFlight.delete(work));
       },
     });
   }

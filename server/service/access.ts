@@ -2,7 +2,7 @@
 // deleted takes effect on the next request.
 import { sql } from "kysely";
 import { TenancyError, roles, type Role } from "../../model";
-import type { Actor, Tx } from "./context";
+import type { Actor, Queryable } from "./context";
 
 /** What an operation needs: viewer reads, contributor creates, developer changes and deletes,
  * admin manages role bindings; revealing a secret value needs developer. */
@@ -29,12 +29,12 @@ export function principals(actor: Actor): string[] {
  * only) or on one environment (project-wide bindings and that environment's).
  */
 export async function roleOn(
-  tx: Tx,
+  q: Queryable,
   actor: Actor,
   project: string,
   environment?: string,
 ): Promise<Role | undefined> {
-  let query = tx
+  let query = q
     .selectFrom("role_bindings")
     .select("role")
     .where("project", "=", project)
@@ -53,14 +53,14 @@ export async function roleOn(
 
 /** Throws forbidden unless the actor may perform `operation` on the project or environment. */
 export async function authorize(
-  tx: Tx,
+  q: Queryable,
   actor: Actor,
   operation: Operation,
   project: string,
   environment?: string,
 ) {
   if (actor.orgAdmin) return;
-  const role = await roleOn(tx, actor, project, environment);
+  const role = await roleOn(q, actor, project, environment);
   if (role !== undefined && rank(role) >= rank(needed[operation])) return;
   const where = environment === undefined ? `project ${project}` : `environment ${project}/${environment}`;
   throw new TenancyError(
@@ -77,9 +77,9 @@ export async function authorize(
 }
 
 /** Reading a project itself needs a binding anywhere in it (project-wide or on one environment). */
-export async function authorizeProjectRead(tx: Tx, actor: Actor, project: string) {
+export async function authorizeProjectRead(q: Queryable, actor: Actor, project: string) {
   if (actor.orgAdmin) return;
-  const row = await tx
+  const row = await q
     .selectFrom("role_bindings")
     .select(sql<number>`1`.as("one"))
     .where("project", "=", project)
@@ -101,9 +101,9 @@ export function requireOrgAdmin(actor: Actor, what: string) {
 }
 
 /** Projects and environments the actor holds any binding in; undefined means all (org admin). */
-export async function visibleScopes(tx: Tx, actor: Actor) {
+export async function visibleScopes(q: Queryable, actor: Actor) {
   if (actor.orgAdmin) return undefined;
-  return tx
+  return q
     .selectFrom("role_bindings")
     .select(["project", "environment"])
     .where("subject", "in", principals(actor))

@@ -23,9 +23,14 @@ export interface ServiceDeps {
   db: Kysely<Database>;
   keyring: Keyring;
   clock?: Clock;
+  /** How long a token's identity is reused without looking the token up again (default 0: never). */
+  tokenCacheMs?: number;
 }
 
 export type Tx = Transaction<Database>;
 
 /** The version a write expects the object to have (from If-Match); undefined when none was sent. */
 export type ExpectedVersion = number | undefined;
+
+/** Where a query runs: a transaction, or the database itself for reads that need none. */
+export type Queryable = Kysely<Database>;

@@ -8,7 +8,7 @@ import {
 } from "../../model";
 import type { ResourceDefaultsTable } from "../store/schema";
 import { authorize, requireOrgAdmin } from "./access";
-import { systemClock, type Actor, type ExpectedVersion, type ServiceDeps, type Tx } from "./context";
+import { systemClock, type Actor, type ExpectedVersion, type Queryable, type ServiceDeps } from "./context";
 import { loadDomain } from "./domains";
 import { checkDefaultsWithinQuota, defaultsRowsFor, mergeDefaults } from "./effective";
 import { loadEnvironment } from "./environments";
@@ -42,8 +42,8 @@ function toDefaults(row: Selectable<ResourceDefaultsTable>, scope: DefaultsScope
   };
 }
 
-async function findDefaults(tx: Tx, scope: DefaultsScope, forUpdate = false) {
-  let query = tx.selectFrom("resource_defaults").selectAll();
+async function findDefaults(q: Queryable, scope: DefaultsScope, forUpdate = false) {
+  let query = q.selectFrom("resource_defaults").selectAll();
   switch (scope.kind) {
     case "domain":
       query = query.where("domain", "=", scope.domain);
@@ -61,28 +61,28 @@ async function findDefaults(tx: Tx, scope: DefaultsScope, forUpdate = false) {
 
 /** The scope must exist, and the caller must hold the role the operation needs on it. */
 async function authorizeScope(
-  tx: Tx,
+  q: Queryable,
   actor: Actor,
   scope: DefaultsScope,
   operation: "read" | "create" | "change" | "delete",
 ) {
   switch (scope.kind) {
     case "domain":
-      await loadDomain(tx, scope.domain);
+      await loadDomain(q, scope.domain);
       if (operation !== "read") requireOrgAdmin(actor, "change domain defaults");
       return;
     case "project":
-      await loadProject(tx, scope.project);
-      return authorize(tx, actor, operation, scope.project);
+      await loadProject(q, scope.project);
+      return authorize(q, actor, operation, scope.project);
     case "environment":
-      await loadEnvironment(tx, scope.project, scope.environment);
-      return authorize(tx, actor, operation, scope.project, scope.environment);
+      await loadEnvironment(q, scope.project, scope.environment);
+      return authorize(q, actor, operation, scope.project, scope.environment);
   }
 }
 
 /** Every environment the scope's defaults reach, to check them against each one's quota. */
-async function environmentsReached(tx: Tx, scope: DefaultsScope) {
-  let query = tx.selectFrom("environments").select(["project", "name", "domain"]);
+async function environmentsReached(q: Queryable, scope: DefaultsScope) {
+  let query = q.selectFrom("environments").select(["project", "name", "domain"]);
   if (scope.kind === "domain") query = query.where("domain", "=", scope.domain);
   else query = query.where("project", "=", scope.project);
   if (scope.kind === "environment") query = query.where("name", "=", scope.environment);
@@ -93,12 +93,10 @@ export function defaultsService({ db, clock = systemClock }: ServiceDeps) {
   return {
     async get(actor: Actor, scope: DefaultsScope): Promise<ResourceDefaults> {
       const id = scopeId(scope);
-      return transaction(db, { kind, id }, async (tx) => {
-        await authorizeScope(tx, actor, scope, "read");
-        const row = await findDefaults(tx, scope);
-        if (!row) throw notFound(kind, id);
-        return toDefaults(row, scope);
-      });
+      await authorizeScope(db, actor, scope, "read");
+      const row = await findDefaults(db, scope);
+      if (!row) throw notFound(kind, id);
+      return toDefaults(row, scope);
     },
 
     /** Creates or replaces the scope's defaults; replacing needs If-Match. */

@@ -2,7 +2,7 @@ import { TenancyError, domainCreateSchema, domainPatchSchema, parseOrThrow, type
 import type { Selectable } from "kysely";
 import type { DomainTable } from "../store/schema";
 import { requireOrgAdmin } from "./access";
-import { systemClock, type Actor, type ExpectedVersion, type ServiceDeps, type Tx } from "./context";
+import { systemClock, type Actor, type ExpectedVersion, type Queryable, type ServiceDeps } from "./context";
 import { createOnce } from "./idempotency";
 import { audit, checkVersion, iso, notFound, optional, requireExpectedVersion, transaction } from "./support";
 
@@ -21,8 +21,8 @@ function toDomain(row: Selectable<DomainTable>): Domain {
   };
 }
 
-export async function loadDomain(tx: Tx, name: string, forUpdate = false) {
-  let query = tx.selectFrom("domains").selectAll().where("name", "=", name);
+export async function loadDomain(q: Queryable, name: string, forUpdate = false) {
+  let query = q.selectFrom("domains").selectAll().where("name", "=", name);
   if (forUpdate) query = query.forUpdate();
   const row = await query.executeTakeFirst();
   if (!row) throw notFound(kind, name);
@@ -38,7 +38,7 @@ export function domainService({ db, keyring, clock = systemClock }: ServiceDeps)
     },
 
     async get(_actor: Actor, name: string): Promise<Domain> {
-      return transaction(db, { kind, id: name }, async (tx) => toDomain(await loadDomain(tx, name)));
+      return toDomain(await loadDomain(db, name));
     },
 
     async create(actor: Actor, body: unknown, idempotencyKey?: string): Promise<Domain> {

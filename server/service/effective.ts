@@ -13,7 +13,7 @@ import {
   type ResourceKind,
 } from "../../model";
 import type { QuotaTable, ResourceDefaultsTable } from "../store/schema";
-import type { Tx } from "./context";
+import type { Queryable } from "./context";
 
 export interface EffectiveField {
   value: string;
@@ -56,8 +56,8 @@ export function mergeDefaults(
 }
 
 /** The defaults rows that apply to one environment, weakest first. */
-export async function defaultsRowsFor(tx: Tx, project: string, environment: string, domain: string) {
-  const rows = await tx
+export async function defaultsRowsFor(q: Queryable, project: string, environment: string, domain: string) {
+  const rows = await q
     .selectFrom("resource_defaults")
     .selectAll()
     .where((eb) =>
@@ -109,8 +109,8 @@ export function checkDefaultsWithinQuota(
 }
 
 /** What the live reservations of an environment hold. */
-export async function usageOf(tx: Tx, project: string, environment: string): Promise<QuotaUsage> {
-  const row = await tx
+export async function usageOf(q: Queryable, project: string, environment: string): Promise<QuotaUsage> {
+  const row = await q
     .selectFrom("reservations")
     .select((eb) => [
       eb.fn.coalesce(eb.fn.sum<string>("cpu_milli"), eb.val("0")).as("cpu"),

@@ -11,7 +11,7 @@ import {
 } from "../../model";
 import type { EnvironmentTable } from "../store/schema";
 import { authorize, principals } from "./access";
-import { systemClock, type Actor, type ExpectedVersion, type ServiceDeps, type Tx } from "./context";
+import { systemClock, type Actor, type ExpectedVersion, type Queryable, type ServiceDeps } from "./context";
 import { loadDomain } from "./domains";
 import { createOnce } from "./idempotency";
 import { loadProject, refuseArchived } from "./projects";
@@ -42,8 +42,8 @@ function toEnvironment(row: Selectable<EnvironmentTable>): Environment {
   };
 }
 
-export async function loadEnvironment(tx: Tx, project: string, name: string, forUpdate = false) {
-  let query = tx
+export async function loadEnvironment(q: Queryable, project: string, name: string, forUpdate = false) {
+  let query = q
     .selectFrom("environments")
     .selectAll()
     .where("project", "=", project)
@@ -51,7 +51,7 @@ export async function loadEnvironment(tx: Tx, project: string, name: string, for
   if (forUpdate) query = query.forUpdate();
   const row = await query.executeTakeFirst();
   if (!row) {
-    await loadProject(tx, project); // says which of the two is missing
+    await loadProject(q, project); // says which of the two is missing
     throw notFound(kind, environmentId(project, name));
   }
   return row;
@@ -83,34 +83,30 @@ export function environmentService({ db, keyring, clock = systemClock }: Service
   return {
     /** A project's environments the caller may read: all with a project-wide binding, else its own. */
     async list(actor: Actor, project: string): Promise<Environment[]> {
-      return transaction(db, { kind: "Project", id: project }, async (tx) => {
-        await loadProject(tx, project);
-        let query = tx.selectFrom("environments").selectAll().where("project", "=", project).orderBy("name");
-        if (!actor.orgAdmin) {
-          const bindings = await tx
-            .selectFrom("role_bindings")
-            .select("environment")
-            .where("project", "=", project)
-            .where("subject", "in", principals(actor))
-            .execute();
-          if (bindings.length === 0) await authorize(tx, actor, "read", project);
-          if (!bindings.some((b) => b.environment === null)) {
-            query = query.where(
-              "name",
-              "in",
-              bindings.map((b) => b.environment!),
-            );
-          }
+      await loadProject(db, project);
+      let query = db.selectFrom("environments").selectAll().where("project", "=", project).orderBy("name");
+      if (!actor.orgAdmin) {
+        const bindings = await db
+          .selectFrom("role_bindings")
+          .select("environment")
+          .where("project", "=", project)
+          .where("subject", "in", principals(actor))
+          .execute();
+        if (bindings.length === 0) await authorize(db, actor, "read", project);
+        if (!bindings.some((b) => b.environment === null)) {
+          query = query.where(
+            "name",
+            "in",
+            bindings.map((b) => b.environment!),
+          );
         }
-        return (await query.execute()).map(toEnvironment);
-      });
+      }
+      return (await query.execute()).map(toEnvironment);
     },
 
     async get(actor: Actor, project: string, name: string): Promise<Environment> {
-      return transaction(db, { kind, id: environmentId(project, name) }, async (tx) => {
-        await authorize(tx, actor, "read", project, name);
-        return toEnvironment(await loadEnvironment(tx, project, name));
-      });
+      await authorize(db, actor, "read", project, name);
+      return toEnvironment(await loadEnvironment(db, project, name));
     },
 
     async create(

@@ -8,7 +8,7 @@ import {
 } from "../../model";
 import type { ProjectTable } from "../store/schema";
 import { authorize, authorizeProjectRead, requireOrgAdmin, visibleScopes } from "./access";
-import { systemClock, type Actor, type ExpectedVersion, type ServiceDeps, type Tx } from "./context";
+import { systemClock, type Actor, type ExpectedVersion, type Queryable, type ServiceDeps } from "./context";
 import { createOnce } from "./idempotency";
 import {
   audit,
@@ -36,8 +36,8 @@ function toProject(row: Selectable<ProjectTable>): Project {
   };
 }
 
-export async function loadProject(tx: Tx, name: string, forUpdate = false) {
-  let query = tx.selectFrom("projects").selectAll().where("name", "=", name);
+export async function loadProject(q: Queryable, name: string, forUpdate = false) {
+  let query = q.selectFrom("projects").selectAll().where("name", "=", name);
   if (forUpdate) query = query.forUpdate();
   const row = await query.executeTakeFirst();
   if (!row) throw notFound(kind, name);
@@ -61,23 +61,19 @@ export function projectService({ db, keyring, clock = systemClock }: ServiceDeps
   return {
     /** The projects the caller holds a role in (all of them for org admins). */
     async list(actor: Actor): Promise<Project[]> {
-      return transaction(db, { kind, id: "*" }, async (tx) => {
-        const scopes = await visibleScopes(tx, actor);
-        let query = tx.selectFrom("projects").selectAll().orderBy("name");
-        if (scopes !== undefined) {
-          const names = [...new Set(scopes.map((s) => s.project))];
-          if (names.length === 0) return [];
-          query = query.where("name", "in", names);
-        }
-        return (await query.execute()).map(toProject);
-      });
+      const scopes = await visibleScopes(db, actor);
+      let query = db.selectFrom("projects").selectAll().orderBy("name");
+      if (scopes !== undefined) {
+        const names = [...new Set(scopes.map((s) => s.project))];
+        if (names.length === 0) return [];
+        query = query.where("name", "in", names);
+      }
+      return (await query.execute()).map(toProject);
     },
 
     async get(actor: Actor, name: string): Promise<Project> {
-      return transaction(db, { kind, id: name }, async (tx) => {
-        await authorizeProjectRead(tx, actor, name);
-        return toProject(await loadProject(tx, name));
-      });
+      await authorizeProjectRead(db, actor, name);
+      return toProject(await loadProject(db, name));
     },
 
     /** A new project has no bindings yet, so only org admins create projects. */

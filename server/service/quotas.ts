@@ -2,7 +2,7 @@ import type { Selectable } from "kysely";
 import { environmentId, parseOrThrow, quotaSpecSchema, type Quota, type QuotaUsage } from "../../model";
 import type { QuotaTable } from "../store/schema";
 import { authorize } from "./access";
-import { systemClock, type Actor, type ExpectedVersion, type ServiceDeps, type Tx } from "./context";
+import { systemClock, type Actor, type ExpectedVersion, type Queryable, type ServiceDeps } from "./context";
 import { checkDefaultsWithinQuota, defaultsRowsFor, mergeDefaults, usageOf } from "./effective";
 import { loadEnvironment } from "./environments";
 import {
@@ -33,8 +33,8 @@ export function toQuota(row: Selectable<QuotaTable>): Quota {
   };
 }
 
-export async function findQuota(tx: Tx, project: string, environment: string, forUpdate = false) {
-  let query = tx
+export async function findQuota(q: Queryable, project: string, environment: string, forUpdate = false) {
+  let query = q
     .selectFrom("quotas")
     .selectAll()
     .where("project", "=", project)
@@ -47,13 +47,11 @@ export function quotaService({ db, clock = systemClock }: ServiceDeps) {
   return {
     async get(actor: Actor, project: string, environment: string): Promise<Quota & { usage: QuotaUsage }> {
       const id = environmentId(project, environment);
-      return transaction(db, { kind, id }, async (tx) => {
-        await authorize(tx, actor, "read", project, environment);
-        await loadEnvironment(tx, project, environment);
-        const row = await findQuota(tx, project, environment);
-        if (!row) throw notFound(kind, id);
-        return { ...toQuota(row), usage: await usageOf(tx, project, environment) };
-      });
+      await authorize(db, actor, "read", project, environment);
+      await loadEnvironment(db, project, environment);
+      const row = await findQuota(db, project, environment);
+      if (!row) throw notFound(kind, id);
+      return { ...toQuota(row), usage: await usageOf(db, project, environment) };
     },
 
     /**

@@ -39,18 +39,16 @@ function toReservation(row: Selectable<ReservationTable>): Reservation {
 export function reservationService({ db, keyring, clock = systemClock }: ServiceDeps) {
   return {
     async list(actor: Actor, project: string, environment: string): Promise<Reservation[]> {
-      return transaction(db, { kind: "Environment", id: environmentId(project, environment) }, async (tx) => {
-        await authorize(tx, actor, "read", project, environment);
-        await loadEnvironment(tx, project, environment);
-        const rows = await tx
-          .selectFrom("reservations")
-          .selectAll()
-          .where("project", "=", project)
-          .where("environment", "=", environment)
-          .orderBy("created_at")
-          .execute();
-        return rows.map(toReservation);
-      });
+      await authorize(db, actor, "read", project, environment);
+      await loadEnvironment(db, project, environment);
+      const rows = await db
+        .selectFrom("reservations")
+        .selectAll()
+        .where("project", "=", project)
+        .where("environment", "=", environment)
+        .orderBy("created_at")
+        .execute();
+      return rows.map(toReservation);
     },
 
     /**

@@ -28,44 +28,40 @@ export function roleBindingService({ db, keyring, clock = systemClock }: Service
   return {
     /** A project's bindings: all of them for project-wide viewers, else those of the caller's environments. */
     async list(actor: Actor, project: string, filter: { environment?: string; subject?: string } = {}) {
-      return transaction(db, { kind: "Project", id: project }, async (tx) => {
-        await loadProject(tx, project);
-        let query = tx.selectFrom("role_bindings").selectAll().where("project", "=", project);
-        if (filter.environment !== undefined) query = query.where("environment", "=", filter.environment);
-        if (filter.subject !== undefined) query = query.where("subject", "=", filter.subject);
-        if (!actor.orgAdmin) {
-          const own = await tx
-            .selectFrom("role_bindings")
-            .select("environment")
-            .where("project", "=", project)
-            .where("subject", "in", principals(actor))
-            .execute();
-          if (own.length === 0) await authorize(tx, actor, "read", project);
-          if (!own.some((b) => b.environment === null)) {
-            query = query.where(
-              "environment",
-              "in",
-              own.map((b) => b.environment!),
-            );
-          }
+      await loadProject(db, project);
+      let query = db.selectFrom("role_bindings").selectAll().where("project", "=", project);
+      if (filter.environment !== undefined) query = query.where("environment", "=", filter.environment);
+      if (filter.subject !== undefined) query = query.where("subject", "=", filter.subject);
+      if (!actor.orgAdmin) {
+        const own = await db
+          .selectFrom("role_bindings")
+          .select("environment")
+          .where("project", "=", project)
+          .where("subject", "in", principals(actor))
+          .execute();
+        if (own.length === 0) await authorize(db, actor, "read", project);
+        if (!own.some((b) => b.environment === null)) {
+          query = query.where(
+            "environment",
+            "in",
+            own.map((b) => b.environment!),
+          );
         }
-        const rows = await query.orderBy("environment").orderBy("subject").orderBy("role").execute();
-        return rows.map(toBinding);
-      });
+      }
+      const rows = await query.orderBy("environment").orderBy("subject").orderBy("role").execute();
+      return rows.map(toBinding);
     },
 
     async get(actor: Actor, project: string, id: string): Promise<RoleBinding> {
-      return transaction(db, { kind, id }, async (tx) => {
-        const row = await tx
-          .selectFrom("role_bindings")
-          .selectAll()
-          .where("project", "=", project)
-          .where("id", "=", id)
-          .executeTakeFirst();
-        if (!row) throw notFound(kind, id);
-        await authorize(tx, actor, "read", project, optional(row.environment));
-        return toBinding(row);
-      });
+      const row = await db
+        .selectFrom("role_bindings")
+        .selectAll()
+        .where("project", "=", project)
+        .where("id", "=", id)
+        .executeTakeFirst();
+      if (!row) throw notFound(kind, id);
+      await authorize(db, actor, "read", project, optional(row.environment));
+      return toBinding(row);
     },
 
     async create(

@@ -1,15 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { Selectable } from "kysely";
-import {
-  environmentId,
-  parseOrThrow,
-  secretCreateSchema,
-  secretPatchSchema,
-  type SecretBinding,
-} from "../../model";
+import { parseOrThrow, secretCreateSchema, secretPatchSchema, type SecretBinding } from "../../model";
 import type { SecretTable } from "../store/schema";
 import { authorize } from "./access";
-import { systemClock, type Actor, type ExpectedVersion, type ServiceDeps, type Tx } from "./context";
+import { systemClock, type Actor, type ExpectedVersion, type Queryable, type ServiceDeps } from "./context";
 import { loadEnvironment } from "./environments";
 import { createOnce } from "./idempotency";
 import { loadProject, refuseArchived } from "./projects";
@@ -42,9 +36,15 @@ function secretId(project: string, environment: string, name: string) {
   return `${project}/${environment}/${name}`;
 }
 
-async function loadSecret(tx: Tx, project: string, environment: string, name: string, forUpdate = false) {
-  await loadEnvironment(tx, project, environment);
-  let query = tx
+async function loadSecret(
+  q: Queryable,
+  project: string,
+  environment: string,
+  name: string,
+  forUpdate = false,
+) {
+  await loadEnvironment(q, project, environment);
+  let query = q
     .selectFrom("secrets")
     .selectAll()
     .where("project", "=", project)
@@ -66,25 +66,21 @@ export function secretService({ db, keyring, clock = systemClock }: ServiceDeps)
 
   return {
     async list(actor: Actor, project: string, environment: string): Promise<SecretBinding[]> {
-      return transaction(db, { kind: "Environment", id: environmentId(project, environment) }, async (tx) => {
-        await authorize(tx, actor, "read", project, environment);
-        await loadEnvironment(tx, project, environment);
-        const rows = await tx
-          .selectFrom("secrets")
-          .selectAll()
-          .where("project", "=", project)
-          .where("environment", "=", environment)
-          .orderBy("name")
-          .execute();
-        return rows.map(toSecret);
-      });
+      await authorize(db, actor, "read", project, environment);
+      await loadEnvironment(db, project, environment);
+      const rows = await db
+        .selectFrom("secrets")
+        .selectAll()
+        .where("project", "=", project)
+        .where("environment", "=", environment)
+        .orderBy("name")
+        .execute();
+      return rows.map(toSecret);
     },
 
     async get(actor: Actor, project: string, environment: string, name: string): Promise<SecretBinding> {
-      return transaction(db, { kind, id: secretId(project, environment, name) }, async (tx) => {
-        await authorize(tx, actor, "read", project, environment);
-        return toSecret(await loadSecret(tx, project, environment, name));
-      });
+      await authorize(db, actor, "read", project, environment);
+      return toSecret(await loadSecret(db, project, environment, name));
     },
 
     async create(actor: Actor, project: string, environment: string, body: unknown, idempotencyKey?: string) {

@@ -5,7 +5,7 @@ import { sql, type Selectable } from "kysely";
 import { TenancyError, parseOrThrow, tokenCreateSchema, type Token } from "../../model";
 import type { TokenTable } from "../store/schema";
 import { requireOrgAdmin } from "./access";
-import { systemClock, type Actor, type ServiceDeps, type Tx } from "./context";
+import { systemClock, type Actor, type Clock, type ServiceDeps, type Tx } from "./context";
 import { createOnce } from "./idempotency";
 import { audit, iso, notFound, transaction } from "./support";
 
@@ -41,7 +41,31 @@ const bootstrapActor: Actor = {
   orgAdmin: true,
 };
 
-export function tokenService({ db, keyring, clock = systemClock }: ServiceDeps) {
+/**
+ * Actors of recently seen tokens, so a request does not look its token up again within `ttlMs`.
+ * A token revoked here is dropped at once; other processes sharing the database refuse it once
+ * their entry ages out. Entries never outlive the token's expiry.
+ */
+function actorCache(ttlMs: number, clock: Clock) {
+  const maxEntries = 10_000;
+  const entries = new Map<string, { actor: Actor; until: number }>();
+  return {
+    get(hash: string) {
+      return entries.get(hash);
+    },
+    remember(hash: string, actor: Actor, expiresAt: number) {
+      if (ttlMs <= 0) return;
+      // Map order is insertion order: the first key is the oldest entry.
+      if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
+      entries.set(hash, { actor, until: Math.min(clock.now().getTime() + ttlMs, expiresAt) });
+    },
+    forget(tokenId: string) {
+      for (const [hash, entry] of entries) if (entry.actor.tokenId === tokenId) entries.delete(hash);
+    },
+  };
+}
+
+export function tokenService({ db, keyring, clock = systemClock, tokenCacheMs = 0 }: ServiceDeps) {
   async function insert(
     tx: Tx,
     actor: Actor,
@@ -68,6 +92,7 @@ export function tokenService({ db, keyring, clock = systemClock }: ServiceDeps) 
     return token;
   }
 
+  const cache = actorCache(tokenCacheMs, clock);
   return {
     /** Issues a token; the secret is in this response only. */
     async create(actor: Actor, body: unknown, idempotencyKey?: string): Promise<Token & { token: string }> {
@@ -107,7 +132,7 @@ export function tokenService({ db, keyring, clock = systemClock }: ServiceDeps) 
 
     async revoke(actor: Actor, id: string): Promise<Token> {
       requireOrgAdmin(actor, "revoke tokens");
-      return transaction(db, { kind, id }, async (tx) => {
+      const revoked = await transaction(db, { kind, id }, async (tx) => {
         const before = await tx
           .selectFrom("tokens")
           .selectAll()
@@ -126,12 +151,16 @@ export function tokenService({ db, keyring, clock = systemClock }: ServiceDeps) 
         await audit(tx, actor, now, "token.revoke", { kind, id }, toToken(before), toToken(row));
         return toToken(row);
       });
+      cache.forget(id);
+      return revoked;
     },
 
     /** The actor a bearer token speaks for; unauthorized when unknown, revoked or expired. */
     async authenticate(secret: string | undefined): Promise<Actor> {
       if (!secret) throw new TenancyError("unauthorized", "send Authorization: Bearer <token>");
       const hash = hashToken(secret);
+      const cached = cache.get(hash);
+      if (cached && cached.until > clock.now().getTime()) return cached.actor;
       const row = await db.selectFrom("tokens").selectAll().where("token_hash", "=", hash).executeTakeFirst();
       if (!row) {
         throw new TenancyError("unauthorized", "the token is not valid");
@@ -140,13 +169,15 @@ export function tokenService({ db, keyring, clock = systemClock }: ServiceDeps) 
       if (row.expires_at && new Date(row.expires_at) <= clock.now()) {
         throw new TenancyError("unauthorized", `token ${row.id} expired at ${iso(row.expires_at)}`);
       }
-      return {
+      const actor = {
         tokenId: row.id,
         name: row.name,
         subject: row.subject,
         teams: row.teams,
         orgAdmin: row.org_admin,
       };
+      cache.remember(hash, actor, row.expires_at ? new Date(row.expires_at).getTime() : Infinity);
+      return actor;
     },
 
     /**

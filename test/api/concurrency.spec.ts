@@ -1,5 +1,5 @@
 // Two `tenancy serve` processes on one PostgreSQL database: concurrent writers never lose an update
-// nor over-commit a quota. And PGlite, which is single-process, refuses a second opener.
+// nor over-commit a quota, and a revoked token stops working on both. And PGlite, which is single-process, refuses a second opener.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -68,6 +68,27 @@ async function call(
       assert.equal(final.body.description, winners[0]!.body.description);
       const audit = await call(servers[0]!.url, "GET", "/v1/audit?action=project.update");
       assert.equal(audit.body.length, 1, "exactly one update reached the audit log");
+    });
+
+    it("refuses a revoked token at once where it was revoked, and within the token cache time elsewhere", async () => {
+      const [a, b] = servers;
+      const issued = await call(a!.url, "POST", "/v1/tokens", { name: "short-lived", subject: "service:ci" });
+      const as = { authorization: `Bearer ${issued.body.token}` };
+      // Both processes have seen the token, so both hold it in their cache.
+      assert.equal((await call(a!.url, "GET", "/v1/domains", undefined, as)).status, 200);
+      assert.equal((await call(b!.url, "GET", "/v1/domains", undefined, as)).status, 200);
+      assert.equal((await call(a!.url, "DELETE", `/v1/tokens/${issued.body.id}`)).status, 204);
+      const revokedAt = Date.now();
+      assert.equal((await call(a!.url, "GET", "/v1/domains", undefined, as)).status, 401);
+      let status = 200;
+      while (status !== 401 && Date.now() - revokedAt < 10_000) {
+        status = (await call(b!.url, "GET", "/v1/domains", undefined, as)).status;
+        if (status !== 401) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const elapsed = Date.now() - revokedAt;
+      assert.equal(status, 401, "the other process kept accepting the revoked token");
+      // The default cache time is 2 s; the margin covers scheduling on a loaded machine.
+      assert.ok(elapsed < 3000, `the other process accepted the revoked token for ${elapsed} ms`);
     });
 
     it("admits exactly N of 200 concurrent reservations against maxConcurrentExecutions N", async () => {
