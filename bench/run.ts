@@ -5,7 +5,11 @@
 //   up creating everything, preview with no change, up changing 1% of the quotas, refresh, destroy.
 // - Database: API reads and writes at 1, 16 and 64 connections (autocannon) against pgbench running
 //   the comparable query on the same PostgreSQL; reservations per second under contention.
-// Sizes and repetitions: BENCH_SIZES (default "10,100"), BENCH_REPS (default 3).
+// - Scale: time per resource as N grows, and the levers (PULUMI_SKIP_CHECKPOINTS, --parallel,
+//   PULUMI_PARALLEL_DIFF, several stacks).
+// Sizes and repetitions: BENCH_SIZES (default "10"), BENCH_REPS (default 3), BENCH_SCALE_SIZES
+// (default "100,300": the size the levers are measured at, and the largest, run with
+// PULUMI_SKIP_CHECKPOINTS only).
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -16,7 +20,8 @@ import { adminToken, createDatabase, secretKey } from "../test/api/server";
 import { mochaGlobalSetup, mochaGlobalTeardown } from "../test/fixtures";
 import { TestStack, repoRoot } from "../test/engine/harness";
 
-const sizes = (process.env.BENCH_SIZES ?? "10,100").split(",").map(Number);
+const sizes = (process.env.BENCH_SIZES ?? "10").split(",").map(Number);
+const scaleSizes = (process.env.BENCH_SCALE_SIZES ?? "100,300").split(",").map(Number);
 const reps = Number(process.env.BENCH_REPS ?? 3);
 const steps = [
   "preview (empty)",
@@ -155,6 +160,144 @@ async function engineBench(lines: string[]) {
   }
 }
 
+async function httpServer(): Promise<ServeProcess> {
+  return serve(["--database-url", await createDatabase(), "--rate-limit", "600000"], {
+    TENANCY_BOOTSTRAP_TOKEN: adminToken,
+    TENANCY_SECRET_KEY: secretKey,
+  });
+}
+
+async function benchStack(n: number, mode: "tenancy" | "floor", server?: ServeProcess, extra = {}) {
+  const config: Record<string, string | { secret: string }> = {
+    "bench:projects": String(n),
+    "bench:mode": mode,
+    ...extra,
+  };
+  if (server)
+    Object.assign(config, { "tenancy:endpoint": server.url, "tenancy:token": { secret: adminToken } });
+  return TestStack.create({ program: path.join(repoRoot, "bench/program"), config });
+}
+
+async function timedStep(stack: TestStack, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
+  const [result, seconds] = await timed(() => stack.pulumi(args, { env, timeoutMs: 3 * 3600_000 }));
+  if (result.code !== 0) throw new Error(`pulumi ${args.join(" ")} failed:\n${result.output.slice(-4000)}`);
+  return seconds;
+}
+
+const createAll = ["up", "--yes", "--skip-preview"];
+const skipCheckpoints = { PULUMI_SKIP_CHECKPOINTS: "true" };
+
+/**
+ * How the engine's cost grows with the organisation, and what each lever a large organisation has
+ * buys: one run each, HTTP + PostgreSQL. The file backend rewrites the whole state after every
+ * step, so without levers a create-all `up` costs O(N²) bytes written.
+ */
+async function scaleBench(lines: string[]) {
+  const [large, largest] = scaleSizes;
+  const rows: string[] = [];
+  const record = (run: string, n: number, resources: number, seconds: number) => {
+    rows.push(
+      `| ${run} | ${n} | ${resources} | ${seconds.toFixed(1)} | ${((seconds / resources) * 1000).toFixed(0)} |`,
+    );
+    process.stderr.write(`bench: scale ${run} N=${n}: ${seconds.toFixed(1)} s\n`);
+  };
+  const resourcesOf = (n: number) => 3 + 22 * n;
+  const diffRows: string[] = [];
+
+  const single = async (
+    run: string,
+    n: number,
+    options: { mode?: "tenancy" | "floor"; env?: NodeJS.ProcessEnv; args?: string[]; diffs?: boolean } = {},
+  ) => {
+    const mode = options.mode ?? "tenancy";
+    const server = mode === "tenancy" ? await httpServer() : undefined;
+    const stack = await benchStack(n, mode, server);
+    try {
+      record(
+        run,
+        n,
+        resourcesOf(n),
+        await timedStep(stack, [...createAll, ...(options.args ?? [])], options.env),
+      );
+      if (options.diffs) {
+        const noChange = ["preview", "--expect-no-changes"];
+        const plain = await timedStep(stack, noChange);
+        const parallel = await timedStep(stack, noChange, { PULUMI_PARALLEL_DIFF: "true" });
+        diffRows.push(`| preview (no change) | ${n} | ${plain.toFixed(1)} | ${parallel.toFixed(1)} |`);
+        await stack.pulumiOk(["config", "set", "bench:bump", "4"]);
+        const bumped = await timedStep(stack, createAll);
+        await stack.pulumiOk(["config", "set", "bench:bump", "8"]);
+        const bumpedParallel = await timedStep(stack, createAll, { PULUMI_PARALLEL_DIFF: "true" });
+        diffRows.push(`| up (1% of quotas) | ${n} | ${bumped.toFixed(1)} | ${bumpedParallel.toFixed(1)} |`);
+      }
+    } finally {
+      await stack.dispose();
+      await server?.stop();
+    }
+  };
+
+  await single("default", 10);
+  await single("default", large!, { diffs: true });
+  await single("PULUMI_SKIP_CHECKPOINTS", large!, { env: skipCheckpoints });
+  await single("floor, PULUMI_SKIP_CHECKPOINTS", large!, { mode: "floor", env: skipCheckpoints });
+  await single("PULUMI_SKIP_CHECKPOINTS, --parallel 32", large!, {
+    env: skipCheckpoints,
+    args: ["--parallel", "32"],
+  });
+
+  // The same organisation as stacks of 10 projects, two `up`s at a time: the first stack declares
+  // the domains, the others refer to them.
+  const server = await httpServer();
+  const parts = large! / 10;
+  const stacks = await Promise.all(
+    Array.from({ length: parts }, (_, i) =>
+      benchStack(10, "tenancy", server, {
+        "bench:firstProject": String(i * 10),
+        "bench:declareDomains": String(i === 0),
+      }),
+    ),
+  );
+  try {
+    const [, seconds] = await timed(async () => {
+      await timedStep(stacks[0]!, createAll);
+      const rest = stacks.slice(1);
+      const lanes = [rest.filter((_, i) => i % 2 === 0), rest.filter((_, i) => i % 2 === 1)];
+      await Promise.all(
+        lanes.map(async (lane) => {
+          for (const stack of lane) await timedStep(stack, createAll);
+        }),
+      );
+    });
+    record(
+      `${parts} stacks of 10 projects, 2 at a time`,
+      large!,
+      resourcesOf(large!) - 3 * (parts - 1),
+      seconds,
+    );
+  } finally {
+    await Promise.all(stacks.map((s) => s.dispose()));
+    await server.stop();
+  }
+
+  await single("PULUMI_SKIP_CHECKPOINTS", largest!, { env: skipCheckpoints });
+
+  lines.push("## Engine at scale: time per resource and the levers", "");
+  lines.push(
+    `One run each, HTTP + PostgreSQL, create-all \`up\` of a new stack (default \`--parallel\` is 4 × cores = ${os.cpus().length * 4} here).`,
+    "",
+    "| run | N | resources | create-all up s | ms per resource |",
+    "|---|---|---|---|---|",
+    ...rows,
+    "",
+    "`PULUMI_PARALLEL_DIFF` on the same stack (seconds):",
+    "",
+    "| step | N | default | PULUMI_PARALLEL_DIFF=true |",
+    "|---|---|---|---|",
+    ...diffRows,
+    "",
+  );
+}
+
 async function cannon(url: string, connections: number, options: Partial<autocannon.Options>) {
   const result = await autocannon({
     url,
@@ -212,6 +355,42 @@ async function databaseBench(lines: string[]) {
       body: JSON.stringify({ cpu: "1000000", maxConcurrentExecutions: 1_000_000 }),
     });
     const env = `${server.url}/v1/projects/web/environments/production`;
+    // Quota updates: each connection updates the quota of its own environment, sending the
+    // version its previous update returned (If-Match), as a provider does.
+    const writers = 64;
+    for (let i = 0; i < writers; i++) {
+      await post("/v1/projects", { name: `w${i}` });
+      await post(`/v1/projects/w${i}/environments`, { domain: "production" });
+      await fetch(`${server.url}/v1/projects/w${i}/environments/production/quota`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ cpu: "1" }),
+      });
+    }
+    let nextWriter = 0;
+    // Versions outlive a run's connections: the next run's writers continue from them.
+    const versions: number[] = Array.from({ length: writers }, () => 1);
+    type WriterContext = { writer?: number };
+    const quotaUpdates: Partial<autocannon.Options> = {
+      url: server.url,
+      requests: [
+        {
+          method: "PUT",
+          setupRequest: (request, context: WriterContext) => {
+            const writer = (context.writer ??= nextWriter++ % writers);
+            return {
+              ...request,
+              path: `/v1/projects/w${writer}/environments/production/quota`,
+              headers: { ...request.headers, "if-match": `"${versions[writer]}"` },
+              body: JSON.stringify({ cpu: String(1 + (versions[writer]! % 7)) }),
+            };
+          },
+          onResponse: (status, body, context: WriterContext) => {
+            if (status === 200) versions[context.writer!] = (JSON.parse(body) as { version: number }).version;
+          },
+        },
+      ],
+    };
     lines.push("## Database: the API against pgbench on the same PostgreSQL", "");
     lines.push(
       "5 s per cell; autocannon against `tenancy serve`, pgbench running the comparable SQL directly.",
@@ -231,6 +410,11 @@ async function databaseBench(lines: string[]) {
         "read: effective configuration",
         { url: `${env}/effective` },
         "select * from environments where project = 'web' and name = 'production';\nselect * from resource_defaults where domain = 'production' or project = 'web';\nselect * from quotas where project = 'web' and environment = 'production';\nselect coalesce(sum(cpu_milli), 0) from reservations where project = 'web' and environment = 'production';\nselect name from secrets where project = 'web' and environment = 'production';",
+      ],
+      [
+        "write: update quota (own environment per connection)",
+        quotaUpdates,
+        "begin;\nselect * from environments where project = 'w' || :client_id and name = 'production' for update;\nselect * from quotas where project = 'w' || :client_id and environment = 'production' for update;\nupdate quotas set cpu = '2', version = version + 1, updated_at = now() where project = 'w' || :client_id and environment = 'production';\nselect * from resource_defaults where domain = 'production' or project = 'w' || :client_id;\ninsert into audit (actor, action, target_kind, target_id) values ('bench', 'quota.update', 'Quota', 'x');\ncommit;",
       ],
       [
         "write: reservation (contended)",
@@ -260,6 +444,13 @@ async function databaseBench(lines: string[]) {
   }
 }
 
+const resultsFile = path.join(repoRoot, "bench/RESULTS.md");
+
+/** Writes what is measured so far, so a long run that fails late still leaves its figures. */
+function save(lines: string[]) {
+  fs.writeFileSync(resultsFile, lines.join("\n") + "\n");
+}
+
 async function main() {
   await mochaGlobalSetup();
   const lines: string[] = [];
@@ -269,16 +460,21 @@ async function main() {
     lines.push(
       "# Benchmark results",
       "",
-      `Recorded ${new Date().toISOString()} by \`npm run bench\` (BENCH_SIZES=${sizes.join(",")}, BENCH_REPS=${reps}).`,
+      `Recorded ${new Date().toISOString()} by \`npm run bench\` (BENCH_SIZES=${sizes.join(",")}, BENCH_REPS=${reps}, BENCH_SCALE_SIZES=${scaleSizes.join(",")}).`,
       `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${node}; pulumi ${pulumi}; PostgreSQL 15 (fsync off, test cluster).`,
       "",
     );
-    if (process.env.BENCH_SKIP_ENGINE !== "1") await engineBench(lines);
     await databaseBench(lines);
+    save(lines);
+    if (process.env.BENCH_SKIP_ENGINE !== "1") {
+      await engineBench(lines);
+      save(lines);
+      await scaleBench(lines);
+      save(lines);
+    }
   } finally {
     await mochaGlobalTeardown();
   }
-  fs.writeFileSync(path.join(repoRoot, "bench/RESULTS.md"), lines.join("\n") + "\n");
   process.stdout.write(lines.join("\n") + "\n");
 }
 

@@ -9,6 +9,10 @@ const config = new pulumi.Config("bench");
 const projectCount = config.requireNumber("projects");
 const floor = config.require("mode") === "floor";
 const bump = config.getNumber("bump") ?? 0;
+// An organisation split into several stacks: each holds the projects from `firstProject` on, and
+// only one of them declares the domains the others refer to by name.
+const firstProject = config.getNumber("firstProject") ?? 0;
+const declareDomains = config.getBoolean("declareDomains") ?? true;
 
 // The floor's provider: creates echo their inputs, everything else is a no-op.
 const noop: pulumi.dynamic.ResourceProvider = {
@@ -54,16 +58,18 @@ function make(
 }
 
 const domains = (["development", "staging", "production"] as const).map((name, i) =>
-  make("Domain", name, {
-    name,
-    tier: name === "production" ? "production" : "non-production",
-    order: (i + 1) * 10,
-  }),
+  declareDomains
+    ? make("Domain", name, {
+        name,
+        tier: name === "production" ? "production" : "non-production",
+        order: (i + 1) * 10,
+      })
+    : { name: pulumi.output(name) },
 );
 const environmentCount = projectCount * domains.length;
 const bumped = Math.ceil(environmentCount / 100);
 let environmentIndex = 0;
-for (let p = 0; p < projectCount; p++) {
+for (let p = firstProject; p < firstProject + projectCount; p++) {
   const projectName = `project-${p}`;
   const project = make("Project", projectName, { name: projectName });
   for (const domain of domains) {
