@@ -34,3 +34,6 @@ export type ExpectedVersion = number | undefined;
 
 /** Where a query runs: a transaction, or the database itself for reads that need none. */
 export type Queryable = Kysely<Database>;
+
+/** A row as it comes back inside a JSON aggregate: its timestamps are strings. */
+export type Jsonable<Row> = { [K in keyof Row]: Row[K] extends Date ? Date | string : Row[K] };

@@ -1,9 +1,11 @@
+import { sql } from "kysely";
+import { jsonArrayFrom, jsonObjectFrom } from "kysely/helpers/postgres";
 import { namespaceOf, type Quota, type QuotaUsage } from "../../model";
 import { authorize } from "./access";
 import type { Actor, ServiceDeps } from "./context";
-import { defaultsRowsFor, mergeDefaults, usageOf, type EffectiveDefaults } from "./effective";
+import { mergeDefaults, toUsage, weakestFirst, type EffectiveDefaults } from "./effective";
 import { loadEnvironment } from "./environments";
-import { findQuota, toQuota } from "./quotas";
+import { toQuota } from "./quotas";
 
 export interface EffectiveConfig {
   project: string;
@@ -20,23 +22,67 @@ export function effectiveService({ db }: ServiceDeps) {
   return {
     async get(actor: Actor, project: string, environment: string): Promise<EffectiveConfig> {
       await authorize(db, actor, "read", project, environment);
-      const env = await loadEnvironment(db, project, environment);
-      const quota = await findQuota(db, project, environment);
-      const secrets = await db
-        .selectFrom("secrets")
-        .select(["name", "kind", "value_version"])
-        .where("project", "=", project)
-        .where("environment", "=", environment)
-        .orderBy("name")
-        .execute();
+      // One statement: a runtime asks this before it schedules each workload.
+      const row = await db
+        .selectFrom("environments as e")
+        .select((eb) => [
+          "e.domain",
+          jsonObjectFrom(
+            eb
+              .selectFrom("quotas")
+              .selectAll("quotas")
+              .where("quotas.project", "=", project)
+              .where("quotas.environment", "=", environment),
+          ).as("quota"),
+          jsonObjectFrom(
+            eb
+              .selectFrom("reservations")
+              .select([
+                sql<string>`coalesce(sum(cpu_milli), 0)::text`.as("cpu"),
+                sql<string>`coalesce(sum(memory_milli), 0)::text`.as("memory"),
+                sql<string>`coalesce(sum(gpu_milli), 0)::text`.as("gpu"),
+                sql<string>`coalesce(sum(storage_milli), 0)::text`.as("storage"),
+                sql<string>`coalesce(sum(executions), 0)::text`.as("executions"),
+              ])
+              .where("reservations.project", "=", project)
+              .where("reservations.environment", "=", environment),
+          ).as("usage"),
+          jsonArrayFrom(
+            eb
+              .selectFrom("resource_defaults as d")
+              .select(["d.domain", "d.project", "d.environment", "d.requests", "d.limits"])
+              .where((w) =>
+                w.or([
+                  w("d.domain", "=", w.ref("e.domain")),
+                  w.and([w("d.project", "=", project), w("d.environment", "is", null)]),
+                  w.and([w("d.project", "=", project), w("d.environment", "=", environment)]),
+                ]),
+              ),
+          ).as("defaults"),
+          jsonArrayFrom(
+            eb
+              .selectFrom("secrets")
+              .select(["secrets.name", "secrets.kind", "secrets.value_version"])
+              .where("secrets.project", "=", project)
+              .where("secrets.environment", "=", environment)
+              .orderBy("secrets.name"),
+          ).as("secrets"),
+        ])
+        .where("e.project", "=", project)
+        .where("e.name", "=", environment)
+        .executeTakeFirst();
+      if (!row) {
+        await loadEnvironment(db, project, environment); // throws not_found naming what is missing
+        throw new Error(`environment ${project}/${environment} vanished while being read`);
+      }
       return {
         project,
         environment,
-        domain: env.domain,
+        domain: row.domain,
         namespace: namespaceOf(project, environment),
-        defaults: mergeDefaults(await defaultsRowsFor(db, project, environment, env.domain)),
-        ...(quota ? { quota: { ...toQuota(quota), usage: await usageOf(db, project, environment) } } : {}),
-        secrets: secrets.map((s) => ({
+        defaults: mergeDefaults(weakestFirst(row.defaults)),
+        ...(row.quota ? { quota: { ...toQuota(row.quota), usage: toUsage(row.usage!) } } : {}),
+        secrets: row.secrets.map((s) => ({
           name: s.name,
           kind: s.kind as "value" | "reference",
           valueVersion: s.value_version,

@@ -68,7 +68,12 @@ export async function defaultsRowsFor(q: Queryable, project: string, environment
       ]),
     )
     .execute();
-  const strength = (row: DefaultsRow) => (row.domain !== null ? 0 : row.environment === null ? 1 : 2);
+  return weakestFirst(rows);
+}
+
+/** Defaults rows ordered domain, then project, then environment: the order they merge in. */
+export function weakestFirst<Row extends Pick<DefaultsRow, "domain" | "environment">>(rows: Row[]): Row[] {
+  const strength = (row: Row) => (row.domain !== null ? 0 : row.environment === null ? 1 : 2);
   return rows.sort((a, b) => strength(a) - strength(b));
 }
 
@@ -122,11 +127,16 @@ export async function usageOf(q: Queryable, project: string, environment: string
     .where("project", "=", project)
     .where("environment", "=", environment)
     .executeTakeFirstOrThrow();
+  return toUsage(row);
+}
+
+/** Usage from the sums of reservations' exact amounts (milli-units, as decimal strings). */
+export function toUsage(sums: Record<ResourceKind | "executions", string | number>): QuotaUsage {
   return {
-    cpu: formatQuantity(BigInt(row.cpu)),
-    memory: formatQuantity(BigInt(row.memory)),
-    gpu: formatQuantity(BigInt(row.gpu)),
-    storage: formatQuantity(BigInt(row.storage)),
-    executions: Number(row.executions),
+    cpu: formatQuantity(BigInt(sums.cpu)),
+    memory: formatQuantity(BigInt(sums.memory)),
+    gpu: formatQuantity(BigInt(sums.gpu)),
+    storage: formatQuantity(BigInt(sums.storage)),
+    executions: Number(sums.executions),
   };
 }

@@ -2,7 +2,14 @@ import type { Selectable } from "kysely";
 import { environmentId, parseOrThrow, quotaSpecSchema, type Quota, type QuotaUsage } from "../../model";
 import type { QuotaTable } from "../store/schema";
 import { authorize } from "./access";
-import { systemClock, type Actor, type ExpectedVersion, type Queryable, type ServiceDeps } from "./context";
+import {
+  systemClock,
+  type Actor,
+  type ExpectedVersion,
+  type Jsonable,
+  type Queryable,
+  type ServiceDeps,
+} from "./context";
 import { checkDefaultsWithinQuota, defaultsRowsFor, mergeDefaults, usageOf } from "./effective";
 import { loadEnvironment } from "./environments";
 import {
@@ -18,7 +25,8 @@ import {
 
 const kind = "Quota";
 
-export function toQuota(row: Selectable<QuotaTable>): Quota {
+/** From a row, or from the row as JSON (timestamps as strings). */
+export function toQuota(row: Jsonable<Selectable<QuotaTable>>): Quota {
   return {
     project: row.project,
     environment: row.environment,

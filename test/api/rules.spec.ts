@@ -249,9 +249,22 @@ for (const kind of STORES) {
         },
         limits: { cpu: { value: "2", source: "project:web/environment:production" } },
       });
+      await server.request("POST", `${env("web", "production")}/reservations`, {
+        body: { cpu: "1500m", executions: 2 },
+      });
+      // The quota and usage read with the rest in one statement equal what the quota route says.
+      const quota = await server.request("GET", `${env("web", "production")}/quota`);
+      const again = await server.request("GET", `${env("web", "production")}/effective`);
+      assert.deepEqual(again.body.quota, quota.body);
+      assert.equal(again.body.quota.usage.cpu, "1500m");
+      assert.equal(again.body.quota.usage.executions, 2);
       assert.equal(effective.body.quota.cpu, "8");
       assert.deepEqual(effective.body.secrets, [{ name: "db", kind: "value", valueVersion: 1 }]);
       assert.ok(!JSON.stringify(effective.body).includes("s3cr3t"));
+      assertProblem(await server.request("GET", `${env("web", "staging")}/effective`), 404, "not_found");
+      const noProject = await server.request("GET", `${env("nope", "production")}/effective`);
+      assertProblem(noProject, 404, "not_found");
+      assert.match(noProject.body.detail, /project nope/i);
     });
 
     it("refuses defaults above the environment's quota", async () => {
