@@ -209,6 +209,11 @@ export class TestStack {
   }
 
   /** Destroys what is left (even after a failed test), removes the stack and the folder. */
+  /** Removes the stack's folder without destroying what it created (for throwaway stores). */
+  async discard(): Promise<void> {
+    await fs.rm(this.root, { recursive: true, force: true });
+  }
+
   async dispose(): Promise<void> {
     try {
       const destroyed = await this.destroy();
