@@ -1,9 +1,8 @@
-import { sql } from "kysely";
 import { jsonArrayFrom, jsonObjectFrom } from "kysely/helpers/postgres";
 import { namespaceOf, type Quota, type QuotaUsage } from "../../model";
 import { authorize } from "./access";
 import type { Actor, ServiceDeps } from "./context";
-import { mergeDefaults, toUsage, weakestFirst, type EffectiveDefaults } from "./effective";
+import { mergeDefaults, toUsage, usageSums, weakestFirst, type EffectiveDefaults } from "./effective";
 import { loadEnvironment } from "./environments";
 import { toQuota } from "./quotas";
 
@@ -37,13 +36,7 @@ export function effectiveService({ db }: ServiceDeps) {
           jsonObjectFrom(
             eb
               .selectFrom("reservations")
-              .select([
-                sql<string>`coalesce(sum(cpu_milli), 0)::text`.as("cpu"),
-                sql<string>`coalesce(sum(memory_milli), 0)::text`.as("memory"),
-                sql<string>`coalesce(sum(gpu_milli), 0)::text`.as("gpu"),
-                sql<string>`coalesce(sum(storage_milli), 0)::text`.as("storage"),
-                sql<string>`coalesce(sum(executions), 0)::text`.as("executions"),
-              ])
+              .select(usageSums)
               .where("reservations.project", "=", project)
               .where("reservations.environment", "=", environment),
           ).as("usage"),

@@ -1,7 +1,7 @@
 // The effective configuration of an environment: resource defaults merged environment over project
 // over domain, with the scope that set each field; the quota and its usage; the names (never the
 // values) of the bound secrets. What a runtime asks before it schedules work.
-import type { Selectable } from "kysely";
+import { sql, type Selectable } from "kysely";
 import {
   TenancyError,
   environmentId,
@@ -113,17 +113,21 @@ export function checkDefaultsWithinQuota(
   }
 }
 
+/** The sums over an environment's reservations that make its usage, as exact decimal text
+ * (also selected inside the effective configuration's single statement). */
+export const usageSums = [
+  sql<string>`coalesce(sum(cpu_milli), 0)::text`.as("cpu"),
+  sql<string>`coalesce(sum(memory_milli), 0)::text`.as("memory"),
+  sql<string>`coalesce(sum(gpu_milli), 0)::text`.as("gpu"),
+  sql<string>`coalesce(sum(storage_milli), 0)::text`.as("storage"),
+  sql<string>`coalesce(sum(executions), 0)::text`.as("executions"),
+];
+
 /** What the live reservations of an environment hold. */
 export async function usageOf(q: Queryable, project: string, environment: string): Promise<QuotaUsage> {
   const row = await q
     .selectFrom("reservations")
-    .select((eb) => [
-      eb.fn.coalesce(eb.fn.sum<string>("cpu_milli"), eb.val("0")).as("cpu"),
-      eb.fn.coalesce(eb.fn.sum<string>("memory_milli"), eb.val("0")).as("memory"),
-      eb.fn.coalesce(eb.fn.sum<string>("gpu_milli"), eb.val("0")).as("gpu"),
-      eb.fn.coalesce(eb.fn.sum<string>("storage_milli"), eb.val("0")).as("storage"),
-      eb.fn.coalesce(eb.fn.sum<string>("executions"), eb.val("0")).as("executions"),
-    ])
+    .select(usageSums)
     .where("project", "=", project)
     .where("environment", "=", environment)
     .executeTakeFirstOrThrow();
