@@ -15,6 +15,7 @@ export const errorCodes = {
   payload_too_large: 413,
   rate_limited: 429,
   internal: 500,
+  unavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;
@@ -91,6 +92,7 @@ const titles: Record<ErrorCode, string> = {
   payload_too_large: "Payload too large",
   rate_limited: "Rate limited",
   internal: "Internal error",
+  unavailable: "Unavailable",
 };
 
 export function toProblem(error: TenancyError): Problem {

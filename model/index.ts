@@ -3,6 +3,7 @@
 export * from "./audit";
 export * from "./common";
 export * from "./domain";
+export * from "./effective";
 export * from "./environment";
 export * from "./errors";
 export * from "./names";

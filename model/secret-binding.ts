@@ -54,3 +54,18 @@ export const secretBindingSchema = z
   })
   .extend(metaSchema.shape);
 export type SecretBinding = z.output<typeof secretBindingSchema>;
+
+/** The Pulumi id and error target of a binding: `project/environment/name`. */
+export function secretBindingId(project: string, environment: string, name: string): string {
+  return `${project}/${environment}/${name}`;
+}
+
+/** What `POST …/secrets/{name}/reveal` answers: the value, or the reference. */
+export const secretRevealSchema = z.object({
+  name: nameSchema,
+  kind: z.enum(["value", "reference"]),
+  value: z.string().optional(),
+  reference: z.string().optional(),
+  valueVersion: z.number().int().positive(),
+});
+export type SecretReveal = z.output<typeof secretRevealSchema>;

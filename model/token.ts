@@ -28,3 +28,7 @@ export const tokenSchema = z.object({
   createdAt: z.string(),
 });
 export type Token = z.output<typeof tokenSchema>;
+
+/** A token as issued: its secret is in this answer only. */
+export const issuedTokenSchema = tokenSchema.extend({ token: z.string() });
+export type IssuedToken = z.output<typeof issuedTokenSchema>;

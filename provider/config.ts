@@ -3,7 +3,8 @@
 // store in ./.tenancy. It lives in this module, loaded by the provider process at run time, so no
 // credential is ever part of the serialized provider in the state.
 import type * as pulumi from "@pulumi/pulumi";
-import { createClient, type TenancyClient } from "./client";
+import type { TenancyClient } from "../client";
+import { createClient } from "./connect";
 
 let settings: { endpoint?: string; token?: string } = {};
 let current: TenancyClient | undefined;

@@ -1,12 +1,14 @@
 import { z } from "zod";
 import { domainCreateSchema, type Domain } from "../model";
-import { defined, orUndefined, patchOf, providerFor, type KindSpec, type Meta } from "./common";
+import { orUndefined } from "../client";
+import { defined, patchOf, providerFor, type KindSpec, type Meta } from "./kind-provider";
 
 export const domainInputsSchema = domainCreateSchema;
 export type DomainInputs = z.output<typeof domainInputsSchema>;
+export type DomainOutputs = DomainInputs & Meta;
 const mutable = ["displayName", "description", "order"] as const;
 
-export const domainSpec: KindSpec<DomainInputs, Domain> = {
+export const domainSpec = {
   kind: "Domain",
   schema: domainInputsSchema,
   id: (inputs) => inputs.name,
@@ -26,7 +28,7 @@ export const domainSpec: KindSpec<DomainInputs, Domain> = {
       version: live.version,
       createdAt: live.createdAt,
       updatedAt: live.updatedAt,
-    }) as DomainInputs & Meta,
-};
+    }),
+} satisfies KindSpec<DomainInputs, Domain, DomainOutputs>;
 
 export const domainProvider = providerFor(domainSpec);

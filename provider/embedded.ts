@@ -4,7 +4,7 @@
 // read the database anyway. One store per folder per process.
 import type { FastifyInstance } from "fastify";
 import { TenancyError, fromProblem, type Problem } from "../model";
-import type { ApiRequest, Transport } from "./transport";
+import type { ApiRequest, Transport } from "../client";
 
 const opened = new Map<string, Promise<{ app: FastifyInstance; close(): Promise<void> }>>();
 

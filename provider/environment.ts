@@ -1,23 +1,24 @@
 import { z } from "zod";
 import { environmentCreateSchema, environmentId, nameSchema, type Environment } from "../model";
+import { orUndefined } from "../client";
 import {
   declaredFlag,
   defined,
-  orUndefined,
   patchOf,
   providerFor,
   unknownValue,
   type KindSpec,
   type Meta,
-} from "./common";
+} from "./kind-provider";
 
 export const environmentInputsSchema = environmentCreateSchema
   .extend({ project: nameSchema })
   .transform((inputs) => ({ ...inputs, name: inputs.name ?? inputs.domain }));
 export type EnvironmentInputs = z.output<typeof environmentInputsSchema>;
+export type EnvironmentOutputs = EnvironmentInputs & Meta;
 const mutable = ["description", "labels", "protected"] as const;
 
-export const environmentSpec: KindSpec<EnvironmentInputs, Environment> = {
+export const environmentSpec = {
   kind: "Environment",
   schema: environmentInputsSchema,
   id: (inputs) => environmentId(inputs.project, inputs.name),
@@ -54,7 +55,7 @@ export const environmentSpec: KindSpec<EnvironmentInputs, Environment> = {
       version: live.version,
       createdAt: live.createdAt,
       updatedAt: live.updatedAt,
-    }) as EnvironmentInputs & Meta,
-};
+    }),
+} satisfies KindSpec<EnvironmentInputs, Environment, EnvironmentOutputs>;
 
 export const environmentProvider = providerFor(environmentSpec);

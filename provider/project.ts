@@ -1,12 +1,14 @@
 import { z } from "zod";
 import { projectCreateSchema, type Project } from "../model";
-import { declaredFlag, defined, orUndefined, patchOf, providerFor, type KindSpec, type Meta } from "./common";
+import { orUndefined } from "../client";
+import { declaredFlag, defined, patchOf, providerFor, type KindSpec, type Meta } from "./kind-provider";
 
 export const projectInputsSchema = projectCreateSchema;
 export type ProjectInputs = z.output<typeof projectInputsSchema>;
+export type ProjectOutputs = ProjectInputs & Meta;
 const mutable = ["displayName", "description", "labels", "archived"] as const;
 
-export const projectSpec: KindSpec<ProjectInputs, Project> = {
+export const projectSpec = {
   kind: "Project",
   schema: projectInputsSchema,
   id: (inputs) => inputs.name,
@@ -32,7 +34,7 @@ export const projectSpec: KindSpec<ProjectInputs, Project> = {
       version: live.version,
       createdAt: live.createdAt,
       updatedAt: live.updatedAt,
-    }) as ProjectInputs & Meta,
-};
+    }),
+} satisfies KindSpec<ProjectInputs, Project, ProjectOutputs>;
 
 export const projectProvider = providerFor(projectSpec);

@@ -1,14 +1,16 @@
 import { z } from "zod";
 import { TenancyError, environmentId, nameSchema, quotaSpecSchema, type Quota } from "../model";
-import { defined, orUndefined, providerFor, type KindSpec, type Meta } from "./common";
+import { orUndefined } from "../client";
+import { defined, providerFor, type KindSpec, type Meta } from "./kind-provider";
 
 export const quotaInputsSchema = quotaSpecSchema.extend({ project: nameSchema, environment: nameSchema });
 export type QuotaInputs = z.output<typeof quotaInputsSchema>;
+export type QuotaOutputs = QuotaInputs & Meta;
 const limits = ["cpu", "memory", "gpu", "storage", "maxConcurrentExecutions"] as const;
 
 const specOf = (inputs: QuotaInputs) => defined(Object.fromEntries(limits.map((k) => [k, inputs[k]])));
 
-export const quotaSpec: KindSpec<QuotaInputs, Quota> = {
+export const quotaSpec = {
   kind: "Quota",
   schema: quotaInputsSchema,
   id: (inputs) => environmentId(inputs.project, inputs.environment),
@@ -39,7 +41,7 @@ export const quotaSpec: KindSpec<QuotaInputs, Quota> = {
       version: live.version,
       createdAt: live.createdAt,
       updatedAt: live.updatedAt,
-    }) as QuotaInputs & Meta,
-};
+    }),
+} satisfies KindSpec<QuotaInputs, Quota, QuotaOutputs>;
 
 export const quotaProvider = providerFor(quotaSpec);

@@ -7,7 +7,8 @@ import {
   type DefaultsScope,
   type ResourceDefaults,
 } from "../model";
-import { defined, orUndefined, providerFor, type KindSpec, type Meta } from "./common";
+import { orUndefined } from "../client";
+import { defined, providerFor, type KindSpec, type Meta } from "./kind-provider";
 
 /** Exactly one scope: a domain, a project, or a project and one of its environments. */
 export const resourceDefaultsInputsSchema = resourceDefaultsSpecSchema
@@ -29,6 +30,7 @@ export const resourceDefaultsInputsSchema = resourceDefaultsSpecSchema
     }
   });
 export type ResourceDefaultsInputs = z.output<typeof resourceDefaultsInputsSchema>;
+export type ResourceDefaultsOutputs = ResourceDefaultsInputs & Meta;
 
 export function scopeOf(inputs: ResourceDefaultsInputs): DefaultsScope {
   if (inputs.domain !== undefined) return { kind: "domain", domain: inputs.domain };
@@ -40,7 +42,7 @@ export function scopeOf(inputs: ResourceDefaultsInputs): DefaultsScope {
 const specOf = (inputs: ResourceDefaultsInputs) =>
   defined({ requests: inputs.requests, limits: inputs.limits });
 
-export const resourceDefaultsSpec: KindSpec<ResourceDefaultsInputs, ResourceDefaults> = {
+export const resourceDefaultsSpec = {
   kind: "ResourceDefaults",
   schema: resourceDefaultsInputsSchema,
   id: (inputs) => scopeId(scopeOf(inputs)),
@@ -66,7 +68,7 @@ export const resourceDefaultsSpec: KindSpec<ResourceDefaultsInputs, ResourceDefa
       version: live.version,
       createdAt: live.createdAt,
       updatedAt: live.updatedAt,
-    }) as ResourceDefaultsInputs & Meta,
-};
+    }),
+} satisfies KindSpec<ResourceDefaultsInputs, ResourceDefaults, ResourceDefaultsOutputs>;
 
 export const resourceDefaultsProvider = providerFor(resourceDefaultsSpec);

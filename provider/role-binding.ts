@@ -1,13 +1,13 @@
 import { z } from "zod";
 import { nameSchema, roleBindingCreateSchema, roleBindingKey, type RoleBinding } from "../model";
-import { defined, providerFor, type KindSpec, type Meta } from "./common";
+import { defined, providerFor, type KindSpec, type Meta } from "./kind-provider";
 
 export const roleBindingInputsSchema = roleBindingCreateSchema.extend({ project: nameSchema });
 export type RoleBindingInputs = z.output<typeof roleBindingInputsSchema>;
 
-type RoleBindingOutputs = RoleBindingInputs & Meta & { bindingId: string };
+export type RoleBindingOutputs = RoleBindingInputs & Meta & { bindingId: string };
 
-export const roleBindingSpec: KindSpec<RoleBindingInputs, RoleBinding> = {
+export const roleBindingSpec = {
   kind: "RoleBinding",
   schema: roleBindingInputsSchema,
   id: (inputs) => roleBindingKey(inputs),
@@ -25,7 +25,7 @@ export const roleBindingSpec: KindSpec<RoleBindingInputs, RoleBinding> = {
   },
   create: (api, { project, ...body }) => api.roleBindings.create(project, body),
   update: () => Promise.reject(new Error("role bindings are replaced, never updated")),
-  delete: (api, olds) => api.roleBindings.delete(olds.project, (olds as RoleBindingOutputs).bindingId),
+  delete: (api, olds) => api.roleBindings.delete(olds.project, olds.bindingId),
   toOutputs: (live) =>
     defined({
       project: live.project,
@@ -36,7 +36,7 @@ export const roleBindingSpec: KindSpec<RoleBindingInputs, RoleBinding> = {
       version: live.version,
       createdAt: live.createdAt,
       updatedAt: live.updatedAt,
-    }) as RoleBindingOutputs,
-};
+    }),
+} satisfies KindSpec<RoleBindingInputs, RoleBinding, RoleBindingOutputs>;
 
 export const roleBindingProvider = providerFor(roleBindingSpec);

@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { nameSchema, secretCreateSchema, type SecretBinding } from "../model";
-import { defined, orUndefined, providerFor, type KindSpec, type Meta } from "./common";
+import { nameSchema, secretBindingId, secretCreateSchema, type SecretBinding } from "../model";
+import { orUndefined } from "../client";
+import { defined, providerFor, type KindSpec, type Meta } from "./kind-provider";
 
 export const secretBindingInputsSchema = secretCreateSchema.safeExtend({
   project: nameSchema,
@@ -8,12 +9,12 @@ export const secretBindingInputsSchema = secretCreateSchema.safeExtend({
 });
 export type SecretBindingInputs = z.output<typeof secretBindingInputsSchema>;
 
-type SecretOutputs = SecretBindingInputs & Meta & { valueVersion: number };
+export type SecretBindingOutputs = SecretBindingInputs & Meta & { valueVersion: number };
 
-export const secretBindingSpec: KindSpec<SecretBindingInputs, SecretBinding> = {
+export const secretBindingSpec = {
   kind: "SecretBinding",
   schema: secretBindingInputsSchema,
-  id: (inputs) => `${inputs.project}/${inputs.environment}/${inputs.name}`,
+  id: (inputs) => secretBindingId(inputs.project, inputs.environment, inputs.name),
   fields: ["project", "environment", "name", "value", "reference", "description"],
   replaceOn: ["project", "environment", "name"],
   secretFields: ["value"],
@@ -32,8 +33,7 @@ export const secretBindingSpec: KindSpec<SecretBindingInputs, SecretBinding> = {
   toOutputs(live, inputs, previous) {
     // The control plane never returns a value. The declared one stands, unless the value was
     // rotated outside the stack since: then it is dropped, so the next `pulumi up` restores it.
-    const rotatedElsewhere =
-      previous !== undefined && (previous as Partial<SecretOutputs>).valueVersion !== live.valueVersion;
+    const rotatedElsewhere = previous !== undefined && previous.valueVersion !== live.valueVersion;
     return defined({
       project: live.project,
       environment: live.environment,
@@ -45,8 +45,8 @@ export const secretBindingSpec: KindSpec<SecretBindingInputs, SecretBinding> = {
       version: live.version,
       createdAt: live.createdAt,
       updatedAt: live.updatedAt,
-    }) as SecretOutputs;
+    });
   },
-};
+} satisfies KindSpec<SecretBindingInputs, SecretBinding, SecretBindingOutputs>;
 
 export const secretBindingProvider = providerFor(secretBindingSpec);

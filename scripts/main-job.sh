@@ -19,4 +19,4 @@ pulumi stack select --create "$stack" --non-interactive
 pulumi up --yes --non-interactive
 pulumi preview --policy-pack policies --expect-no-changes --non-interactive
 echo
-node dist/server/cli/main.js matrix
+node dist/cli/main.js matrix

@@ -6,4 +6,5 @@ export { Quota, type QuotaArgs, type Quantity } from "./quota";
 export { ResourceDefaults, type ResourceDefaultsArgs, type ResourceAmounts } from "./resource-defaults";
 export { RoleBinding, type RoleBindingArgs, type Role } from "./role-binding";
 export { SecretBinding, type SecretBindingArgs } from "./secret-binding";
-export { createClient, type ClientOptions, type TenancyClient } from "../provider/client";
+export type { TenancyClient } from "../client";
+export { createClient, type ClientOptions } from "../provider/connect";

@@ -157,9 +157,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     );
   });
 
-  const routeList = routes(service);
   app.get("/healthz", async () => ({ status: "ok" }));
-  app.get("/openapi.json", async () => openApiDocument(routeList, options.version ?? "0.0.0"));
+  const document = openApiDocument(routes, options.version ?? "0.0.0");
+  app.get("/openapi.json", async () => document);
 
   // Handlers still running for clients that hung up: closing waits for them too, so the store is
   // not closed under a request (the HTTP server stops waiting once the connection is gone).
@@ -168,14 +168,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await Promise.allSettled(inFlight);
   });
 
-  for (const route of routeList) {
+  for (const route of routes) {
     const respond = async (request: FastifyRequest, reply: FastifyReply) => {
       const token = bearer(request);
       const actor =
         token === undefined && options.localActor
           ? options.localActor
           : await service.tokens.authenticate(token);
-      const result = await route.handle({
+      const result = await route.handle(service, {
         actor,
         params: request.params as Record<string, string>,
         query: (request.query ?? {}) as Record<string, unknown>,

@@ -1,35 +1,77 @@
 // /openapi.json, generated from the same route list and zod schemas the server uses.
 import { z } from "zod";
-import type { RouteSpec } from "./routes";
+import { errorCodes, type ErrorCode } from "../../model";
+
+const codes = Object.keys(errorCodes) as ErrorCode[];
+import type { RouteSpec } from "./route";
 
 function jsonSchema(schema: z.ZodType, io: "input" | "output") {
   return z.toJSONSchema(schema, { io, unrepresentable: "any" });
 }
 
-const problem = {
-  description: "An error (application/problem+json)",
-  content: {
-    "application/problem+json": {
-      schema: {
+const problemSchema = {
+  type: "object",
+  required: ["type", "title", "status", "detail", "code"],
+  properties: {
+    type: { type: "string" },
+    title: { type: "string" },
+    status: { type: "integer" },
+    detail: { type: "string" },
+    code: { type: "string", enum: codes },
+    errors: {
+      type: "array",
+      items: {
         type: "object",
-        required: ["type", "title", "status", "detail", "code"],
-        properties: {
-          type: { type: "string" },
-          title: { type: "string" },
-          status: { type: "integer" },
-          detail: { type: "string" },
-          code: { type: "string" },
-          errors: {
-            type: "array",
-            items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } },
-          },
-        },
+        required: ["path", "message"],
+        properties: { path: { type: "string" }, message: { type: "string" } },
       },
     },
   },
 };
 
-export function openApiDocument(routes: RouteSpec[], version: string) {
+/** One shared response per status, naming the codes a caller can get with it. */
+function problemResponses() {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codes) {
+    const status = errorCodes[code];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  return Object.fromEntries(
+    [...byStatus].map(([status, codes]) => [
+      `Problem${status}`,
+      {
+        description: `An error (application/problem+json) with code ${codes.join(" or ")}`,
+        content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+      },
+    ]),
+  );
+}
+
+/** The errors an operation can answer: every operation can be refused for its token, its rate,
+ * a missing object or an unavailable database; writes also for conflicts, versions and bodies. */
+function errorStatuses(route: RouteSpec): number[] {
+  const statuses = [400, 401, 403, 404, 429, 500, 503];
+  if (route.method !== "GET") statuses.push(409);
+  if (route.method === "PATCH" || route.method === "PUT" || route.method === "DELETE") statuses.push(412);
+  if (route.body) statuses.push(413);
+  return statuses.sort((a, b) => a - b);
+}
+
+const tagDescriptions: Record<string, string> = {
+  domains: "Org-wide stages (development, staging, production, custom); changed by org admins.",
+  projects: "Products, teams or clients.",
+  environments: "Where a project meets a domain: each has its own quota, defaults, secrets and roles.",
+  quotas: "Limits that reservations are admitted against, atomically.",
+  defaults: "Default requests and limits for workloads, per domain, project or environment.",
+  effective: "The merged configuration a runtime asks for before it schedules work.",
+  secrets: "Secret values (encrypted at rest, revealed only to developers) or references.",
+  "role-bindings": "Who holds which role on a project or one of its environments.",
+  reservations: "Amounts held against an environment's quota while work runs.",
+  tokens: "API tokens issued to users and services; their secrets are shown once.",
+  audit: "Every change, who made it and when.",
+};
+
+export function openApiDocument(routes: readonly RouteSpec[], version: string) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const path = route.url.replace(/:([A-Za-z]+)/g, "{$1}");
@@ -40,8 +82,18 @@ export function openApiDocument(routes: RouteSpec[], version: string) {
       schema: { type: "string" },
     }));
     const status = String(route.status ?? 200);
+    const success =
+      status === "204"
+        ? { description: "Done" }
+        : {
+            description: status === "201" ? "Created" : "OK",
+            ...(route.response
+              ? { content: { "application/json": { schema: jsonSchema(route.response, "output") } } }
+              : {}),
+          };
     paths[path] ??= {};
     paths[path][route.method.toLowerCase()] = {
+      operationId: route.operationId,
       summary: route.summary,
       tags: [route.tag],
       parameters,
@@ -54,23 +106,33 @@ export function openApiDocument(routes: RouteSpec[], version: string) {
           }
         : {}),
       responses: {
-        [status]:
-          status === "204"
-            ? { description: "Done" }
-            : {
-                description: "OK",
-                ...(route.response
-                  ? { content: { "application/json": { schema: jsonSchema(route.response, "output") } } }
-                  : {}),
-              },
-        default: problem,
+        [status]: success,
+        ...Object.fromEntries(
+          errorStatuses(route).map((s) => [String(s), { $ref: `#/components/responses/Problem${s}` }]),
+        ),
       },
     };
   }
   return {
     openapi: "3.1.0",
-    info: { title: "tenancy control plane", version },
-    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+    info: {
+      title: "tenancy control plane",
+      version,
+      description:
+        "Projects, domains and environments: quotas, resource defaults, secrets, role bindings, reservations and the audit log.",
+      license: { name: "Apache-2.0", identifier: "Apache-2.0" },
+    },
+    // Relative to wherever the document is served from: every tenancy server serves its own.
+    servers: [{ url: "/", description: "the control plane serving this document" }],
+    tags: [...new Set(routes.map((r) => r.tag))].map((name) => ({
+      name,
+      description: tagDescriptions[name] ?? name,
+    })),
+    components: {
+      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+      schemas: { Problem: problemSchema },
+      responses: problemResponses(),
+    },
     security: [{ bearer: [] }],
     paths,
   };

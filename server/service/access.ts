@@ -100,6 +100,28 @@ export function requireOrgAdmin(actor: Actor, what: string) {
   }
 }
 
+/**
+ * The environments of a project the actor may see: "all" with a project-wide binding (or as an org
+ * admin), else the names of the environments its bindings cover. Fails like a read of the project
+ * when it holds no binding there at all.
+ */
+export async function environmentsVisibleTo(
+  q: Queryable,
+  actor: Actor,
+  project: string,
+): Promise<"all" | string[]> {
+  if (actor.orgAdmin) return "all";
+  const bindings = await q
+    .selectFrom("role_bindings")
+    .select("environment")
+    .where("project", "=", project)
+    .where("subject", "in", principals(actor))
+    .execute();
+  if (bindings.length === 0) await authorize(q, actor, "read", project);
+  if (bindings.some((b) => b.environment === null)) return "all";
+  return bindings.map((b) => b.environment!);
+}
+
 /** Projects and environments the actor holds any binding in; undefined means all (org admin). */
 export async function visibleScopes(q: Queryable, actor: Actor) {
   if (actor.orgAdmin) return undefined;

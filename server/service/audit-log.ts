@@ -1,7 +1,7 @@
 import { auditQuerySchema, parseOrThrow, type AuditEntry } from "../../model";
 import { requireOrgAdmin } from "./access";
 import type { Actor, ServiceDeps } from "./context";
-import { iso, optional } from "./support";
+import { iso, optional } from "./rows";
 
 export function auditService({ db }: ServiceDeps) {
   return {

@@ -10,21 +10,13 @@ import type { ResourceDefaultsTable } from "../store/schema";
 import { authorize, requireOrgAdmin } from "./access";
 import { systemClock, type Actor, type ExpectedVersion, type Queryable, type ServiceDeps } from "./context";
 import { loadDomain } from "./domains";
-import { checkDefaultsWithinQuota, defaultsRowsFor, mergeDefaults } from "./effective";
+import { checkDefaultsWithinQuota, defaultsRowsFor, inScope, mergeDefaults } from "./defaults-merge";
 import { loadEnvironment } from "./environments";
 import { loadProject } from "./projects";
 import { findQuota } from "./quotas";
-import {
-  audit,
-  checkVersion,
-  iso,
-  json,
-  notFound,
-  optional,
-  requireExpectedVersion,
-  transaction,
-  versionMismatch,
-} from "./support";
+import { checkVersion, notFound, requireExpectedVersion, versionMismatch } from "./errors";
+import { iso, json, optional } from "./rows";
+import { audit, transaction } from "./transaction";
 
 const kind = "ResourceDefaults";
 
@@ -43,18 +35,7 @@ function toDefaults(row: Selectable<ResourceDefaultsTable>, scope: DefaultsScope
 }
 
 async function findDefaults(q: Queryable, scope: DefaultsScope, forUpdate = false) {
-  let query = q.selectFrom("resource_defaults").selectAll();
-  switch (scope.kind) {
-    case "domain":
-      query = query.where("domain", "=", scope.domain);
-      break;
-    case "project":
-      query = query.where("project", "=", scope.project).where("environment", "is", null);
-      break;
-    case "environment":
-      query = query.where("project", "=", scope.project).where("environment", "=", scope.environment);
-      break;
-  }
+  let query = q.selectFrom("resource_defaults as d").selectAll().where(inScope(scope));
   if (forUpdate) query = query.forUpdate();
   return query.executeTakeFirst();
 }

@@ -4,7 +4,9 @@ import type { DomainTable } from "../store/schema";
 import { requireOrgAdmin } from "./access";
 import { systemClock, type Actor, type ExpectedVersion, type Queryable, type ServiceDeps } from "./context";
 import { createOnce } from "./idempotency";
-import { audit, checkVersion, iso, notFound, optional, requireExpectedVersion, transaction } from "./support";
+import { checkVersion, notFound, requireExpectedVersion } from "./errors";
+import { iso, optional } from "./rows";
+import { audit, transaction } from "./transaction";
 
 const kind = "Domain";
 

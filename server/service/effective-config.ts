@@ -1,21 +1,12 @@
+// The effective configuration of an environment: what a runtime asks before it schedules work.
 import { jsonArrayFrom, jsonObjectFrom } from "kysely/helpers/postgres";
-import { namespaceOf, type Quota, type QuotaUsage } from "../../model";
+import { namespaceOf, type EffectiveConfig } from "../../model";
 import { authorize } from "./access";
 import type { Actor, ServiceDeps } from "./context";
-import { mergeDefaults, toUsage, usageSums, weakestFirst, type EffectiveDefaults } from "./effective";
+import { mergeDefaults, reaching, weakestFirst } from "./defaults-merge";
 import { loadEnvironment } from "./environments";
 import { toQuota } from "./quotas";
-
-export interface EffectiveConfig {
-  project: string;
-  environment: string;
-  domain: string;
-  namespace: string;
-  defaults: EffectiveDefaults;
-  quota?: Quota & { usage: QuotaUsage };
-  /** Names only: values are revealed one by one, to developers. */
-  secrets: { name: string; kind: "value" | "reference"; valueVersion: number }[];
-}
+import { toUsage, usageSums } from "./usage";
 
 export function effectiveService({ db }: ServiceDeps) {
   return {
@@ -44,13 +35,7 @@ export function effectiveService({ db }: ServiceDeps) {
             eb
               .selectFrom("resource_defaults as d")
               .select(["d.domain", "d.project", "d.environment", "d.requests", "d.limits"])
-              .where((w) =>
-                w.or([
-                  w("d.domain", "=", w.ref("e.domain")),
-                  w.and([w("d.project", "=", project), w("d.environment", "is", null)]),
-                  w.and([w("d.project", "=", project), w("d.environment", "=", environment)]),
-                ]),
-              ),
+              .where(reaching(project, environment, eb.ref("e.domain"))),
           ).as("defaults"),
           jsonArrayFrom(
             eb

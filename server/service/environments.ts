@@ -10,21 +10,14 @@ import {
   type Environment,
 } from "../../model";
 import type { EnvironmentTable } from "../store/schema";
-import { authorize, principals } from "./access";
+import { authorize, environmentsVisibleTo } from "./access";
 import { systemClock, type Actor, type ExpectedVersion, type Queryable, type ServiceDeps } from "./context";
 import { loadDomain } from "./domains";
 import { createOnce } from "./idempotency";
 import { loadProject, refuseArchived } from "./projects";
-import {
-  audit,
-  checkVersion,
-  iso,
-  json,
-  notFound,
-  optional,
-  requireExpectedVersion,
-  transaction,
-} from "./support";
+import { checkVersion, notFound, requireExpectedVersion } from "./errors";
+import { iso, json, optional } from "./rows";
+import { audit, transaction } from "./transaction";
 
 const kind = "Environment";
 
@@ -85,22 +78,8 @@ export function environmentService({ db, keyring, clock = systemClock }: Service
     async list(actor: Actor, project: string): Promise<Environment[]> {
       await loadProject(db, project);
       let query = db.selectFrom("environments").selectAll().where("project", "=", project).orderBy("name");
-      if (!actor.orgAdmin) {
-        const bindings = await db
-          .selectFrom("role_bindings")
-          .select("environment")
-          .where("project", "=", project)
-          .where("subject", "in", principals(actor))
-          .execute();
-        if (bindings.length === 0) await authorize(db, actor, "read", project);
-        if (!bindings.some((b) => b.environment === null)) {
-          query = query.where(
-            "name",
-            "in",
-            bindings.map((b) => b.environment!),
-          );
-        }
-      }
+      const visible = await environmentsVisibleTo(db, actor, project);
+      if (visible !== "all") query = query.where("name", "in", visible);
       return (await query.execute()).map(toEnvironment);
     },
 

@@ -6,7 +6,7 @@ import { TenancyError, type ErrorTarget } from "../../model";
 import type { Database } from "../store/schema";
 import type { Actor, Tx } from "./context";
 import type { Keyring } from "./crypto";
-import { transaction } from "./support";
+import { transaction } from "./transaction";
 
 export interface IdempotentRequest {
   key: string | undefined;

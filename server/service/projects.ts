@@ -10,16 +10,9 @@ import type { ProjectTable } from "../store/schema";
 import { authorize, authorizeProjectRead, requireOrgAdmin, visibleScopes } from "./access";
 import { systemClock, type Actor, type ExpectedVersion, type Queryable, type ServiceDeps } from "./context";
 import { createOnce } from "./idempotency";
-import {
-  audit,
-  checkVersion,
-  iso,
-  json,
-  notFound,
-  optional,
-  requireExpectedVersion,
-  transaction,
-} from "./support";
+import { checkVersion, notFound, requireExpectedVersion } from "./errors";
+import { iso, json, optional } from "./rows";
+import { audit, transaction } from "./transaction";
 
 const kind = "Project";
 

@@ -10,18 +10,12 @@ import {
   type Queryable,
   type ServiceDeps,
 } from "./context";
-import { checkDefaultsWithinQuota, defaultsRowsFor, mergeDefaults, usageOf } from "./effective";
+import { checkDefaultsWithinQuota, defaultsRowsFor, mergeDefaults } from "./defaults-merge";
+import { usageOf } from "./usage";
 import { loadEnvironment } from "./environments";
-import {
-  audit,
-  checkVersion,
-  iso,
-  notFound,
-  optional,
-  requireExpectedVersion,
-  transaction,
-  versionMismatch,
-} from "./support";
+import { checkVersion, notFound, requireExpectedVersion, versionMismatch } from "./errors";
+import { iso, optional } from "./rows";
+import { audit, transaction } from "./transaction";
 
 const kind = "Quota";
 

@@ -13,12 +13,14 @@ import {
 import type { ReservationTable } from "../store/schema";
 import { authorize } from "./access";
 import { systemClock, type Actor, type ServiceDeps } from "./context";
-import { quotaLimit, usageOf } from "./effective";
+import { quotaLimit, usageOf } from "./usage";
 import { loadEnvironment } from "./environments";
 import { createOnce } from "./idempotency";
 import { loadProject, refuseArchived } from "./projects";
 import { findQuota } from "./quotas";
-import { audit, iso, notFound, transaction } from "./support";
+import { notFound } from "./errors";
+import { iso } from "./rows";
+import { audit, transaction } from "./transaction";
 
 const kind = "Reservation";
 

@@ -2,12 +2,14 @@ import { randomBytes } from "node:crypto";
 import type { Selectable } from "kysely";
 import { parseOrThrow, roleBindingCreateSchema, roleBindingKey, type RoleBinding } from "../../model";
 import type { RoleBindingTable } from "../store/schema";
-import { authorize, principals } from "./access";
+import { authorize, environmentsVisibleTo } from "./access";
 import { systemClock, type Actor, type ExpectedVersion, type ServiceDeps } from "./context";
 import { loadEnvironment } from "./environments";
 import { createOnce } from "./idempotency";
 import { loadProject, refuseArchived } from "./projects";
-import { audit, checkVersion, iso, notFound, optional, transaction } from "./support";
+import { checkVersion, notFound } from "./errors";
+import { iso, optional } from "./rows";
+import { audit, transaction } from "./transaction";
 
 const kind = "RoleBinding";
 
@@ -32,22 +34,8 @@ export function roleBindingService({ db, keyring, clock = systemClock }: Service
       let query = db.selectFrom("role_bindings").selectAll().where("project", "=", project);
       if (filter.environment !== undefined) query = query.where("environment", "=", filter.environment);
       if (filter.subject !== undefined) query = query.where("subject", "=", filter.subject);
-      if (!actor.orgAdmin) {
-        const own = await db
-          .selectFrom("role_bindings")
-          .select("environment")
-          .where("project", "=", project)
-          .where("subject", "in", principals(actor))
-          .execute();
-        if (own.length === 0) await authorize(db, actor, "read", project);
-        if (!own.some((b) => b.environment === null)) {
-          query = query.where(
-            "environment",
-            "in",
-            own.map((b) => b.environment!),
-          );
-        }
-      }
+      const visible = await environmentsVisibleTo(db, actor, project);
+      if (visible !== "all") query = query.where("environment", "in", visible);
       const rows = await query.orderBy("environment").orderBy("subject").orderBy("role").execute();
       return rows.map(toBinding);
     },

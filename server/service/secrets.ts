@@ -1,13 +1,21 @@
 import { randomUUID } from "node:crypto";
 import type { Selectable } from "kysely";
-import { parseOrThrow, secretCreateSchema, secretPatchSchema, type SecretBinding } from "../../model";
+import {
+  parseOrThrow,
+  secretBindingId,
+  secretCreateSchema,
+  secretPatchSchema,
+  type SecretBinding,
+} from "../../model";
 import type { SecretTable } from "../store/schema";
 import { authorize } from "./access";
 import { systemClock, type Actor, type ExpectedVersion, type Queryable, type ServiceDeps } from "./context";
 import { loadEnvironment } from "./environments";
 import { createOnce } from "./idempotency";
 import { loadProject, refuseArchived } from "./projects";
-import { audit, checkVersion, iso, notFound, optional, requireExpectedVersion, transaction } from "./support";
+import { checkVersion, notFound, requireExpectedVersion } from "./errors";
+import { iso, optional } from "./rows";
+import { audit, transaction } from "./transaction";
 
 const kind = "SecretBinding";
 
@@ -32,10 +40,6 @@ function audited(row: Selectable<SecretTable>) {
   return { ...toSecret(row), ...(row.kind === "value" ? { value: "[redacted]" } : {}) };
 }
 
-function secretId(project: string, environment: string, name: string) {
-  return `${project}/${environment}/${name}`;
-}
-
 async function loadSecret(
   q: Queryable,
   project: string,
@@ -52,7 +56,7 @@ async function loadSecret(
     .where("name", "=", name);
   if (forUpdate) query = query.forUpdate();
   const row = await query.executeTakeFirst();
-  if (!row) throw notFound(kind, secretId(project, environment, name));
+  if (!row) throw notFound(kind, secretBindingId(project, environment, name));
   return row;
 }
 
@@ -85,7 +89,7 @@ export function secretService({ db, keyring, clock = systemClock }: ServiceDeps)
 
     async create(actor: Actor, project: string, environment: string, body: unknown, idempotencyKey?: string) {
       const input = parseOrThrow(secretCreateSchema, body, "secret binding");
-      const target = { kind, id: secretId(project, environment, input.name) };
+      const target = { kind, id: secretBindingId(project, environment, input.name) };
       const request = {
         key: idempotencyKey,
         operation: `secret.create:${project}/${environment}`,
@@ -131,7 +135,7 @@ export function secretService({ db, keyring, clock = systemClock }: ServiceDeps)
       expected: ExpectedVersion,
     ) {
       const patch = parseOrThrow(secretPatchSchema, body, "secret binding change");
-      const target = { kind, id: secretId(project, environment, name) };
+      const target = { kind, id: secretBindingId(project, environment, name) };
       const version = requireExpectedVersion(expected, kind, target.id);
       return transaction(db, target, async (tx) => {
         await authorize(tx, actor, "change", project, environment);
@@ -168,7 +172,7 @@ export function secretService({ db, keyring, clock = systemClock }: ServiceDeps)
       name: string,
       expected: ExpectedVersion,
     ) {
-      const target = { kind, id: secretId(project, environment, name) };
+      const target = { kind, id: secretBindingId(project, environment, name) };
       const version = requireExpectedVersion(expected, kind, target.id);
       await transaction(db, target, async (tx) => {
         await authorize(tx, actor, "delete", project, environment);
@@ -181,7 +185,7 @@ export function secretService({ db, keyring, clock = systemClock }: ServiceDeps)
 
     /** The value itself, to developers and above whose binding covers this environment. */
     async reveal(actor: Actor, project: string, environment: string, name: string) {
-      const target = { kind, id: secretId(project, environment, name) };
+      const target = { kind, id: secretBindingId(project, environment, name) };
       return transaction(db, target, async (tx) => {
         await authorize(tx, actor, "reveal", project, environment);
         const row = await loadSecret(tx, project, environment, name);

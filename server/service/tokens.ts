@@ -7,7 +7,9 @@ import type { TokenTable } from "../store/schema";
 import { requireOrgAdmin } from "./access";
 import { systemClock, type Actor, type Clock, type ServiceDeps, type Tx } from "./context";
 import { createOnce } from "./idempotency";
-import { audit, iso, notFound, transaction } from "./support";
+import { notFound } from "./errors";
+import { iso } from "./rows";
+import { audit, transaction } from "./transaction";
 
 const kind = "Token";
 const tokenPrefix = "tny_";

@@ -10,7 +10,7 @@ const repoRoot = path.resolve(__dirname, "../..");
 function tenancy(server: TestServer, ...args: string[]) {
   return run(
     process.execPath,
-    ["--import", "tsx", "server/cli/main.ts", ...args, "--endpoint", server.url, "--token", adminToken],
+    ["--import", "tsx", "cli/main.ts", ...args, "--endpoint", server.url, "--token", adminToken],
     {
       cwd: repoRoot,
     },

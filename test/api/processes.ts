@@ -15,7 +15,7 @@ export interface ServeProcess {
 export function serve(args: string[], env: NodeJS.ProcessEnv): Promise<ServeProcess> {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", path.join(repoRoot, "server/cli/main.ts"), "serve", "--port", "0", ...args],
+    ["--import", "tsx", path.join(repoRoot, "cli/main.ts"), "serve", "--port", "0", ...args],
     {
       cwd: repoRoot,
       env: { ...process.env, TENANCY_LOG_LEVEL: "warn", ...env },

@@ -4,7 +4,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { createClient } from "../../provider/client";
+import { createClient } from "../../provider/connect";
 import { adminToken, startTestServer, type TestServer } from "../api/server";
 import { repoRoot, run, withStack } from "./harness";
 import { snapshot } from "./organisation";
@@ -50,7 +50,7 @@ describe("engine: tenancy export", function () {
         [
           "--import",
           "tsx",
-          "server/cli/main.ts",
+          "cli/main.ts",
           "export",
           "--endpoint",
           server.url,

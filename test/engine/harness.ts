@@ -100,6 +100,8 @@ export interface StackOptions {
   /** Stack config set before the first command: plain values, or `{ secret }`. */
   config?: Record<string, string | { secret: string }>;
   env?: NodeJS.ProcessEnv;
+  /** Gives the copied program its dependencies; default: links to the repository's (linkDependencies). */
+  install?: (programDir: string) => Promise<void>;
 }
 
 /** One stack of a program on its own file:// backend. */
@@ -128,7 +130,7 @@ export class TestStack {
       : path.join(repoRoot, "test/engine/programs", options.program);
     const programDir = path.join(root, "program");
     await fs.cp(programSource, programDir, { recursive: true });
-    await linkDependencies(programDir);
+    await (options.install ?? linkDependencies)(programDir);
     await fs.mkdir(path.join(root, "backend"));
     await fs.mkdir(path.join(root, "home"));
     const env: NodeJS.ProcessEnv = {

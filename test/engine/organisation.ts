@@ -1,7 +1,7 @@
 // The organisation the provider engine tests declare (test/engine/programs/organisation), and how
 // to read back what the control plane holds.
 import { strict as assert } from "node:assert";
-import { createClient, type ClientOptions } from "../../provider/client";
+import { createClient, type ClientOptions } from "../../provider/connect";
 import type { CommandResult, TestStack } from "./harness";
 
 export const canary = "canary-db-password-8d2f61c4";

@@ -2,7 +2,7 @@
 // and a control plane that dies in the middle of `pulumi up`.
 import { strict as assert } from "node:assert";
 import * as path from "node:path";
-import { createClient, type ClientOptions } from "../../provider/client";
+import { createClient, type ClientOptions } from "../../provider/connect";
 import { serve, type ServeProcess } from "../api/processes";
 import { adminToken, createDatabase, secretKey } from "../api/server";
 import { withStack, type TestStack } from "./harness";

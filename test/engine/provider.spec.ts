@@ -3,7 +3,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { createClient, type ClientOptions } from "../../provider/client";
+import { createClient, type ClientOptions } from "../../provider/connect";
 import { adminToken, startTestServer, type TestServer } from "../api/server";
 import { withStack, type CommandResult } from "./harness";
 import { baseSpec, canary, declare, ok, snapshot } from "./organisation";

@@ -1,6 +1,6 @@
 // check and diff of every kind: offline, data not exceptions, normalised so diffs are stable.
 import { strict as assert } from "node:assert";
-import { unknownValue } from "../../../provider/common";
+import { unknownValue } from "../../../provider/kind-provider";
 import { domainProvider } from "../../../provider/domain";
 import { environmentProvider } from "../../../provider/environment";
 import { projectProvider } from "../../../provider/project";

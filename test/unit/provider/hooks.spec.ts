@@ -1,8 +1,8 @@
 // The CRUD hooks against a fake client: not-found is state, creates converge, errors name the object.
 import { strict as assert } from "node:assert";
 import { TenancyError, type Domain } from "../../../model";
-import type { TenancyClient } from "../../../provider/client";
-import { providerFor } from "../../../provider/common";
+import type { TenancyClient } from "../../../client";
+import { providerFor } from "../../../provider/kind-provider";
 import { domainSpec } from "../../../provider/domain";
 
 /** An in-memory stand-in for the domains part of the API, with the control plane's error codes. */

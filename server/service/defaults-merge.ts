@@ -1,32 +1,18 @@
-// The effective configuration of an environment: resource defaults merged environment over project
-// over domain, with the scope that set each field; the quota and its usage; the names (never the
-// values) of the bound secrets. What a runtime asks before it schedules work.
-import { sql, type Selectable } from "kysely";
+// Resource defaults merged environment over project over domain, with the scope that set each
+// field, and the rule that no default asks one workload for more than the environment's quota.
+import type { Expression, ExpressionBuilder, Selectable } from "kysely";
 import {
   TenancyError,
   environmentId,
-  formatQuantity,
   parseQuantity,
   resourceKinds,
   scopeId,
-  type QuotaUsage,
-  type ResourceKind,
+  type DefaultsScope,
+  type EffectiveDefaults,
 } from "../../model";
-import type { QuotaTable, ResourceDefaultsTable } from "../store/schema";
+import type { Database, QuotaTable, ResourceDefaultsTable } from "../store/schema";
 import type { Queryable } from "./context";
-
-export interface EffectiveField {
-  value: string;
-  /** `domain:D`, `project:P` or `project:P/environment:E` */
-  source: string;
-}
-
-export type EffectiveAmounts = Partial<Record<ResourceKind, EffectiveField>>;
-
-export interface EffectiveDefaults {
-  requests: EffectiveAmounts;
-  limits: EffectiveAmounts;
-}
+import { quotaLimit } from "./usage";
 
 type DefaultsRow = Selectable<ResourceDefaultsTable>;
 
@@ -55,18 +41,39 @@ export function mergeDefaults(
   return merged;
 }
 
+type DefaultsBuilder = ExpressionBuilder<Database & { d: ResourceDefaultsTable }, "d">;
+
+/** The defaults rows of exactly one scope (as `resource_defaults as d`). */
+export function inScope(scope: DefaultsScope) {
+  return (eb: DefaultsBuilder) => {
+    switch (scope.kind) {
+      case "domain":
+        return eb("d.domain", "=", scope.domain);
+      case "project":
+        return eb.and([eb("d.project", "=", scope.project), eb("d.environment", "is", null)]);
+      case "environment":
+        return eb.and([eb("d.project", "=", scope.project), eb("d.environment", "=", scope.environment)]);
+    }
+  };
+}
+
+/** The defaults rows (as `resource_defaults as d`) that reach one environment, in any scope: its
+ * domain's (a name, or a column of the enclosing query), its project's and its own. */
+export function reaching(project: string, environment: string, domain: string | Expression<string>) {
+  return (eb: DefaultsBuilder) =>
+    eb.or([
+      eb("d.domain", "=", domain),
+      inScope({ kind: "project", project })(eb),
+      inScope({ kind: "environment", project, environment })(eb),
+    ]);
+}
+
 /** The defaults rows that apply to one environment, weakest first. */
 export async function defaultsRowsFor(q: Queryable, project: string, environment: string, domain: string) {
   const rows = await q
-    .selectFrom("resource_defaults")
+    .selectFrom("resource_defaults as d")
     .selectAll()
-    .where((eb) =>
-      eb.or([
-        eb("domain", "=", domain),
-        eb.and([eb("project", "=", project), eb("environment", "is", null)]),
-        eb.and([eb("project", "=", project), eb("environment", "=", environment)]),
-      ]),
-    )
+    .where(reaching(project, environment, domain))
     .execute();
   return weakestFirst(rows);
 }
@@ -75,11 +82,6 @@ export async function defaultsRowsFor(q: Queryable, project: string, environment
 export function weakestFirst<Row extends Pick<DefaultsRow, "domain" | "environment">>(rows: Row[]): Row[] {
   const strength = (row: Row) => (row.domain !== null ? 0 : row.environment === null ? 1 : 2);
   return rows.sort((a, b) => strength(a) - strength(b));
-}
-
-export function quotaLimit(quota: Selectable<QuotaTable>, kind: ResourceKind): bigint | undefined {
-  const value = quota[kind];
-  return value === null ? undefined : parseQuantity(value);
 }
 
 /** Refuses defaults that ask a single workload for more than the environment's whole quota. */
@@ -111,36 +113,4 @@ export function checkDefaultsWithinQuota(
       { errors, target: { kind: "Environment", id } },
     );
   }
-}
-
-/** The sums over an environment's reservations that make its usage, as exact decimal text
- * (also selected inside the effective configuration's single statement). */
-export const usageSums = [
-  sql<string>`coalesce(sum(cpu_milli), 0)::text`.as("cpu"),
-  sql<string>`coalesce(sum(memory_milli), 0)::text`.as("memory"),
-  sql<string>`coalesce(sum(gpu_milli), 0)::text`.as("gpu"),
-  sql<string>`coalesce(sum(storage_milli), 0)::text`.as("storage"),
-  sql<string>`coalesce(sum(executions), 0)::text`.as("executions"),
-];
-
-/** What the live reservations of an environment hold. */
-export async function usageOf(q: Queryable, project: string, environment: string): Promise<QuotaUsage> {
-  const row = await q
-    .selectFrom("reservations")
-    .select(usageSums)
-    .where("project", "=", project)
-    .where("environment", "=", environment)
-    .executeTakeFirstOrThrow();
-  return toUsage(row);
-}
-
-/** Usage from the sums of reservations' exact amounts (milli-units, as decimal strings). */
-export function toUsage(sums: Record<ResourceKind | "executions", string | number>): QuotaUsage {
-  return {
-    cpu: formatQuantity(BigInt(sums.cpu)),
-    memory: formatQuantity(BigInt(sums.memory)),
-    gpu: formatQuantity(BigInt(sums.gpu)),
-    storage: formatQuantity(BigInt(sums.storage)),
-    executions: Number(sums.executions),
-  };
 }

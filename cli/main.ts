@@ -3,25 +3,29 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { createClient, type TenancyClient } from "../../provider/client";
-import { startServer } from "../server";
+import type { TenancyClient } from "../client";
+import { createClient } from "../provider/connect";
+import { startServer } from "../server/server";
 import { exportProgram } from "./export";
 import { get, kinds, matrix, type Kind } from "./inspect";
 import { table } from "./tables";
 
-/** tenancy's own package.json, found upward from this file (in dist/ or in the sources). */
-function packageJson(): { version: string; dependencies: Record<string, string> } {
-  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+/** The version in a package.json: tenancy's own, found upward from this file (in dist/ or in the
+ * sources), or the one of the @pulumi/pulumi this process runs with. */
+function versionOf(name: "tenancy" | "@pulumi/pulumi"): string {
+  const start = name === "tenancy" ? __dirname : path.dirname(require.resolve("@pulumi/pulumi"));
+  for (let dir = start; dir !== path.dirname(dir); dir = path.dirname(dir)) {
     const file = path.join(dir, "package.json");
     if (fs.existsSync(file)) {
-      const parsed = JSON.parse(fs.readFileSync(file, "utf8"));
-      if (parsed.name === "tenancy") return parsed;
+      const parsed = JSON.parse(fs.readFileSync(file, "utf8")) as { name?: string; version: string };
+      if (parsed.name === name) return parsed.version;
     }
   }
-  throw new Error("tenancy's package.json was not found");
+  throw new Error(`the package.json of ${name} was not found`);
 }
-const version = () => packageJson().version;
-const pulumiVersion = () => packageJson().dependencies["@pulumi/pulumi"]!;
+const version = () => versionOf("tenancy");
+/** An exported program pins the @pulumi/pulumi this tenancy runs with. */
+const pulumiVersion = () => versionOf("@pulumi/pulumi");
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -147,8 +151,8 @@ clientCommand(
   .option("--project-name <name>", "the program's Pulumi project name", "tenancy-org")
   .option(
     "--tenancy-version <spec>",
-    "how the program depends on tenancy (e.g. file:../tenancy)",
-    `^${version()}`,
+    "how the program depends on tenancy (default: this tenancy's exact version; e.g. file:../tenancy)",
+    version(),
   )
   .action((opts) =>
     withClient(opts, async (api) => {

@@ -4,8 +4,8 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { TenancyError, issuePath } from "../model";
+import type { TenancyClient } from "../client";
 import { client } from "./config";
-import type { TenancyClient } from "./client";
 
 export type Bag = Record<string, unknown>;
 
@@ -19,7 +19,9 @@ export interface Meta {
   updatedAt: string;
 }
 
-export interface KindSpec<In extends object, Live> {
+/** One kind's mapping between Pulumi inputs (`In`), the control plane's object (`Live`) and the
+ * resource's outputs (`Out`). Each kind's spec is checked against it with `satisfies`. */
+export interface KindSpec<In extends object, Live, Out extends In & Meta = In & Meta> {
   kind: string;
   /** Validates and normalises the inputs (without `adopt`). */
   schema: z.ZodType<In>;
@@ -35,11 +37,11 @@ export interface KindSpec<In extends object, Live> {
   secretFields?: readonly (keyof In & string)[];
   get(api: TenancyClient, inputs: In): Promise<Live | undefined>;
   create(api: TenancyClient, inputs: In): Promise<Live>;
-  update(api: TenancyClient, olds: In & Meta, news: In): Promise<Live>;
-  delete(api: TenancyClient, olds: In & Meta): Promise<void>;
+  update(api: TenancyClient, olds: Out, news: In): Promise<Live>;
+  delete(api: TenancyClient, olds: Out): Promise<void>;
   /** The outputs: the inputs as the control plane holds them, plus version and times.
    * `previous` is the state a refresh starts from. */
-  toOutputs(live: Live, inputs: In, previous?: In & Meta): In & Meta;
+  toOutputs(live: Live, inputs: In, previous?: Out): Out;
   /** Fills inputs derived from others before validation (an environment's name from its domain). */
   prepare?(news: Bag): Bag;
 }
@@ -62,7 +64,10 @@ function stripProvider(news: Record<string, unknown>): Record<string, unknown> {
  * Validates offline. Fields still unknown during a preview are left as they are and not judged;
  * everything else is normalised (quantities, sorted labels) so later diffs compare like for like.
  */
-export function checkInputs<In extends object>(spec: KindSpec<In, unknown>, news: Record<string, unknown>) {
+export function checkInputs<In extends object>(
+  spec: Pick<KindSpec<In, unknown>, "schema" | "prepare">,
+  news: Bag,
+) {
   const raw = spec.prepare ? spec.prepare(stripProvider(news)) : stripProvider(news);
   const { adopt, ...rest } = raw;
   const unknownKeys = Object.keys(rest).filter((key) => isUnknown(rest[key]));
@@ -78,7 +83,7 @@ export function checkInputs<In extends object>(spec: KindSpec<In, unknown>, news
     }
   }
   if (failures.length > 0 || !result.success) return { inputs: raw, failures };
-  const inputs: Bag = { ...(result.data as Bag) };
+  const inputs: Bag = { ...(result.data as object) };
   for (const key of unknownKeys) inputs[key] = unknownValue;
   if (adopt !== undefined) inputs.adopt = adopt;
   return { inputs, failures };
@@ -90,7 +95,7 @@ function same(a: unknown, b: unknown): boolean {
 
 /** Compares inputs only: no request reaches the control plane. */
 export function diffInputs<In extends object>(
-  spec: KindSpec<In, unknown>,
+  spec: Pick<KindSpec<In, unknown>, "fields" | "replaceOn" | "replaceWhenUnknown">,
   olds: Bag,
   news: Bag,
 ): pulumi.dynamic.DiffResult {
@@ -126,14 +131,16 @@ function isCode(err: unknown, code: string): boolean {
 
 /** The implementation of a kind's dynamic provider: check, diff, create, read, update, delete.
  * `api` gives the client of the control plane (tests pass a fake). */
-export function providerFor<In extends object, Live>(
-  spec: KindSpec<In, Live>,
+export function providerFor<In extends object, Live, Out extends In & Meta>(
+  spec: KindSpec<In, Live, Out>,
   api: () => TenancyClient = client,
 ) {
-  const fieldsOf = (values: object) =>
-    Object.fromEntries(
-      spec.fields.filter((f) => (values as Bag)[f] !== undefined).map((f) => [f, (values as Bag)[f]]),
-    ) as In;
+  // The declared fields of inputs or outputs: what diff compares and the control plane is sent.
+  const fieldsOf = (values: In | Out): In => {
+    const picked: Partial<In> = {};
+    for (const field of spec.fields) if (values[field] !== undefined) picked[field] = values[field];
+    return picked as In; // every required field of In is among spec.fields
+  };
 
   return {
     async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
@@ -154,7 +161,7 @@ export function providerFor<In extends object, Live>(
           if (existing !== undefined) {
             const current = spec.toOutputs(existing, desired);
             // Secret fields cannot be read back to compare: an adopted object is given the declared ones.
-            for (const field of spec.secretFields ?? []) delete (current as Bag)[field];
+            for (const field of spec.secretFields ?? []) delete current[field];
             const adopted = same(fieldsOf(current), desired)
               ? existing
               : await spec.update(tenancy, current, desired);
@@ -169,8 +176,8 @@ export function providerFor<In extends object, Live>(
       } catch (err) {
         // A rerun after a create that landed but whose answer was lost finds its own object:
         // identical to what is declared, it is taken as created; otherwise it is not ours.
-        if (isCode(err, "conflict")) {
-          const existing = await spec.get(tenancy, desired).catch(() => undefined);
+        if (TenancyError.isInstance(err) && err.code === "conflict") {
+          const existing = await spec.get(tenancy, desired);
           if (existing !== undefined && same(fieldsOf(spec.toOutputs(existing, desired)), desired)) {
             return { id, outs: spec.toOutputs(existing, desired) };
           }
@@ -178,17 +185,16 @@ export function providerFor<In extends object, Live>(
             "create",
             spec.kind,
             id,
-            new Error(
-              `${(err as Error).message}. To manage the existing object from this stack, set adopt: true`,
-              { cause: err },
-            ),
+            new Error(`${err.message}. To manage the existing object from this stack, set adopt: true`, {
+              cause: err,
+            }),
           );
         }
         throw describeFailure("create", spec.kind, id, err);
       }
     },
 
-    async read(id: string, props: In & Meta) {
+    async read(id: string, props: Out) {
       const current = fieldsOf(props);
       try {
         const live = await spec.get(api(), current);
@@ -200,7 +206,7 @@ export function providerFor<In extends object, Live>(
       }
     },
 
-    async update(id: string, olds: In & Meta, news: In & AdoptInput) {
+    async update(id: string, olds: Out, news: In & AdoptInput) {
       const desired = fieldsOf(news);
       try {
         const live = await spec.update(api(), olds, desired);
@@ -210,7 +216,7 @@ export function providerFor<In extends object, Live>(
       }
     },
 
-    async delete(id: string, props: In & Meta) {
+    async delete(id: string, props: Out) {
       try {
         await spec.delete(api(), props);
       } catch (err) {
@@ -219,16 +225,6 @@ export function providerFor<In extends object, Live>(
       }
     },
   };
-}
-
-/** Undefined when the control plane says the object does not exist. */
-export async function orUndefined<T>(request: Promise<T>): Promise<T | undefined> {
-  try {
-    return await request;
-  } catch (err) {
-    if (isCode(err, "not_found")) return undefined;
-    throw err;
-  }
 }
 
 /** A boolean the control plane defaults to false, reported as the program declared it: left unset

@@ -4,14 +4,15 @@
 // stack secret the operator sets (the program's README lists the commands).
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { TenancyClient } from "../../provider/client";
+import { orUndefined, type TenancyClient } from "../client";
 
 export interface ExportOptions {
   outDir: string;
   /** The Pulumi project name of the generated program. */
   projectName: string;
-  /** How the program depends on tenancy, e.g. `file:../tenancy` or `^0.1.0`. */
+  /** How the program depends on tenancy: an exact version, or e.g. `file:../tenancy`. */
   tenancyVersion: string;
+  /** The exact @pulumi/pulumi version the program runs with. */
   pulumiVersion: string;
 }
 
@@ -70,7 +71,7 @@ export async function exportProgram(
         ["order", opt(d.order)],
       ])});`,
     );
-    const defaults = await api.defaults.get({ kind: "domain", domain: d.name }).catch(() => undefined);
+    const defaults = await orUndefined(api.defaults.get({ kind: "domain", domain: d.name }));
     if (defaults) {
       lines.push(
         `new tenancy.ResourceDefaults(${literal(resourceName("domain", d.name, "defaults"))}, ${args([
@@ -94,9 +95,7 @@ export async function exportProgram(
         ["archived", p.archived ? "true" : undefined],
       ])});`,
     );
-    const projectDefaults = await api.defaults
-      .get({ kind: "project", project: p.name })
-      .catch(() => undefined);
+    const projectDefaults = await orUndefined(api.defaults.get({ kind: "project", project: p.name }));
     if (projectDefaults) {
       lines.push(
         `new tenancy.ResourceDefaults(${literal(resourceName("project", p.name, "defaults"))}, ${args([
@@ -126,7 +125,7 @@ export async function exportProgram(
         ["project", `${ev}.project`],
         ["environment", `${ev}.name`],
       ] as [string, string][];
-      const quota = await api.quotas.get(p.name, e.name).catch(() => undefined);
+      const quota = await orUndefined(api.quotas.get(p.name, e.name));
       if (quota) {
         lines.push(
           `new tenancy.Quota(${literal(resourceName(p.name, e.name))}, ${args([
@@ -139,9 +138,9 @@ export async function exportProgram(
           ])});`,
         );
       }
-      const defaults = await api.defaults
-        .get({ kind: "environment", project: p.name, environment: e.name })
-        .catch(() => undefined);
+      const defaults = await orUndefined(
+        api.defaults.get({ kind: "environment", project: p.name, environment: e.name }),
+      );
       if (defaults) {
         lines.push(
           `new tenancy.ResourceDefaults(${literal(resourceName(p.name, e.name, "defaults"))}, ${args([
@@ -192,18 +191,30 @@ export async function exportProgram(
     "Pulumi.yaml",
     `name: ${options.projectName}\ndescription: Exported from a tenancy control plane.\nruntime: nodejs\n`,
   );
+  const json = (value: unknown) => JSON.stringify(value, null, 2) + "\n";
   write(
     "package.json",
-    JSON.stringify(
-      {
-        name: options.projectName,
-        private: true,
-        main: "index.ts",
-        dependencies: { "@pulumi/pulumi": options.pulumiVersion, tenancy: options.tenancyVersion },
+    json({
+      name: options.projectName,
+      private: true,
+      main: "index.ts",
+      dependencies: { "@pulumi/pulumi": options.pulumiVersion, tenancy: options.tenancyVersion },
+    }),
+  );
+  write(
+    "tsconfig.json",
+    json({
+      compilerOptions: {
+        strict: true,
+        target: "ES2022",
+        module: "commonjs",
+        moduleResolution: "node",
+        esModuleInterop: true,
+        skipLibCheck: true,
+        outDir: "bin",
       },
-      null,
-      2,
-    ) + "\n",
+      files: ["index.ts"],
+    }),
   );
   write(
     "README.md",
@@ -222,5 +233,8 @@ export async function exportProgram(
       "",
     ].join("\n"),
   );
-  return { files: ["index.ts", "Pulumi.yaml", "package.json", "README.md"], secrets: secretKeys };
+  return {
+    files: ["index.ts", "Pulumi.yaml", "package.json", "tsconfig.json", "README.md"],
+    secrets: secretKeys,
+  };
 }

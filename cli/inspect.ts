@@ -1,5 +1,5 @@
 // `tenancy get <kind>` and `tenancy matrix`: what a control plane holds, as tables.
-import type { TenancyClient } from "../../provider/client";
+import { orUndefined, type TenancyClient } from "../client";
 import { table } from "./tables";
 
 export const kinds = [
@@ -53,7 +53,7 @@ export async function get(api: TenancyClient, kind: Kind): Promise<string> {
     case "quotas": {
       const rows: string[][] = [];
       for (const e of await environmentsOf(api)) {
-        const q = await api.quotas.get(e.project, e.name).catch(() => undefined);
+        const q = await orUndefined(api.quotas.get(e.project, e.name));
         if (q) {
           rows.push([
             e.project,
@@ -120,7 +120,7 @@ export async function matrix(api: TenancyClient): Promise<string> {
     for (const domain of domains) {
       const parts: string[] = [];
       for (const e of environments.filter((env) => env.domain === domain.name)) {
-        const quota = await api.quotas.get(project.name, e.name).catch(() => undefined);
+        const quota = await orUndefined(api.quotas.get(project.name, e.name));
         const secrets = await api.secrets.list(project.name, e.name);
         const roles = bindings.filter((b) => b.environment === undefined || b.environment === e.name).length;
         const limits = quota

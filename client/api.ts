@@ -1,16 +1,17 @@
-// The typed API client: what the provider, the CLI and users' scripts call. It speaks to a control
-// plane over HTTP, or to the embedded store in a local folder, through the same narrow transport.
+// The typed API client: what the provider, the CLI and users' scripts call. It speaks through a
+// narrow transport: HTTP to a control plane, or (from the provider layer) the embedded store.
 import { randomUUID } from "node:crypto";
-import * as path from "node:path";
 import type {
   AuditEntry,
   DefaultsScope,
   Domain,
   DomainCreate,
+  EffectiveConfig,
   DomainPatch,
   Environment,
   EnvironmentCreate,
   EnvironmentPatch,
+  IssuedToken,
   Project,
   ProjectCreate,
   ProjectPatch,
@@ -24,45 +25,11 @@ import type {
   RoleBinding,
   RoleBindingCreate,
   SecretBinding,
+  SecretReveal,
   Token,
   TokenCreate,
 } from "../model";
-import { createEmbeddedTransport } from "./embedded";
-import { createHttpTransport } from "./http";
 import { pathOf, type Transport } from "./transport";
-
-export interface ClientOptions {
-  /** `http(s)://…` for a control plane, `file://<dir>` for the embedded store. Default:
-   * TENANCY_ENDPOINT, else `file://./.tenancy`. */
-  endpoint?: string;
-  /** Bearer token. Default: TENANCY_TOKEN. Optional for the embedded store. */
-  token?: string;
-  /** What relative `file://` paths are resolved against (default: the working directory). */
-  baseDir?: string;
-  timeoutMs?: number;
-  retries?: number;
-}
-
-export const defaultEndpoint = "file://./.tenancy";
-
-/** The transport an endpoint names. */
-export function transportFor(options: ClientOptions = {}): Transport {
-  const endpoint = options.endpoint ?? process.env.TENANCY_ENDPOINT ?? defaultEndpoint;
-  const token = options.token ?? process.env.TENANCY_TOKEN;
-  if (/^https?:\/\//.test(endpoint)) {
-    return createHttpTransport({
-      endpoint,
-      ...(token ? { token } : {}),
-      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-      ...(options.retries !== undefined ? { retries: options.retries } : {}),
-    });
-  }
-  if (endpoint.startsWith("file://")) {
-    const dataDir = path.resolve(options.baseDir ?? process.cwd(), endpoint.slice("file://".length));
-    return createEmbeddedTransport({ dataDir, ...(token ? { token } : {}) });
-  }
-  throw new Error(`tenancy endpoint '${endpoint}' must start with http://, https:// or file://`);
-}
 
 function defaultsPath(scope: DefaultsScope): string {
   switch (scope.kind) {
@@ -81,9 +48,8 @@ const envPath = (project: string, environment: string, ...rest: string[]) =>
 export type SecretCreateInput = { name: string; value?: string; reference?: string; description?: string };
 export type SecretPatchInput = { value?: string; reference?: string; description?: string | null };
 
-/** A typed client of the control plane API. */
-export function createClient(options: ClientOptions = {}) {
-  const t = transportFor(options);
+/** A typed client of the control plane API over `t`. */
+export function createApiClient(t: Transport) {
   // Each create gets its own key, reused by the transport's retries of that same call.
   const key = () => randomUUID();
   return {
@@ -187,13 +153,7 @@ export function createClient(options: ClientOptions = {}) {
           ifMatch: version,
         }),
       reveal: (project: string, environment: string, name: string) =>
-        t.send<{
-          name: string;
-          kind: "value" | "reference";
-          value?: string;
-          reference?: string;
-          valueVersion: number;
-        }>({
+        t.send<SecretReveal>({
           method: "POST",
           path: envPath(project, environment, "secrets", name, "reveal"),
         }),
@@ -232,12 +192,11 @@ export function createClient(options: ClientOptions = {}) {
     },
     effective: {
       get: (project: string, environment: string) =>
-        t.send<unknown>({ method: "GET", path: envPath(project, environment, "effective") }),
+        t.send<EffectiveConfig>({ method: "GET", path: envPath(project, environment, "effective") }),
     },
     tokens: {
       list: () => t.send<Token[]>({ method: "GET", path: pathOf("tokens") }),
-      create: (body: TokenCreate) =>
-        t.send<Token & { token: string }>({ method: "POST", path: pathOf("tokens"), body }),
+      create: (body: TokenCreate) => t.send<IssuedToken>({ method: "POST", path: pathOf("tokens"), body }),
       revoke: (id: string) => t.send<void>({ method: "DELETE", path: pathOf("tokens", id) }),
     },
     audit: {
@@ -247,4 +206,4 @@ export function createClient(options: ClientOptions = {}) {
   };
 }
 
-export type TenancyClient = ReturnType<typeof createClient>;
+export type TenancyClient = ReturnType<typeof createApiClient>;

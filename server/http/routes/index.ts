@@ -1,0 +1,27 @@
+// Every route of the API, one module per kind.
+import type { RouteSpec } from "../route";
+import { auditRoutes } from "./audit";
+import { defaultsRoutes } from "./defaults";
+import { domainsRoutes } from "./domains";
+import { effectiveRoutes } from "./effective";
+import { environmentsRoutes } from "./environments";
+import { projectsRoutes } from "./projects";
+import { quotasRoutes } from "./quotas";
+import { reservationsRoutes } from "./reservations";
+import { roleBindingsRoutes } from "./role-bindings";
+import { secretsRoutes } from "./secrets";
+import { tokensRoutes } from "./tokens";
+
+export const routes: readonly RouteSpec[] = [
+  ...domainsRoutes,
+  ...projectsRoutes,
+  ...environmentsRoutes,
+  ...quotasRoutes,
+  ...defaultsRoutes,
+  ...effectiveRoutes,
+  ...secretsRoutes,
+  ...roleBindingsRoutes,
+  ...reservationsRoutes,
+  ...tokensRoutes,
+  ...auditRoutes,
+];

@@ -1,0 +1,53 @@
+import * as m from "../../../model";
+import { route } from "../route";
+
+export const projectsRoutes = [
+  route({
+    method: "GET",
+    url: "/v1/projects",
+    operationId: "listProjects",
+    tag: "projects",
+    summary: "List the projects the caller holds a role in",
+    response: m.projectSchema.array(),
+    handle: (s, r) => s.projects.list(r.actor),
+  }),
+  route({
+    method: "POST",
+    url: "/v1/projects",
+    operationId: "createProject",
+    tag: "projects",
+    summary: "Create a project",
+    status: 201,
+    body: m.projectCreateSchema,
+    response: m.projectSchema,
+    handle: (s, r) => s.projects.create(r.actor, r.body, r.idempotencyKey),
+  }),
+  route({
+    method: "GET",
+    url: "/v1/projects/:project",
+    operationId: "getProject",
+    tag: "projects",
+    summary: "Get a project",
+    response: m.projectSchema,
+    handle: (s, r) => s.projects.get(r.actor, r.params.project),
+  }),
+  route({
+    method: "PATCH",
+    url: "/v1/projects/:project",
+    operationId: "updateProject",
+    tag: "projects",
+    summary: "Change a project (If-Match)",
+    body: m.projectPatchSchema,
+    response: m.projectSchema,
+    handle: (s, r) => s.projects.update(r.actor, r.params.project, r.body, r.expectedVersion),
+  }),
+  route({
+    method: "DELETE",
+    url: "/v1/projects/:project",
+    operationId: "deleteProject",
+    tag: "projects",
+    summary: "Delete a project without environments (If-Match)",
+    status: 204,
+    handle: (s, r) => s.projects.remove(r.actor, r.params.project, r.expectedVersion),
+  }),
+];

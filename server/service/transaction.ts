@@ -1,0 +1,68 @@
+// Writes: one transaction per operation, database errors turned into model errors naming the
+// object, and the audit entry appended inside the same transaction.
+import type { Kysely } from "kysely";
+import { TenancyError, type ErrorTarget } from "../../model";
+import type { Database } from "../store/schema";
+import type { Actor, Tx } from "./context";
+
+/** Runs `body` in one transaction; constraint violations become conflicts naming `target`. */
+export async function transaction<T>(
+  db: Kysely<Database>,
+  target: ErrorTarget,
+  body: (tx: Tx) => Promise<T>,
+) {
+  try {
+    return await db.transaction().execute(body);
+  } catch (err) {
+    throw fromDatabaseError(err, target);
+  }
+}
+
+function fromDatabaseError(err: unknown, target: ErrorTarget): unknown {
+  if (TenancyError.isInstance(err)) return err;
+  const code = (err as { code?: unknown }).code;
+  const detail = String((err as { detail?: unknown }).detail ?? (err as Error).message ?? err);
+  switch (code) {
+    case "23505":
+      return new TenancyError("conflict", `${target.kind} ${target.id} already exists`, {
+        target,
+        cause: err,
+      });
+    case "23503":
+      return new TenancyError("conflict", `${target.kind} ${target.id} is still referenced: ${detail}`, {
+        target,
+        cause: err,
+      });
+    case "23514":
+      return new TenancyError("validation_failed", `${target.kind} ${target.id} breaks a rule: ${detail}`, {
+        target,
+        cause: err,
+      });
+    default:
+      return err;
+  }
+}
+
+/** Appends one entry to the audit log, inside the mutation's transaction. */
+export async function audit(
+  tx: Tx,
+  actor: Actor,
+  at: Date,
+  action: string,
+  target: ErrorTarget,
+  before: unknown,
+  after: unknown,
+) {
+  await tx
+    .insertInto("audit")
+    .values({
+      at,
+      actor: actor.name,
+      action,
+      target_kind: target.kind,
+      target_id: target.id,
+      before: before === undefined ? null : JSON.stringify(before),
+      after: after === undefined ? null : JSON.stringify(after),
+    })
+    .execute();
+}

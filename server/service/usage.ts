@@ -1,0 +1,42 @@
+// What an environment's live reservations hold, and what its quota allows, in exact units.
+import { sql, type Selectable } from "kysely";
+import { formatQuantity, parseQuantity, type QuotaUsage, type ResourceKind } from "../../model";
+import type { QuotaTable } from "../store/schema";
+import type { Queryable } from "./context";
+
+export function quotaLimit(quota: Selectable<QuotaTable>, kind: ResourceKind): bigint | undefined {
+  const value = quota[kind];
+  return value === null ? undefined : parseQuantity(value);
+}
+
+/** The sums over an environment's reservations that make its usage, as exact decimal text
+ * (also selected inside the effective configuration's single statement). */
+export const usageSums = [
+  sql<string>`coalesce(sum(cpu_milli), 0)::text`.as("cpu"),
+  sql<string>`coalesce(sum(memory_milli), 0)::text`.as("memory"),
+  sql<string>`coalesce(sum(gpu_milli), 0)::text`.as("gpu"),
+  sql<string>`coalesce(sum(storage_milli), 0)::text`.as("storage"),
+  sql<string>`coalesce(sum(executions), 0)::text`.as("executions"),
+];
+
+/** What the live reservations of an environment hold. */
+export async function usageOf(q: Queryable, project: string, environment: string): Promise<QuotaUsage> {
+  const row = await q
+    .selectFrom("reservations")
+    .select(usageSums)
+    .where("project", "=", project)
+    .where("environment", "=", environment)
+    .executeTakeFirstOrThrow();
+  return toUsage(row);
+}
+
+/** Usage from the sums of reservations' exact amounts (milli-units, as decimal strings). */
+export function toUsage(sums: Record<ResourceKind | "executions", string | number>): QuotaUsage {
+  return {
+    cpu: formatQuantity(BigInt(sums.cpu)),
+    memory: formatQuantity(BigInt(sums.memory)),
+    gpu: formatQuantity(BigInt(sums.gpu)),
+    storage: formatQuantity(BigInt(sums.storage)),
+    executions: Number(sums.executions),
+  };
+}
