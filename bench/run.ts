@@ -11,14 +11,23 @@
 // (default "100,300": the size the levers are measured at, and the largest, run with
 // PULUMI_SKIP_CHECKPOINTS only).
 import { execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import autocannon from "autocannon";
-import { serve, type ServeProcess } from "../test/api/processes";
-import { adminToken, createDatabase, secretKey } from "../test/api/server";
-import { mochaGlobalSetup, mochaGlobalTeardown } from "../test/fixtures";
-import { TestStack, repoRoot } from "../test/engine/harness";
+import {
+  TestStack,
+  createDatabase,
+  repoRoot,
+  serve,
+  startPostgresCluster,
+  type PostgresCluster,
+  type ServeProcess,
+} from "../scripts/harness";
+
+const adminToken = `tny_bench-${randomBytes(16).toString("hex")}`;
+const secretKey = randomBytes(32).toString("base64");
 
 const sizes = (process.env.BENCH_SIZES ?? "10").split(",").map(Number);
 const scaleSizes = (process.env.BENCH_SCALE_SIZES ?? "100,300").split(",").map(Number);
@@ -530,9 +539,13 @@ function save(lines: string[]) {
 }
 
 async function main() {
-  await mochaGlobalSetup();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "tenancy-bench-"));
+  fs.chmodSync(work, 0o755);
+  let cluster: PostgresCluster | undefined;
   const lines: string[] = [];
   try {
+    cluster = await startPostgresCluster(path.join(work, "pgdata"));
+    process.env.TENANCY_TEST_PG_URL = cluster.url;
     const node = process.version;
     const pulumi = execFileSync("pulumi", ["version"], { encoding: "utf8" }).trim();
     lines.push(
@@ -551,7 +564,8 @@ async function main() {
       save(lines);
     }
   } finally {
-    await mochaGlobalTeardown();
+    cluster?.stop();
+    fs.rmSync(work, { recursive: true, force: true });
   }
   process.stdout.write(lines.join("\n") + "\n");
 }

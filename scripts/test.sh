@@ -8,10 +8,9 @@ started=$SECONDS
 . scripts/env.sh
 bash scripts/npm-install.sh
 echo "tenancy: node $(node --version), $(pulumi version 2>/dev/null | sed 's/^/pulumi /') ($(command -v pulumi))"
-echo "tenancy: type checking and lint"
+echo "tenancy: type checking and lint (eslint, prettier, the layers' arrows, the OpenAPI document)"
 npx tsc -p tsconfig.json --noEmit
-npx eslint .
-npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
+npm run --silent lint
 echo "tenancy: building dist/ for the programs the engine tests run"
 npm run --silent build
 status=0

@@ -1,7 +1,7 @@
 // The `tenancy` command line against a running control plane, and the per-token rate limit.
 import { strict as assert } from "node:assert";
 import * as path from "node:path";
-import { run } from "../engine/harness";
+import { run } from "../../scripts/harness";
 import { seed } from "./seed";
 import { STORES, adminToken, startTestServer, type Response, type TestServer } from "./server";
 

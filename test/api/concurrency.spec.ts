@@ -5,8 +5,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { openStore } from "../../server/store/open";
-import { serve, type ServeProcess } from "./processes";
-import { STORES, adminToken, createDatabase, secretKey } from "./server";
+import { serve, type ServeProcess } from "../../scripts/harness";
+import { createDatabase } from "../../scripts/harness";
+import { STORES, adminToken, secretKey } from "./server";
 
 async function call(
   base: string,

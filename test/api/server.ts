@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Writable } from "node:stream";
-import { Client } from "pg";
+import { createDatabase } from "../../scripts/harness/postgres-cluster";
 import { startServer, type RunningServer } from "../../server/server";
 
 export type StoreKind = "pglite" | "postgres";
@@ -36,23 +36,6 @@ export interface TestServer {
     options?: { token?: string | null; body?: unknown; headers?: Record<string, string> },
   ): Promise<Response<T>>;
   close(): Promise<void>;
-}
-
-/** A fresh database on the test cluster; returns its URL. */
-export async function createDatabase(): Promise<string> {
-  const adminUrl = process.env.TENANCY_TEST_PG_URL;
-  if (!adminUrl) throw new Error("TENANCY_TEST_PG_URL is unset: the postgres fixture did not run");
-  const name = `t_${randomBytes(6).toString("hex")}`;
-  const client = new Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(`create database ${name}`);
-  } finally {
-    await client.end();
-  }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
 }
 
 export async function startTestServer(

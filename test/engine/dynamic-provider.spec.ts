@@ -4,8 +4,8 @@ import { strict as assert } from "node:assert";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { withStack } from "./harness";
-import { assertOk, canary, probeConfig, probeType, setConfig, storedRecord } from "./probe";
+import { assertOk, withStack } from "../../scripts/harness";
+import { canary, probeConfig, probeType, setConfig, storedRecord } from "./probe";
 
 describe("engine: a Node dynamic provider", function () {
   this.timeout(600_000);
@@ -49,7 +49,7 @@ describe("engine: a Node dynamic provider", function () {
       const update = await stack.up();
       seen.push(update.output);
       assertOk(update, "update");
-      assert.match(update.output, /~ 1 updated/);
+      assert.match(update.output, /^\s+~ 1 updated$/m);
       assert.deepEqual(
         {
           message: (await storedRecord(stack, "alpha"))?.message,

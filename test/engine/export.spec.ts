@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { createClient } from "../../provider/connect";
 import { adminToken, startTestServer, type TestServer } from "../api/server";
-import { repoRoot, run, withStack } from "./harness";
+import { repoRoot, run, withStack } from "../../scripts/harness";
 import { snapshot } from "./organisation";
 
 describe("engine: tenancy export", function () {
@@ -65,6 +65,18 @@ describe("engine: tenancy export", function () {
       );
       assert.equal(exported.code, 0, exported.output);
       assert.match(exported.stdout, /set 1 secret value/);
+      const manifest = JSON.parse(await fs.readFile(path.join(out, "package.json"), "utf8"));
+      const ours = JSON.parse(await fs.readFile(path.join(repoRoot, "package.json"), "utf8"));
+      const pulumiSdk = JSON.parse(
+        await fs.readFile(path.join(repoRoot, "node_modules/@pulumi/pulumi/package.json"), "utf8"),
+      );
+      assert.deepEqual(manifest.dependencies, {
+        "@pulumi/pulumi": pulumiSdk.version,
+        tenancy: ours.version,
+      });
+      const tsconfig = JSON.parse(await fs.readFile(path.join(out, "tsconfig.json"), "utf8"));
+      assert.equal(tsconfig.compilerOptions.strict, true);
+      assert.deepEqual(tsconfig.files, ["index.ts"]);
       const readme = await fs.readFile(path.join(out, "README.md"), "utf8");
       assert.match(readme, /pulumi config set --secret secret-web-production-db-password <value>/);
 

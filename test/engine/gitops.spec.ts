@@ -4,7 +4,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { adminToken, startTestServer, type TestServer } from "../api/server";
-import { repoRoot, run, withStack, type TestStack } from "./harness";
+import { repoRoot, run, withStack, type TestStack } from "../../scripts/harness";
 import { baseSpec, canary, snapshot } from "./organisation";
 
 const script = path.join(repoRoot, "examples/gitops/pipeline.sh");

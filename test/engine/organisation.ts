@@ -1,8 +1,7 @@
 // The organisation the provider engine tests declare (test/engine/programs/organisation), and how
 // to read back what the control plane holds.
-import { strict as assert } from "node:assert";
 import { createClient, type ClientOptions } from "../../provider/connect";
-import type { CommandResult, TestStack } from "./harness";
+import type { TestStack } from "../../scripts/harness";
 
 export const canary = "canary-db-password-8d2f61c4";
 
@@ -81,12 +80,6 @@ export async function snapshot(options: ClientOptions) {
   } finally {
     await api.close();
   }
-}
-
-/** Asserts a CLI call succeeded, showing its whole output when it did not. */
-export function ok(result: CommandResult, what: string) {
-  assert.equal(result.code, 0, `${what} failed:\n${result.output}`);
-  return result;
 }
 
 /** Declares `spec` as the stack's organisation (the program reads it from `org:spec`). */

@@ -5,7 +5,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { repoRoot, run, withStack } from "./harness";
+import { repoRoot, run, withStack } from "../../scripts/harness";
 
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 

@@ -2,8 +2,8 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { withStack } from "./harness";
-import { assertOk, probeConfig, setConfig, storedRecord } from "./probe";
+import { assertOk, withStack } from "../../scripts/harness";
+import { probeConfig, setConfig, storedRecord } from "./probe";
 
 describe("engine: a policy pack", function () {
   this.timeout(600_000);

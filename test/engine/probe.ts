@@ -1,8 +1,7 @@
 // Helpers for the tests that drive the probe program (test/engine/programs/probe).
-import { strict as assert } from "node:assert";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import type { CommandResult, TestStack } from "./harness";
+import type { TestStack } from "../../scripts/harness";
 
 export const probeType = "pulumi-nodejs:dynamic/tenancy:Probe";
 export const canary = "canary-7f3c9e1a-do-not-leak";
@@ -33,8 +32,4 @@ export async function storedRecord(
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
   }
-}
-
-export function assertOk(result: CommandResult, what: string) {
-  assert.equal(result.code, 0, `${what} failed:\n${result.output}`);
 }

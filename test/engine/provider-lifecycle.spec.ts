@@ -3,10 +3,10 @@
 import { strict as assert } from "node:assert";
 import * as path from "node:path";
 import { createClient, type ClientOptions } from "../../provider/connect";
-import { serve, type ServeProcess } from "../api/processes";
-import { adminToken, createDatabase, secretKey } from "../api/server";
-import { withStack, type TestStack } from "./harness";
-import { baseSpec, canary, declare, ok, snapshot } from "./organisation";
+import { assertOk, createDatabase, serve, type ServeProcess } from "../../scripts/harness";
+import { adminToken, secretKey } from "../api/server";
+import { withStack, type TestStack } from "../../scripts/harness";
+import { baseSpec, canary, declare, snapshot } from "./organisation";
 
 /** Runs `body` on a stack of the organisation program whose provider uses the embedded store. */
 function withEmbeddedStack(body: (stack: TestStack, api: ClientOptions) => Promise<void>) {
@@ -27,20 +27,20 @@ describe("engine: tenancy lifecycles", function () {
     await withEmbeddedStack(async (stack, api) => {
       const spec = baseSpec();
       await declare(stack, spec);
-      ok(await stack.up(), "up");
+      assertOk(await stack.up(), "up");
 
       spec.projects.find((p) => p.key === "ml")!.name = "ml-platform";
       await declare(stack, spec);
-      const preview = ok(await stack.preview(), "preview of the rename");
+      const preview = assertOk(await stack.preview(), "preview of the rename");
       assert.match(preview.output, /\+-\s*pulumi-nodejs:dynamic\/tenancy:Project: \(replace\)/);
-      const rename = ok(await stack.up(), "up with the rename");
+      const rename = assertOk(await stack.up(), "up with the rename");
       assert.match(rename.output, /replaced/);
       const after = await snapshot(api);
       assert.deepEqual(after.projects, ["acme", "ml-platform", "web"]);
       assert.ok(after.environments.includes("ml-platform/production:production"), after.environments.join());
       assert.ok(after.quotas.includes("ml-platform/production:cpu=32"));
       assert.ok(after.roles.includes("ml-platform/production/team:ml-ops/admin"));
-      ok(await stack.preview("--expect-no-changes"), "preview after the rename");
+      assertOk(await stack.preview("--expect-no-changes"), "preview after the rename");
     });
   });
 
@@ -62,7 +62,7 @@ describe("engine: tenancy lifecycles", function () {
       assert.match(refused.output, /already exists.*set adopt: true/);
 
       await stack.pulumiOk(["config", "set", "org:adopt", "true"]);
-      ok(await stack.up(), "up with adopt");
+      assertOk(await stack.up(), "up with adopt");
       const adopted = await snapshot(api);
       assert.deepEqual(adopted.projects, ["acme", "ml", "web"]);
       assert.ok(
@@ -72,7 +72,7 @@ describe("engine: tenancy lifecycles", function () {
       assert.equal(adopted.roles.filter((r) => r === "web/*/team:storefront/developer").length, 1);
       const project = await createClient(api).projects.get("web");
       assert.equal(project.description, undefined, "the adopted project takes the declared fields");
-      ok(await stack.preview("--expect-no-changes"), "preview after adoption");
+      assertOk(await stack.preview("--expect-no-changes"), "preview after adoption");
     });
   });
 
@@ -106,7 +106,7 @@ describe("engine: tenancy lifecycles", function () {
 
           server = await serve(["--database-url", url], env);
           await stack.pulumiOk(["config", "set", "tenancy:endpoint", server.url]);
-          ok(await stack.up(), "rerun after the restart");
+          assertOk(await stack.up(), "rerun after the restart");
           const api = { endpoint: server.url, token: adminToken };
           const state = await snapshot(api);
           assert.equal(state.environments.length, 7);
@@ -117,8 +117,8 @@ describe("engine: tenancy lifecycles", function () {
             "ml/production/team:ml-ops/admin",
             "web/*/team:storefront/developer",
           ]);
-          ok(await stack.preview("--expect-no-changes"), "preview after convergence");
-          ok(await stack.destroy(), "destroy");
+          assertOk(await stack.preview("--expect-no-changes"), "preview after convergence");
+          assertOk(await stack.destroy(), "destroy");
           const empty = await snapshot(api);
           assert.deepEqual([empty.domains, empty.projects], [[], []], "destroy left orphans");
         },

@@ -5,8 +5,8 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { createClient, type ClientOptions } from "../../provider/connect";
 import { adminToken, startTestServer, type TestServer } from "../api/server";
-import { withStack, type CommandResult } from "./harness";
-import { baseSpec, canary, declare, ok, snapshot } from "./organisation";
+import { assertOk, withStack, type CommandResult } from "../../scripts/harness";
+import { baseSpec, canary, declare, snapshot } from "./organisation";
 
 /** Every entry below `dir` with its modification time, to tell whether anything touched it. */
 async function modificationTimes(dir: string): Promise<Record<string, number>> {
@@ -51,7 +51,7 @@ for (const transport of transports) {
         const spec = baseSpec();
         await declare(stack, spec);
 
-        seen(ok(await stack.up(), "up"));
+        seen(assertOk(await stack.up(), "up"));
         const created = await snapshot(api);
         assert.deepEqual(created.domains, [
           "development:non-production",
@@ -90,7 +90,7 @@ for (const transport of transports) {
         // the embedded store, its folder is not even opened (opening it touches the lock file).
         const requestsBefore = server?.logs().split("incoming request").length;
         const storeBefore = server ? undefined : await modificationTimes(path.join(stack.root, "store"));
-        seen(ok(await stack.preview("--expect-no-changes"), "preview with no changes"));
+        seen(assertOk(await stack.preview("--expect-no-changes"), "preview with no changes"));
         if (server) {
           assert.equal(
             server.logs().split("incoming request").length,
@@ -108,15 +108,15 @@ for (const transport of transports) {
         // One quota changes: one update, nothing else touched.
         spec.quotas[0]!.cpu = "12";
         await declare(stack, spec);
-        const quotaUp = seen(ok(await stack.up(), "up after a quota change"));
-        assert.match(quotaUp.output, /~ 1 updated/);
+        const quotaUp = seen(assertOk(await stack.up(), "up after a quota change"));
+        assert.match(quotaUp.output, /^\s+~ 1 updated$/m);
         assert.doesNotMatch(quotaUp.output, /created|deleted|replaced/);
         assert.ok((await snapshot(api)).quotas.includes("web/production:cpu=12"));
 
         // A new project for an existing environment: a transfer, in place.
         spec.environments.find((e) => e.key === "acme-trial")!.project = "ml";
         await declare(stack, spec);
-        const transfer = seen(ok(await stack.up(), "up with a transfer"));
+        const transfer = seen(assertOk(await stack.up(), "up with a transfer"));
         assert.doesNotMatch(transfer.output, /replaced/);
         const transferred = await snapshot(api);
         assert.ok(
@@ -136,10 +136,10 @@ for (const transport of transports) {
         const binding = (await direct.roleBindings.list("acme"))[0]!;
         await direct.roleBindings.delete("acme", binding.id);
         await direct.close();
-        const refresh = seen(ok(await stack.refresh(), "refresh"));
-        assert.match(refresh.output, /~ 1 updated|1 updated/);
-        assert.match(refresh.output, /- 1 deleted|1 deleted/);
-        seen(ok(await stack.up(), "up after drift"));
+        const refresh = seen(assertOk(await stack.refresh(), "refresh"));
+        assert.match(refresh.output, /^\s+~ 1 updated$/m);
+        assert.match(refresh.output, /^\s+- 1 deleted$/m);
+        seen(assertOk(await stack.up(), "up after drift"));
         const restored = await snapshot(api);
         assert.ok(restored.quotas.includes("web/production:cpu=12"));
         assert.ok(restored.roles.includes("acme/*/service:ci/contributor"));
@@ -147,7 +147,7 @@ for (const transport of transports) {
         // A protected environment stops destroy, with the reason, until it is unset.
         spec.environments.find((e) => e.key === "web-prod")!.protected = true;
         await declare(stack, spec);
-        seen(ok(await stack.up(), "up protecting web/production"));
+        seen(assertOk(await stack.up(), "up protecting web/production"));
         const blocked = seen(await stack.destroy());
         assert.notEqual(blocked.code, 0, "destroy must fail on a protected environment");
         assert.match(
@@ -156,10 +156,18 @@ for (const transport of transports) {
         );
         spec.environments.find((e) => e.key === "web-prod")!.protected = false;
         await declare(stack, spec);
-        seen(ok(await stack.up(), "up unprotecting web/production"));
+        seen(assertOk(await stack.up(), "up unprotecting web/production"));
 
         const exported = await stack.exportState();
         assert.ok(!exported.text.includes(canary), "the secret value is in the exported state in plain text");
+        assert.ok(!exported.text.includes(adminToken), "the token is in the exported state in plain text");
+        if (server) {
+          // The engine records the stack's configuration as the default provider's inputs: the
+          // token is there as a Pulumi secret, encrypted by the stack's secrets provider (README).
+          const defaultProvider = exported.resources.find((r) => r.type === "pulumi:providers:pulumi-nodejs");
+          const token = defaultProvider?.inputs?.["tenancy:token"] as { ciphertext?: unknown } | undefined;
+          assert.equal(typeof token?.ciphertext, "string", JSON.stringify(defaultProvider?.inputs));
+        }
         const providers = exported.resources.filter((r) =>
           r.type.startsWith("pulumi-nodejs:dynamic/tenancy:"),
         );
@@ -170,7 +178,7 @@ for (const transport of transports) {
           assert.ok(!provider.includes(adminToken) && !provider.includes(canary));
         }
 
-        seen(ok(await stack.destroy(), "destroy"));
+        seen(assertOk(await stack.destroy(), "destroy"));
         const empty = await snapshot(api);
         assert.deepEqual([empty.domains, empty.projects], [[], []]);
         for (const text of outputs)

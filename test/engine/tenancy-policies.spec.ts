@@ -3,7 +3,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { repoRoot, withStack, type TestStack } from "./harness";
+import { repoRoot, withStack, type TestStack } from "../../scripts/harness";
 import { baseSpec, canary } from "./organisation";
 
 type Spec = ReturnType<typeof baseSpec>;

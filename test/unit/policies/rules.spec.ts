@@ -26,29 +26,29 @@ function resource(kind: Kind, name: string, props: Record<string, unknown>): Pol
   } as unknown as PolicyResource;
 }
 
-function validateResource(
+async function validateResource(
   policy: typeof naming,
   kind: Kind,
   props: Record<string, unknown>,
   config: Record<string, unknown> = {},
-): string[] {
+): Promise<string[]> {
   const messages: string[] = [];
   const args = {
     ...resource(kind, "r", props),
     getConfig: () => config,
   } as unknown as ResourceValidationArgs;
-  void (policy.validateResource as ResourceValidation)(args, (message: string) => messages.push(message));
+  await (policy.validateResource as ResourceValidation)(args, (message: string) => messages.push(message));
   return messages;
 }
 
-function validateStack(
+async function validateStack(
   policy: typeof productionProtected,
   resources: PolicyResource[],
   config: Record<string, unknown> = {},
-): string[] {
+): Promise<string[]> {
   const messages: string[] = [];
   const args = { resources, getConfig: () => config } as unknown as StackValidationArgs;
-  void policy.validateStack(args, (message) => messages.push(message));
+  await policy.validateStack(args, (message) => messages.push(message));
   return messages;
 }
 
@@ -56,16 +56,22 @@ const production = resource("domain", "production", { name: "production", tier: 
 const development = resource("domain", "development", { name: "development", tier: "non-production" });
 
 describe("policy tenancy-naming", () => {
-  it("passes slugs and quotes the offending field and value otherwise", () => {
-    assert.deepEqual(validateResource(naming, "project", { name: "web-shop" }), []);
-    const [message] = validateResource(naming, "project", { name: "Web_Shop" });
+  it("passes slugs and quotes the offending field and value otherwise", async () => {
+    assert.deepEqual(await validateResource(naming, "project", { name: "web-shop" }), []);
+    const [message] = await validateResource(naming, "project", { name: "Web_Shop" });
     assert.match(message!, /name "Web_Shop" must be lowercase/);
   });
 
-  it("checks an environment's default name (its domain) and the project-environment DNS label", () => {
-    assert.deepEqual(validateResource(naming, "environment", { project: "web", domain: "production" }), []);
-    assert.equal(validateResource(naming, "environment", { project: "web", domain: "Prod" }).length, 1);
-    const long = validateResource(naming, "environment", {
+  it("checks an environment's default name (its domain) and the project-environment DNS label", async () => {
+    assert.deepEqual(
+      await validateResource(naming, "environment", { project: "web", domain: "production" }),
+      [],
+    );
+    assert.equal(
+      (await validateResource(naming, "environment", { project: "web", domain: "Prod" })).length,
+      1,
+    );
+    const long = await validateResource(naming, "environment", {
       project: "a".repeat(40),
       domain: "production",
       name: "b".repeat(30),
@@ -73,49 +79,59 @@ describe("policy tenancy-naming", () => {
     assert.match(long[0]!, /at most 63 characters/);
   });
 
-  it("skips values not known during preview", () => {
-    assert.deepEqual(validateResource(naming, "environment", { project: undefined, domain: undefined }), []);
+  it("skips values not known during preview", async () => {
+    assert.deepEqual(
+      await validateResource(naming, "environment", { project: undefined, domain: undefined }),
+      [],
+    );
   });
 
-  it("refuses reserved names, configurable", () => {
-    assert.match(validateResource(naming, "project", { name: "admin" })[0]!, /is reserved/);
-    assert.deepEqual(validateResource(naming, "project", { name: "admin" }, { reservedNames: [] }), []);
+  it("refuses reserved names, configurable", async () => {
+    assert.match((await validateResource(naming, "project", { name: "admin" }))[0]!, /is reserved/);
+    assert.deepEqual(await validateResource(naming, "project", { name: "admin" }, { reservedNames: [] }), []);
   });
 
-  it("applies a configured stricter pattern", () => {
-    assert.deepEqual(validateResource(naming, "project", { name: "team-web" }, { pattern: "^team-" }), []);
+  it("applies a configured stricter pattern", async () => {
+    assert.deepEqual(
+      await validateResource(naming, "project", { name: "team-web" }, { pattern: "^team-" }),
+      [],
+    );
     assert.match(
-      validateResource(naming, "project", { name: "web" }, { pattern: "^team-" })[0]!,
+      (await validateResource(naming, "project", { name: "web" }, { pattern: "^team-" }))[0]!,
       /must match/,
     );
   });
 });
 
 describe("policy tenancy-production-protected", () => {
-  it("requires protected: true in production-tier domains only", () => {
+  it("requires protected: true in production-tier domains only", async () => {
     const prodEnv = (p: boolean | undefined) =>
       resource("environment", "web-prod", { project: "web", domain: "production", protected: p });
-    assert.deepEqual(validateStack(productionProtected, [production, prodEnv(true)]), []);
+    assert.deepEqual(await validateStack(productionProtected, [production, prodEnv(true)]), []);
     assert.match(
-      validateStack(productionProtected, [production, prodEnv(undefined)])[0]!,
+      (await validateStack(productionProtected, [production, prodEnv(undefined)]))[0]!,
       /web\/production .* set protected: true/,
     );
     const devEnv = resource("environment", "web-dev", { project: "web", domain: "development" });
-    assert.deepEqual(validateStack(productionProtected, [development, devEnv]), []);
+    assert.deepEqual(await validateStack(productionProtected, [development, devEnv]), []);
   });
 
-  it("falls back to the configured production domains when the stack does not declare the domain", () => {
+  it("falls back to the configured production domains when the stack does not declare the domain", async () => {
     const env = resource("environment", "web-live", { project: "web", domain: "live" });
-    assert.deepEqual(validateStack(productionProtected, [env]), []);
-    assert.equal(validateStack(productionProtected, [env], { productionDomains: ["live"] }).length, 1);
+    assert.deepEqual(await validateStack(productionProtected, [env]), []);
+    assert.equal(
+      (await validateStack(productionProtected, [env], { productionDomains: ["live"] })).length,
+      1,
+    );
   });
 
-  it("takes the production tiers from config", () => {
+  it("takes the production tiers from config", async () => {
     const critical = resource("domain", "critical", { name: "critical", tier: "non-production" });
     const env = resource("environment", "web-critical", { project: "web", domain: "critical" });
-    assert.deepEqual(validateStack(productionProtected, [critical, env]), []);
+    assert.deepEqual(await validateStack(productionProtected, [critical, env]), []);
     assert.equal(
-      validateStack(productionProtected, [critical, env], { productionTiers: ["non-production"] }).length,
+      (await validateStack(productionProtected, [critical, env], { productionTiers: ["non-production"] }))
+        .length,
       1,
     );
   });
@@ -123,17 +139,20 @@ describe("policy tenancy-production-protected", () => {
 
 describe("policy tenancy-production-quota", () => {
   const env = resource("environment", "web-prod", { project: "web", domain: "production", protected: true });
-  it("passes a production environment with a quota", () => {
+  it("passes a production environment with a quota", async () => {
     const quota = resource("quota", "q", { project: "web", environment: "production" });
-    assert.deepEqual(validateStack(productionQuota, [production, env, quota]), []);
+    assert.deepEqual(await validateStack(productionQuota, [production, env, quota]), []);
   });
-  it("reports one without, naming it", () => {
-    assert.match(validateStack(productionQuota, [production, env])[0]!, /web\/production has no Quota/);
+  it("reports one without, naming it", async () => {
+    assert.match(
+      (await validateStack(productionQuota, [production, env]))[0]!,
+      /web\/production has no Quota/,
+    );
   });
-  it("follows the configured production domains", () => {
+  it("follows the configured production domains", async () => {
     const live = resource("environment", "web-live", { project: "web", domain: "live" });
-    assert.equal(validateStack(productionQuota, [live], { productionDomains: ["live"] }).length, 1);
-    assert.deepEqual(validateStack(productionQuota, [live]), []);
+    assert.equal((await validateStack(productionQuota, [live], { productionDomains: ["live"] })).length, 1);
+    assert.deepEqual(await validateStack(productionQuota, [live]), []);
   });
 });
 
@@ -148,9 +167,9 @@ describe("policy tenancy-secret-isolation", () => {
   const bind = (project: string, environment: string, reference: string) =>
     resource("secretBinding", `${project}-${environment}`, { project, environment, name: "db", reference });
 
-  it("passes separate references per tier and per project", () => {
+  it("passes separate references per tier and per project", async () => {
     assert.deepEqual(
-      validateStack(secretIsolation, [
+      await validateStack(secretIsolation, [
         ...envs,
         bind("web", "production", "vault://web/prod"),
         bind("web", "development", "vault://web/dev"),
@@ -158,8 +177,8 @@ describe("policy tenancy-secret-isolation", () => {
       [],
     );
   });
-  it("reports a production reference also bound outside production", () => {
-    const messages = validateStack(secretIsolation, [
+  it("reports a production reference also bound outside production", async () => {
+    const messages = await validateStack(secretIsolation, [
       ...envs,
       bind("web", "production", "vault://db"),
       bind("web", "development", "vault://db"),
@@ -169,16 +188,16 @@ describe("policy tenancy-secret-isolation", () => {
       /"vault:\/\/db" is bound in production \(web\/production\) and outside it \(web\/development\)/,
     );
   });
-  it("reports a reference crossing projects", () => {
-    const messages = validateStack(secretIsolation, [
+  it("reports a reference crossing projects", async () => {
+    const messages = await validateStack(secretIsolation, [
       ...envs,
       bind("web", "production", "vault://db"),
       bind("api", "production", "vault://db"),
     ]);
     assert.match(messages[0]!, /bound in projects web, api/);
   });
-  it("follows the configured production tiers", () => {
-    const messages = validateStack(
+  it("follows the configured production tiers", async () => {
+    const messages = await validateStack(
       secretIsolation,
       [...envs, bind("web", "production", "vault://db"), bind("web", "development", "vault://db")],
       { productionTiers: ["none"] },
@@ -188,18 +207,21 @@ describe("policy tenancy-secret-isolation", () => {
 });
 
 describe("policy tenancy-roles-via-teams", () => {
-  it("is advisory by default", () => assert.equal(rolesViaTeams.enforcementLevel, "advisory"));
-  it("passes teams and services, reports users", () => {
-    assert.deepEqual(validateResource(rolesViaTeams, "roleBinding", { subject: "team:storefront" }), []);
-    assert.deepEqual(validateResource(rolesViaTeams, "roleBinding", { subject: "service:ci" }), []);
+  it("is advisory by default", async () => assert.equal(rolesViaTeams.enforcementLevel, "advisory"));
+  it("passes teams and services, reports users", async () => {
+    assert.deepEqual(
+      await validateResource(rolesViaTeams, "roleBinding", { subject: "team:storefront" }),
+      [],
+    );
+    assert.deepEqual(await validateResource(rolesViaTeams, "roleBinding", { subject: "service:ci" }), []);
     assert.match(
-      validateResource(rolesViaTeams, "roleBinding", { subject: "user:alice" })[0]!,
+      (await validateResource(rolesViaTeams, "roleBinding", { subject: "user:alice" }))[0]!,
       /"user:alice" is a user/,
     );
   });
-  it("takes the allowed subject kinds from config", () => {
+  it("takes the allowed subject kinds from config", async () => {
     assert.deepEqual(
-      validateResource(
+      await validateResource(
         rolesViaTeams,
         "roleBinding",
         { subject: "user:alice" },

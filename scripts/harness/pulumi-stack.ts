@@ -1,64 +1,11 @@
 // Runs the real `pulumi` CLI against a temporary file:// backend. Every stack lives in its own
 // temporary folder (program copy, backend, PULUMI_HOME), so engine tests can run in parallel, and
 // `withStack` always destroys the stack and removes the folder, whatever the test did.
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-
-export const repoRoot = path.resolve(__dirname, "../..");
-
-/** The outcome of one CLI call; `output` is stdout and stderr interleaved as they arrived. */
-export interface CommandResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  output: string;
-}
-
-export interface RunOptions {
-  cwd: string;
-  env?: NodeJS.ProcessEnv;
-  input?: string;
-  timeoutMs?: number;
-}
-
-/** Runs a command to completion; never throws for a non-zero exit, the caller asserts on `code`. */
-export function run(command: string, args: string[], options: RunOptions): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-      output += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-      output += chunk.toString();
-    });
-    const timeoutMs = options.timeoutMs ?? 300_000;
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`${command} ${args.join(" ")} did not finish within ${timeoutMs} ms:\n${output}`));
-    }, timeoutMs);
-    child.on("error", (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr, output });
-    });
-    child.stdin.end(options.input ?? "");
-  });
-}
+import { repoRoot, run, type CommandResult } from "./commands";
 
 let cliChecked: Promise<void> | undefined;
 

@@ -1,8 +1,7 @@
 // `tenancy serve` as a separate process, as operators run it.
 import { spawn, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
-
-const repoRoot = path.resolve(__dirname, "../..");
+import { repoRoot } from "./commands";
 
 export interface ServeProcess {
   url: string;

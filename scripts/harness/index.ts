@@ -1,0 +1,6 @@
+// What the tests and the benchmarks share: commands, stacks on the real CLI, `tenancy serve`
+// processes and a throwaway PostgreSQL cluster.
+export { assertOk, repoRoot, run, type CommandResult, type RunOptions } from "./commands";
+export { createDatabase, freePort, startPostgresCluster, type PostgresCluster } from "./postgres-cluster";
+export * from "./pulumi-stack";
+export { serve, type ServeProcess } from "./serve-process";
