@@ -72,6 +72,8 @@ program
       rateLimit: number;
       tokenCacheSeconds: number;
     }) => {
+      // Everything the server writes (the PGlite folder, the key file) is for its own user only.
+      process.umask(0o077);
       const server = await startServer({
         store: opts.databaseUrl
           ? { kind: "postgres", url: opts.databaseUrl }

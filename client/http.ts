@@ -1,5 +1,6 @@
 // The HTTP transport: axios with keep-alive, timeouts, and retries with exponential backoff and
-// jitter on connection errors, 429 (honouring Retry-After), 502, 503 and 504. Creates carry an
+// jitter on connection errors, 429 and 503 (honouring Retry-After), 502 and 504, until a deadline,
+// so a call spanning a restart of the control plane or its database completes. Creates carry an
 // Idempotency-Key and updates an If-Match, so a retried request never applies twice.
 import * as http from "node:http";
 import * as https from "node:https";
@@ -11,7 +12,8 @@ export interface HttpTransportOptions {
   endpoint: string;
   token?: string;
   timeoutMs?: number;
-  retries?: number;
+  /** How long one call keeps retrying what may pass (default 60 s; 0: never retry). */
+  retryTimeoutMs?: number;
   /** Base delay of the backoff; attempt n waits up to base × 2^n (with jitter), at most 10 s. */
   backoffMs?: number;
 }
@@ -43,7 +45,7 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
     validateStatus: () => true,
     headers: options.token ? { authorization: `Bearer ${options.token}` } : {},
   });
-  const retries = options.retries ?? 5;
+  const retryTimeoutMs = options.retryTimeoutMs ?? 60_000;
   const backoffMs = options.backoffMs ?? 200;
 
   return {
@@ -52,6 +54,7 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
       if (request.ifMatch !== undefined) headers["if-match"] = String(request.ifMatch);
       if (request.idempotencyKey !== undefined) headers["idempotency-key"] = request.idempotencyKey;
       if (request.body !== undefined) headers["content-type"] = "application/json";
+      const deadline = Date.now() + retryTimeoutMs;
       for (let attempt = 0; ; attempt++) {
         let retryAfter: string | undefined;
         let failure: TenancyError;
@@ -83,8 +86,9 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
           );
           if (!retryableCodes.has(code)) throw failure;
         }
-        if (attempt >= retries) throw failure;
-        await new Promise((resolve) => setTimeout(resolve, delayFor(attempt, backoffMs, retryAfter)));
+        const delay = delayFor(attempt, backoffMs, retryAfter);
+        if (Date.now() + delay > deadline) throw failure;
+        await new Promise((resolve) => setTimeout(resolve, delay));
       }
     },
     async close() {

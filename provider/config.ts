@@ -6,18 +6,37 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { TenancyClient } from "../client";
 import { createClient } from "./connect";
 
-let settings: { endpoint?: string; token?: string } = {};
+let settings: { endpoint?: string; token?: string; retryTimeoutMs?: number } = {};
 let current: TenancyClient | undefined;
 
 export async function configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
   const endpoint = req.config.get("tenancy:endpoint");
   const token = req.config.get("tenancy:token");
-  const next = { ...(endpoint ? { endpoint } : {}), ...(token ? { token } : {}) };
-  if (current && (next.endpoint !== settings.endpoint || next.token !== settings.token)) {
+  const retryTimeout = req.config.get("tenancy:retryTimeout");
+  const next = {
+    ...(endpoint ? { endpoint } : {}),
+    ...(token ? { token } : {}),
+    ...(retryTimeout !== undefined ? { retryTimeoutMs: secondsToMs(retryTimeout) } : {}),
+  };
+  if (
+    current &&
+    (next.endpoint !== settings.endpoint ||
+      next.token !== settings.token ||
+      next.retryTimeoutMs !== settings.retryTimeoutMs)
+  ) {
     await current.close();
     current = undefined;
   }
   settings = next;
+}
+
+/** `tenancy:retryTimeout`: seconds, a whole number of at least 0. */
+function secondsToMs(text: string): number {
+  const seconds = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(seconds)) {
+    throw new Error(`tenancy:retryTimeout must be a whole number of seconds, not '${text}'`);
+  }
+  return seconds * 1000;
 }
 
 /** The client every provider operation uses, created on first use. */

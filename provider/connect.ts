@@ -13,7 +13,8 @@ export interface ClientOptions {
   /** What relative `file://` paths are resolved against (default: the working directory). */
   baseDir?: string;
   timeoutMs?: number;
-  retries?: number;
+  /** How long a call keeps retrying connection errors and `unavailable` (default 60 s). */
+  retryTimeoutMs?: number;
 }
 
 export const defaultEndpoint = "file://./.tenancy";
@@ -27,7 +28,7 @@ export function transportFor(options: ClientOptions = {}): Transport {
       endpoint,
       ...(token ? { token } : {}),
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-      ...(options.retries !== undefined ? { retries: options.retries } : {}),
+      ...(options.retryTimeoutMs !== undefined ? { retryTimeoutMs: options.retryTimeoutMs } : {}),
     });
   }
   if (endpoint.startsWith("file://")) {

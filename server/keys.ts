@@ -22,7 +22,7 @@ export function loadKeyring(env: NodeJS.ProcessEnv, dataDir: string | undefined)
     );
   }
   const file = path.join(dataDir, keyFileName);
-  fs.mkdirSync(dataDir, { recursive: true });
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   try {
     fs.writeFileSync(file, randomBytes(32).toString("base64") + "\n", { flag: "wx", mode: 0o600 });
   } catch (err) {

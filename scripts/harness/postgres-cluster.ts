@@ -35,7 +35,10 @@ function asPostgresUser(command: string, args: string[]) {
 export interface PostgresCluster {
   /** The superuser's URL on the cluster's default database. */
   url: string;
-  stop(): void;
+  /** Stops the server: `fast` rolls back open transactions, `immediate` aborts without a checkpoint. */
+  stop(mode?: "fast" | "immediate"): void;
+  /** Starts it again on the same port. */
+  start(): void;
 }
 
 /** Initialises and starts a cluster in `dataDir` (created), installing the binaries when missing. */
@@ -57,19 +60,23 @@ export async function startPostgresCluster(dataDir: string): Promise<PostgresClu
   ]);
   const port = await freePort();
   const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dataDir} -c max_connections=200 -c fsync=off`;
-  asPostgresUser(path.join(bin, "pg_ctl"), [
-    "-D",
-    dataDir,
-    "-o",
-    options,
-    "-l",
-    path.join(dataDir, "server.log"),
-    "-w",
-    "start",
-  ]);
+  const pgCtl = path.join(bin, "pg_ctl");
+  const start = () =>
+    void asPostgresUser(pgCtl, [
+      "-D",
+      dataDir,
+      "-o",
+      options,
+      "-l",
+      path.join(dataDir, "server.log"),
+      "-w",
+      "start",
+    ]);
+  start();
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    stop: () => asPostgresUser(path.join(bin, "pg_ctl"), ["-D", dataDir, "-m", "fast", "-w", "stop"]),
+    stop: (mode = "fast") => void asPostgresUser(pgCtl, ["-D", dataDir, "-m", mode, "-w", "stop"]),
+    start,
   };
 }
 

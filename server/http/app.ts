@@ -10,6 +10,7 @@ import Fastify, {
 import rateLimit from "@fastify/rate-limit";
 import { createHash } from "node:crypto";
 import { TenancyError, toProblem, type ErrorCode } from "../../model";
+import { isDatabaseUnavailable } from "../store/unavailable";
 import type { Actor, Service } from "../service";
 import { openApiDocument } from "./openapi";
 import { routes } from "./routes";
@@ -39,7 +40,7 @@ declare module "fastify" {
 const problemType = "application/problem+json";
 
 function sendProblem(reply: FastifyReply, error: TenancyError) {
-  if (error.code === "rate_limited" && error.options.retryAfterSeconds !== undefined) {
+  if (error.options.retryAfterSeconds !== undefined) {
     reply.header("retry-after", String(error.options.retryAfterSeconds));
   }
   return reply.status(error.status).type(problemType).send(toProblem(error));
@@ -95,6 +96,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (TenancyError.isInstance(error)) return sendProblem(reply, error);
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: { message: error.message } }, "database unavailable");
+      return sendProblem(
+        reply,
+        new TenancyError("unavailable", "the control plane's database cannot be reached; retry shortly", {
+          retryAfterSeconds: 1,
+        }),
+      );
+    }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       const code = codeForStatus[status] ?? "validation_failed";
@@ -122,7 +132,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const token = bearer(request);
       return token ? createHash("sha256").update(token).digest("hex") : `ip:${request.ip}`;
     },
-    allowList: (request) => request.url === "/healthz",
+    allowList: (request) => request.url === "/healthz" || request.url === "/readyz",
     errorResponseBuilder: (_request, context) =>
       new TenancyError(
         "rate_limited",
@@ -157,7 +167,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     );
   });
 
+  // Liveness: the process answers. Readiness: the database answers too.
   app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async () => {
+    await service.ready();
+    return { status: "ready" };
+  });
   const document = openApiDocument(routes, options.version ?? "0.0.0");
   app.get("/openapi.json", async () => document);
 

@@ -3,10 +3,12 @@
 import { sql } from "kysely";
 import { TenancyError, roles, type Role } from "../../model";
 import type { Actor, Queryable } from "./context";
+import { notFound } from "./errors";
 
 /** What an operation needs: viewer reads, contributor creates, developer changes and deletes,
- * admin manages role bindings; revealing a secret value needs developer. */
-export type Operation = "read" | "create" | "change" | "delete" | "manage-bindings" | "reveal";
+ * admin manages role bindings and quotas and moves environments; revealing a secret value needs
+ * developer. */
+export type Operation = "read" | "create" | "change" | "delete" | "manage-bindings" | "reveal" | "administer";
 
 const needed: Record<Operation, Role> = {
   read: "viewer",
@@ -15,6 +17,7 @@ const needed: Record<Operation, Role> = {
   delete: "developer",
   "manage-bindings": "admin",
   reveal: "developer",
+  administer: "admin",
 };
 
 const rank = (role: Role) => roles.indexOf(role);
@@ -51,7 +54,23 @@ export async function roleOn(
   return best;
 }
 
-/** Throws forbidden unless the actor may perform `operation` on the project or environment. */
+/** Whether the actor holds any binding in the project, project-wide or on one environment. */
+async function holdsAnyRoleIn(q: Queryable, actor: Actor, project: string): Promise<boolean> {
+  const row = await q
+    .selectFrom("role_bindings")
+    .select(sql<number>`1`.as("one"))
+    .where("project", "=", project)
+    .where("subject", "in", principals(actor))
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
+ * Throws unless the actor may perform `operation` on the project or environment: not_found, worded
+ * exactly as for a missing object, when it may not even read it (so nobody learns what exists
+ * outside their bindings), forbidden when it may read it but needs a stronger role.
+ */
 export async function authorize(
   q: Queryable,
   actor: Actor,
@@ -62,6 +81,11 @@ export async function authorize(
   if (actor.orgAdmin) return;
   const role = await roleOn(q, actor, project, environment);
   if (role !== undefined && rank(role) >= rank(needed[operation])) return;
+  if (role === undefined) {
+    const seesProject = await holdsAnyRoleIn(q, actor, project);
+    if (!seesProject) throw notFound("Project", project);
+    if (environment !== undefined) throw notFound("Environment", `${project}/${environment}`);
+  }
   const where = environment === undefined ? `project ${project}` : `environment ${project}/${environment}`;
   throw new TenancyError(
     "forbidden",
@@ -76,21 +100,11 @@ export async function authorize(
   );
 }
 
-/** Reading a project itself needs a binding anywhere in it (project-wide or on one environment). */
+/** Reading a project itself needs a binding anywhere in it (project-wide or on one environment);
+ * without one the project is, for this caller, not there. */
 export async function authorizeProjectRead(q: Queryable, actor: Actor, project: string) {
   if (actor.orgAdmin) return;
-  const row = await q
-    .selectFrom("role_bindings")
-    .select(sql<number>`1`.as("one"))
-    .where("project", "=", project)
-    .where("subject", "in", principals(actor))
-    .limit(1)
-    .executeTakeFirst();
-  if (!row) {
-    throw new TenancyError("forbidden", `${actor.subject} holds no role in project ${project}`, {
-      target: { kind: "Project", id: project },
-    });
-  }
+  if (!(await holdsAnyRoleIn(q, actor, project))) throw notFound("Project", project);
 }
 
 /** Org-wide objects (domains, tokens, the audit log) are changed by org admins only. */

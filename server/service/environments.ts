@@ -241,8 +241,10 @@ export function environmentService({ db, keyring, clock = systemClock }: Service
       }
       checkNamespace(destination, name);
       return transaction(db, { kind, id }, async (tx) => {
-        await authorize(tx, actor, "change", project, name);
-        await authorize(tx, actor, "create", destination);
+        // A move takes the environment's bindings along: only an admin of both projects, project-wide,
+        // may make it, or a developer could carry an environment into a project it administers.
+        await authorize(tx, actor, "administer", project);
+        await authorize(tx, actor, "administer", destination);
         const before = await loadEnvironment(tx, project, name, true);
         checkVersion(kind, id, version, before);
         refuseProtected(before, "transferred");

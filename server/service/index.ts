@@ -1,5 +1,6 @@
 // The control plane's service: every rule of the design, enforced in transactions, behind one
 // object with a module per kind. The HTTP layer and the embedded transport both call this.
+import { sql } from "kysely";
 import type { ServiceDeps } from "./context";
 import { auditService } from "./audit-log";
 import { defaultsService } from "./defaults";
@@ -26,6 +27,8 @@ export function createService(deps: ServiceDeps) {
     effective: effectiveService(deps),
     tokens: tokenService(deps),
     audit: auditService(deps),
+    /** Resolves when the database answers a query; rejects with its error otherwise. */
+    ready: async () => void (await sql`select 1`.execute(deps.db)),
   };
 }
 

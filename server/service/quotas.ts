@@ -66,7 +66,8 @@ export function quotaService({ db, clock = systemClock }: ServiceDeps) {
       return transaction(db, { kind, id }, async (tx) => {
         const env = await loadEnvironment(tx, project, environment, true);
         const before = await findQuota(tx, project, environment, true);
-        await authorize(tx, actor, before ? "change" : "create", project, environment);
+        // A quota limits its environment's users: they may not set it themselves.
+        await authorize(tx, actor, "administer", project, environment);
         if (before) checkVersion(kind, id, requireExpectedVersion(expected, kind, id), before);
         else if (expected !== undefined) throw versionMismatch(kind, id, expected, 0);
         const now = clock.now();
@@ -111,7 +112,7 @@ export function quotaService({ db, clock = systemClock }: ServiceDeps) {
       const id = environmentId(project, environment);
       const version = requireExpectedVersion(expected, kind, id);
       await transaction(db, { kind, id }, async (tx) => {
-        await authorize(tx, actor, "delete", project, environment);
+        await authorize(tx, actor, "administer", project, environment);
         await loadEnvironment(tx, project, environment, true);
         const before = await findQuota(tx, project, environment, true);
         if (!before) throw notFound(kind, id);

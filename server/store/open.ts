@@ -38,9 +38,21 @@ async function migrate(db: Kysely<Database>) {
   }
 }
 
+/** How long a request waits for a database connection before it is answered `unavailable`. */
+const connectTimeoutMs = 5_000;
+
 async function openPostgres(options: { url: string; poolSize?: number }): Promise<Store> {
   const { Pool } = await import("pg");
-  const pool = new Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+  const pool = new Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: connectTimeoutMs,
+  });
+  // A client whose server went away (a restart, an outage) emits "error", idle or checked out;
+  // unhandled, that would end the process. The query in flight fails with the same error (answered
+  // `unavailable`), and the pool replaces the broken client at the next request.
+  pool.on("error", () => undefined);
+  pool.on("connect", (client) => client.on("error", () => undefined));
   // Fail now, with the reason, rather than at the first request.
   const client = await pool.connect().catch(async (err: Error) => {
     await pool.end();
@@ -53,12 +65,28 @@ async function openPostgres(options: { url: string; poolSize?: number }): Promis
 
 const lockFileName = "tenancy.lock";
 
+/**
+ * The data folder holds every secret's ciphertext and every token's hash: it is 0700 and its files
+ * 0600, whatever the umask. The folder's own mode keeps others out of files PGlite creates while it
+ * runs; opening and closing set every file's mode too.
+ */
+export function restrictDataDir(dir: string): void {
+  fs.chmodSync(dir, 0o700);
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) restrictDataDir(full);
+    else if (entry.isFile()) fs.chmodSync(full, 0o600);
+  }
+}
+
 async function openPglite(dataDir: string): Promise<Store> {
-  fs.mkdirSync(dataDir, { recursive: true });
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  restrictDataDir(dataDir);
   const releaseLock = lockDataDir(dataDir);
   try {
     const { PGlite } = await import("@electric-sql/pglite");
     const pglite = await PGlite.create(path.join(dataDir, "pgdata"));
+    restrictDataDir(dataDir);
     const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
     return {
       db,
@@ -67,6 +95,7 @@ async function openPglite(dataDir: string): Promise<Store> {
         try {
           await db.destroy();
           if (!pglite.closed) await pglite.close();
+          restrictDataDir(dataDir);
         } finally {
           releaseLock();
         }
@@ -87,7 +116,7 @@ function lockDataDir(dataDir: string): () => void {
   const lockPath = path.join(dataDir, lockFileName);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      fs.writeFileSync(lockPath, String(process.pid), { flag: "wx" });
+      fs.writeFileSync(lockPath, String(process.pid), { flag: "wx", mode: 0o600 });
       return () => fs.rmSync(lockPath, { force: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;

@@ -75,14 +75,12 @@ async function attempt(
   }
 }
 
-function expected(
-  role: Role,
-  scope: "project" | "environment",
-  target: TargetName,
-  operation: Operation,
-): boolean {
+/** The status the caller must get: 2xx when its role suffices, 403 when it covers the target with
+ * too weak a role, 404 when nothing covers it (as if the target did not exist). */
+function expected(role: Role, scope: "project" | "environment", target: TargetName, operation: Operation) {
   const covered = target === "in scope" || (target === "other environment" && scope === "project");
-  return covered && rank(role) >= rank(needed[operation]);
+  if (!covered) return 404;
+  return rank(role) >= rank(needed[operation]) ? "2xx" : 403;
 }
 
 for (const kind of STORES) {
@@ -128,13 +126,10 @@ for (const kind of STORES) {
             ][]) {
               for (const operation of operations) {
                 const status = await attempt(server, token, operation, target, n++);
-                const allowed = status >= 200 && status < 300;
+                const got = status >= 200 && status < 300 ? "2xx" : status;
                 const want = expected(role, scope, targetName, operation);
-                if (allowed !== want || (!allowed && status !== 403)) {
-                  mismatches.push(
-                    `${operation} on ${targetName}: got ${status}, want ${want ? "2xx" : "403"}`,
-                  );
-                }
+                if (got !== want)
+                  mismatches.push(`${operation} on ${targetName}: got ${status}, want ${want}`);
               }
             }
           } finally {
@@ -151,7 +146,7 @@ for (const kind of STORES) {
       });
       assert.equal((await server.request("GET", envPath(targets["in scope"]), { token })).status, 200);
       await server.request("DELETE", `/v1/projects/web/role-bindings/${binding.body.id}`);
-      assert.equal((await server.request("GET", envPath(targets["in scope"]), { token })).status, 403);
+      assert.equal((await server.request("GET", envPath(targets["in scope"]), { token })).status, 404);
     });
 
     it("lists only the projects and environments a caller holds roles in", async () => {
@@ -169,7 +164,7 @@ for (const kind of STORES) {
           environments.body.map((e: { name: string }) => e.name),
           ["production"],
         );
-        assert.equal((await server.request("GET", "/v1/projects/api/environments", { token })).status, 403);
+        assert.equal((await server.request("GET", "/v1/projects/api/environments", { token })).status, 404);
       } finally {
         await server.request("DELETE", `/v1/projects/web/role-bindings/${binding.body.id}`);
       }
@@ -209,6 +204,107 @@ for (const kind of STORES) {
       assert.equal((await server.request("GET", "/v1/domains", { token: revocable.body.token })).status, 200);
       assert.equal((await server.request("DELETE", `/v1/tokens/${revocable.body.id}`)).status, 204);
       assert.equal((await server.request("GET", "/v1/domains", { token: revocable.body.token })).status, 401);
+    });
+    it("answers a stranger's probes exactly as it answers for what does not exist", async () => {
+      const probes = (project: string, environment: string) => [
+        ["GET", `/v1/projects/${project}`],
+        ["GET", `/v1/projects/${project}/environments`],
+        ["GET", `/v1/projects/${project}/environments/${environment}`],
+        ["GET", `/v1/projects/${project}/environments/${environment}/quota`],
+        ["GET", `/v1/projects/${project}/environments/${environment}/secrets/shared`],
+        ["GET", `/v1/projects/${project}/role-bindings`],
+        ["POST", `/v1/projects/${project}/environments/${environment}/secrets/shared/reveal`],
+      ];
+      const existing = probes("api", "development");
+      const missing = probes("nope", "development");
+      for (let i = 0; i < existing.length; i++) {
+        const [method, url] = existing[i]!;
+        const real = await server.request(method!, url!, { token });
+        const absent = await server.request(method!, missing[i]![1]!, { token });
+        assert.equal(real.status, 404, `${method} ${url}`);
+        assert.equal(real.body.code, "not_found");
+        assert.equal(real.body.detail, absent.body.detail.replace("nope", "api"), `${method} ${url}`);
+      }
+    });
+
+    it("lets only admins of both projects move an environment", async () => {
+      const created = await server.request("POST", "/v1/projects/web/environments", {
+        body: { domain: "development", name: "moving" },
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const grant = async (project: string, role: Role, environment?: string) =>
+        (
+          await server.request("POST", `/v1/projects/${project}/role-bindings`, {
+            body: { subject: "user:alice", role, ...(environment ? { environment } : {}) },
+          })
+        ).body.id as string;
+      const move = async () => {
+        const current = await server.request("GET", "/v1/projects/web/environments/moving");
+        return server.request("POST", "/v1/projects/web/environments/moving/transfer", {
+          token,
+          body: { project: "api" },
+          headers: { "if-match": String(current.body.version) },
+        });
+      };
+      const granted: [string, string][] = [];
+      try {
+        // A developer of the source who administers the destination: the escalation the rule stops.
+        granted.push(["web", await grant("web", "developer")], ["api", await grant("api", "admin")]);
+        assert.equal((await move()).status, 403);
+        granted.push(["web", await grant("web", "admin", "moving")]);
+        assert.equal((await move()).status, 403, "an environment-scoped admin may not move it either");
+        granted.push(["web", await grant("web", "admin")]);
+        const moved = await move();
+        assert.equal(moved.status, 200, JSON.stringify(moved.body));
+        assert.equal(moved.body.project, "api");
+      } finally {
+        for (const [project, id] of granted) {
+          await server.request("DELETE", `/v1/projects/${project}/role-bindings/${id}`);
+        }
+        for (const project of ["web", "api"]) {
+          const left = await server.request("GET", `/v1/projects/${project}/environments/moving`);
+          if (left.status === 200) {
+            await server.request("DELETE", `/v1/projects/${project}/environments/moving`, {
+              headers: { "if-match": String(left.body.version) },
+            });
+          }
+        }
+      }
+    });
+
+    it("keeps quotas to admins: users of an environment cannot set or raise their own limit", async () => {
+      const path = `${envPath(targets["in scope"])}/quota`;
+      for (const role of ["contributor", "developer"] as const) {
+        const binding = await server.request("POST", "/v1/projects/web/role-bindings", {
+          body: { subject: "user:alice", role, environment: "production" },
+        });
+        try {
+          const current = await server.request("GET", path);
+          const put = await server.request("PUT", path, {
+            token,
+            body: { cpu: "1000" },
+            headers: current.status === 200 ? { "if-match": String(current.body.version) } : {},
+          });
+          assert.equal(put.status, 403, `${role}: ${JSON.stringify(put.body)}`);
+          assert.match(put.body.detail, /needs admin/);
+        } finally {
+          await server.request("DELETE", `/v1/projects/web/role-bindings/${binding.body.id}`);
+        }
+      }
+      const admin = await server.request("POST", "/v1/projects/web/role-bindings", {
+        body: { subject: "user:alice", role: "admin", environment: "production" },
+      });
+      try {
+        const current = await server.request("GET", path);
+        const put = await server.request("PUT", path, {
+          token,
+          body: { cpu: "8" },
+          headers: current.status === 200 ? { "if-match": String(current.body.version) } : {},
+        });
+        assert.ok(put.status === 200 || put.status === 201, JSON.stringify(put.body));
+      } finally {
+        await server.request("DELETE", `/v1/projects/web/role-bindings/${admin.body.id}`);
+      }
     });
   });
 }
