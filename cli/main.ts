@@ -8,7 +8,7 @@ import { createClient } from "../provider/connect";
 import { startServer } from "../server/server";
 import { exportProgram } from "./export";
 import { get, kinds, matrix, type Kind } from "./inspect";
-import { table } from "./tables";
+import { printable, table } from "./tables";
 
 /** The version in a package.json: tenancy's own, found upward from this file (in dist/ or in the
  * sources), or the one of the @pulumi/pulumi this process runs with. */
@@ -193,7 +193,7 @@ token
         ...(opts.orgAdmin ? { orgAdmin: true } : {}),
         ...(opts.expires ? { expiresAt: opts.expires } : {}),
       });
-      process.stdout.write(`${issued.id}\t${issued.token}\n`);
+      process.stdout.write(`${printable(issued.id)}\t${printable(issued.token)}\n`);
     }),
   );
 token
@@ -215,6 +215,6 @@ token
   );
 
 program.parseAsync(process.argv).catch((err: Error) => {
-  process.stderr.write(`tenancy: ${err.message}\n`);
+  process.stderr.write(`tenancy: ${printable(err.message)}\n`);
   process.exit(1);
 });

@@ -1,7 +1,8 @@
 // Creates accept an Idempotency-Key: a retried create (say, after a timeout whose request did land)
 // returns the first result instead of a conflict or a duplicate. The key is stored in the create's
-// own transaction, so it exists exactly when the object does.
-import type { Kysely } from "kysely";
+// own transaction, so it exists exactly when the object does, and is remembered for 24 hours (by
+// the database's clock): after that the same key is a new request.
+import { sql, type Kysely } from "kysely";
 import { TenancyError, type ErrorTarget } from "../../model";
 import type { Database } from "../store/schema";
 import type { Actor, Tx } from "./context";
@@ -14,6 +15,9 @@ export interface IdempotentRequest {
   operation: string;
   body: unknown;
 }
+
+/** Keys older than this are forgotten. */
+const keyLifetime = sql<Date>`now() - interval '24 hours'`;
 
 function fingerprintOf(keyring: Keyring, request: IdempotentRequest): string {
   return keyring.mac(`${request.operation}\0${JSON.stringify(request.body ?? null)}`);
@@ -41,6 +45,7 @@ export async function createOnce<T>(
       .select(["fingerprint", "response"])
       .where("actor", "=", actor.tokenId)
       .where("key", "=", key)
+      .where("created_at", ">", keyLifetime)
       .executeTakeFirst();
     if (!row) return { found: false };
     if (row.fingerprint !== fingerprint) {
@@ -57,6 +62,12 @@ export async function createOnce<T>(
   try {
     return await transaction(db, target, async (tx) => {
       const result = await create(tx);
+      await tx
+        .deleteFrom("idempotency_keys")
+        .where("actor", "=", actor.tokenId)
+        .where("key", "=", key)
+        .where("created_at", "<=", keyLifetime)
+        .execute();
       await tx
         .insertInto("idempotency_keys")
         .values({ actor: actor.tokenId, key, fingerprint, status: 201, response: JSON.stringify(result) })

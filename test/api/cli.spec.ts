@@ -74,6 +74,18 @@ describe(`tenancy CLI (${STORES[0]})`, function () {
     assert.notEqual(wrong.code, 0);
     assert.match(wrong.stderr, /'widgets' is invalid for argument 'kind'/);
   });
+
+  it("escapes control characters it prints from the server", async () => {
+    const hostile = "\u001b]0;pwned\u0007\u001b[2J\u202eevil";
+    const created = await server.request("POST", "/v1/projects", {
+      body: { name: "escapes", displayName: hostile },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const listed = await tenancy(server, "get", "projects");
+    assert.equal(listed.code, 0, listed.output);
+    assert.doesNotMatch(listed.stdout, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+    assert.match(listed.stdout, /\\u001b\]0;pwned\\u0007\\u001b\[2J\\u202eevil/);
+  });
 });
 
 describe("api rate limit", function () {

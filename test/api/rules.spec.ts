@@ -1,5 +1,6 @@
 // Every rule of the control plane, over HTTP, on every store.
 import { strict as assert } from "node:assert";
+import { sql } from "kysely";
 import { assertProblem, seed } from "./seed";
 import { STORES, startTestServer, type TestServer } from "./server";
 
@@ -190,6 +191,30 @@ for (const kind of STORES) {
         (await server.request("GET", "/v1/projects")).body.filter((p: { name: string }) => p.name === "api")
           .length,
         1,
+      );
+    });
+
+    it("forgets an Idempotency-Key after 24 hours: the same key is then a new request", async () => {
+      const body = { name: "qa", tier: "non-production" };
+      const headers = { "idempotency-key": "qa-once" };
+      assert.equal((await server.request("POST", "/v1/domains", { body, headers })).status, 201);
+      const first = await server.request("GET", "/v1/domains/qa");
+      await server.request("DELETE", "/v1/domains/qa", {
+        headers: { "if-match": String(first.body.version) },
+      });
+      const replayed = await server.request("POST", "/v1/domains", { body, headers });
+      assert.equal(replayed.status, 201, "a replay within 24 hours answers the first result");
+      assert.equal((await server.request("GET", "/v1/domains/qa")).status, 404, "and creates nothing");
+
+      await sql`update idempotency_keys set created_at = now() - interval '25 hours' where key = 'qa-once'`.execute(
+        server.running.store.db,
+      );
+      const fresh = await server.request("POST", "/v1/domains", { body, headers });
+      assert.equal(fresh.status, 201, JSON.stringify(fresh.body));
+      assert.equal(
+        (await server.request("GET", "/v1/domains/qa")).status,
+        200,
+        "an expired key creates again",
       );
     });
 
