@@ -4,6 +4,7 @@
 
 // C0 controls (but for none: a cell is one line), DEL, C1 controls, and the bidirectional overrides
 // that reorder how text is displayed.
+// eslint-disable-next-line no-control-regex -- finding control characters is this pattern's purpose
 const unprintable = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 /** `text` with every control character shown as an escape (`\u001b`). */

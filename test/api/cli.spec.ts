@@ -83,6 +83,7 @@ describe(`tenancy CLI (${STORES[0]})`, function () {
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const listed = await tenancy(server, "get", "projects");
     assert.equal(listed.code, 0, listed.output);
+    // eslint-disable-next-line no-control-regex -- the raw control characters must be absent
     assert.doesNotMatch(listed.stdout, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
     assert.match(listed.stdout, /\\u001b\]0;pwned\\u0007\\u001b\[2J\\u202eevil/);
   });
