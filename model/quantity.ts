@@ -23,6 +23,10 @@ const quantityPattern = /^(\d+(?:\.\d+)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)
 /** The amount in base units (cores, bytes, devices), in thousandths: exact for every valid input. */
 export type Milli = bigint;
 
+/** The largest quantity accepted: 10^21 units (1000E). Sums of reservations stay far inside the
+ * store's 40-digit columns. */
+export const maxQuantity: Milli = 10n ** 24n;
+
 /** Parses a quantity; throws a RangeError saying what is wrong. */
 export function parseQuantity(input: string | number): Milli {
   const text = typeof input === "number" ? numberText(input) : input.trim();
@@ -42,12 +46,25 @@ export function parseQuantity(input: string | number): Milli {
   if (product % scale !== 0n) {
     throw new RangeError(`'${input}' is more precise than a thousandth of a unit`);
   }
-  return product / scale;
+  const milli = product / scale;
+  if (milli > maxQuantity) {
+    throw new RangeError(`'${input}' is larger than the largest quantity accepted (1000E)`);
+  }
+  return milli;
 }
 
+/** A number's exact decimal text, without exponent: numbers follow the same rules as strings, so
+ * 0.0001 is refused for its precision rather than rounded to 0. */
 function numberText(value: number): string {
   if (!Number.isFinite(value) || value < 0) throw new RangeError(`${value} is not a quantity`);
-  return value.toFixed(3).replace(/\.?0+$/, "");
+  const [mantissa = "", exponentText = "0"] = value.toString().split("e");
+  const exponent = Number(exponentText);
+  const [whole = "", fraction = ""] = mantissa.split(".");
+  const digits = whole + fraction;
+  const point = whole.length + exponent;
+  if (point <= 0) return `0.${"0".repeat(-point)}${digits}`;
+  if (point >= digits.length) return digits + "0".repeat(point - digits.length);
+  return `${digits.slice(0, point)}.${digits.slice(point)}`;
 }
 
 /** The canonical text of an amount: the largest exact binary or decimal suffix, else milli-units. */

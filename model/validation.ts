@@ -20,3 +20,34 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, wha
   }
   return result.data;
 }
+
+// NUL cannot be stored in PostgreSQL text, and a lone surrogate is not text at all (it would be
+// stored as U+FFFD): both are refused where they arrive, with the field they are in.
+const nul = /\u0000/;
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function textProblem(text: string): string | undefined {
+  if (nul.test(text)) return "contains a NUL character";
+  if (loneSurrogate.test(text)) return "contains a lone UTF-16 surrogate (not valid Unicode)";
+  return undefined;
+}
+
+/** Every string (keys included) in a parsed JSON value that cannot be stored as text, with its path
+ * (`prefix.a.b`; the root of a body has no prefix). */
+export function unstorableText(value: unknown, prefix = ""): FieldError[] {
+  const errors: FieldError[] = [];
+  const at = (key: string) => (prefix === "" ? key : `${prefix}.${key}`);
+  if (typeof value === "string") {
+    const problem = textProblem(value);
+    if (problem) errors.push({ path: prefix === "" ? "(body)" : prefix, message: problem });
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => errors.push(...unstorableText(item, at(String(i)))));
+  } else if (typeof value === "object" && value !== null) {
+    for (const [key, item] of Object.entries(value)) {
+      const keyProblem = textProblem(key);
+      if (keyProblem) errors.push({ path: at(JSON.stringify(key)), message: `key ${keyProblem}` });
+      errors.push(...unstorableText(item, at(key)));
+    }
+  }
+  return errors;
+}

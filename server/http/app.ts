@@ -9,7 +9,7 @@ import Fastify, {
 } from "fastify";
 import rateLimit from "@fastify/rate-limit";
 import { createHash } from "node:crypto";
-import { TenancyError, toProblem, type ErrorCode } from "../../model";
+import { TenancyError, toProblem, unstorableText, type ErrorCode } from "../../model";
 import { isDatabaseUnavailable } from "../store/unavailable";
 import type { Actor, Service } from "../service";
 import { openApiDocument } from "./openapi";
@@ -143,13 +143,26 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ),
   });
 
-  // An empty body is no body (clients often send Content-Type on every request); anything else
-  // goes through Fastify's own parser, which refuses prototype-poisoning keys.
+  // An empty body is no body (clients often send Content-Type on every request); anything else must
+  // be valid UTF-8 (not silently repaired) and goes through Fastify's own parser, which refuses
+  // prototype-poisoning keys.
   const parseJson = app.getDefaultJsonParser("error", "error");
+  const utf8 = new TextDecoder("utf-8", { fatal: true });
   app.removeContentTypeParser("application/json");
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
-    if (String(body).trim() === "") return done(null, undefined);
-    parseJson(request, String(body), done);
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
+    let text: string;
+    try {
+      text = utf8.decode(body as Buffer);
+    } catch {
+      return done(
+        new TenancyError("validation_failed", "the body is not valid UTF-8", {
+          errors: [{ path: "(body)", message: "not valid UTF-8" }],
+        }),
+        undefined,
+      );
+    }
+    if (text.trim() === "") return done(null, undefined);
+    parseJson(request, text, done);
   });
   // Bodiless requests may carry any Content-Type (some clients add one to every POST); a body in
   // anything but JSON is refused.
@@ -185,6 +198,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   for (const route of routes) {
     const respond = async (request: FastifyRequest, reply: FastifyReply) => {
+      const unstorable = [
+        ...unstorableText(request.params, "params"),
+        ...unstorableText(request.query, "query"),
+        ...unstorableText(request.body),
+      ];
+      if (unstorable.length > 0) {
+        throw new TenancyError(
+          "validation_failed",
+          `refused: ${unstorable.map((e) => `${e.path} ${e.message}`).join("; ")}`,
+          { errors: unstorable },
+        );
+      }
       const token = bearer(request);
       const actor =
         token === undefined && options.localActor

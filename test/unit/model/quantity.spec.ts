@@ -50,3 +50,30 @@ describe("quantities", () => {
     );
   });
 });
+
+describe("quantities given as numbers", () => {
+  it("follow the rules of the same amount written as a string", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10 ** 12 }), fc.integer({ min: 0, max: 6 }), (digits, places) => {
+        const text = places === 0 ? String(digits) : (digits / 10 ** places).toFixed(places);
+        const asNumber = Number(text);
+        const outcome = (input: string | number) => {
+          try {
+            return parseQuantity(input).toString();
+          } catch (err) {
+            return (err as Error).message.replace(/^'[^']*'/, "'…'");
+          }
+        };
+        // A number behaves as the decimal text it was written from: same amount, or same refusal.
+        assert.equal(outcome(asNumber), outcome(text));
+      }),
+    );
+  });
+
+  it("refuses 0.0001 for its precision instead of rounding it to 0", () => {
+    assert.throws(() => parseQuantity(0.0001), /more precise than a thousandth/);
+    assert.throws(() => parseQuantity(1e-7), /more precise than a thousandth/);
+    assert.equal(parseQuantity(1e-3), 1n);
+    assert.equal(parseQuantity(1.5e3), 1_500_000n);
+  });
+});
