@@ -23,11 +23,11 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, wha
 
 // NUL cannot be stored in PostgreSQL text, and a lone surrogate is not text at all (it would be
 // stored as U+FFFD): both are refused where they arrive, with the field they are in.
-const nul = /\u0000/;
+const nul = "\u0000";
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 function textProblem(text: string): string | undefined {
-  if (nul.test(text)) return "contains a NUL character";
+  if (text.includes(nul)) return "contains a NUL character";
   if (loneSurrogate.test(text)) return "contains a lone UTF-16 surrogate (not valid Unicode)";
   return undefined;
 }
