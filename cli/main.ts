@@ -58,6 +58,18 @@ program
   .option("--port <port>", "port to listen on (0: any free port)", port, 7420)
   .option("--rate-limit <n>", "requests per token per minute", positiveInteger, 6000)
   .option(
+    "--auth-failure-limit <n>",
+    "failed authentications per client address per minute before the address is refused unheard",
+    positiveInteger,
+    30,
+  )
+  .option(
+    "--request-timeout-seconds <s>",
+    "a request, body included, must arrive within this, else 408",
+    positiveInteger,
+    30,
+  )
+  .option(
     "--token-cache-seconds <s>",
     "reuse a token's identity this long; a token revoked through another server process stops working within it (0: look every token up)",
     seconds,
@@ -70,6 +82,8 @@ program
       host: string;
       port: number;
       rateLimit: number;
+      authFailureLimit: number;
+      requestTimeoutSeconds: number;
       tokenCacheSeconds: number;
     }) => {
       // Everything the server writes (the PGlite folder, the key file) is for its own user only.
@@ -81,6 +95,8 @@ program
         host: opts.host,
         port: opts.port,
         rateLimit: { max: opts.rateLimit, timeWindowMs: 60_000 },
+        authFailureLimit: { max: opts.authFailureLimit, windowMs: 60_000 },
+        requestTimeoutMs: opts.requestTimeoutSeconds * 1000,
         tokenCacheMs: opts.tokenCacheSeconds * 1000,
         keyDir: opts.data,
       });

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
 import { buildApp } from "./http/app";
+import type { AuthFailureLimit } from "./http/auth-failures";
 import { loadKeyring } from "./keys";
 import { createService, type Service } from "./service";
 import { openStore, type Store, type StoreOptions } from "./store/open";
@@ -17,6 +18,10 @@ export interface ServerOptions {
   /** Where log lines go (default: standard error). */
   logDestination?: pino.DestinationStream;
   rateLimit?: { max: number; timeWindowMs: number };
+  /** Failed authentications per client address per window before it is refused unheard. */
+  authFailureLimit?: AuthFailureLimit;
+  /** A request, body included, must arrive within this, else 408 (default 30 s). */
+  requestTimeoutMs?: number;
   /** How long an authenticated token is trusted before it is looked up again (default 2000 ms): a
    * token revoked through another server process of the same database stops working within it. */
   tokenCacheMs?: number;
@@ -55,6 +60,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       service,
       logger,
       ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
+      ...(options.authFailureLimit ? { authFailureLimit: options.authFailureLimit } : {}),
+      ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     });
     const address = await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 7420 });
     return {

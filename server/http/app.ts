@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import { TenancyError, toProblem, unstorableText, type ErrorCode } from "../../model";
 import { isDatabaseUnavailable } from "../store/unavailable";
 import type { Actor, Service } from "../service";
+import { authFailureTracker, defaultAuthFailureLimit, type AuthFailureLimit } from "./auth-failures";
 import { openApiDocument } from "./openapi";
 import { routes } from "./routes";
 
@@ -23,6 +24,10 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Requests per token (or per address, unauthenticated) per window (default 6000 per minute). */
   rateLimit?: { max: number; timeWindowMs: number };
+  /** Failed authentications per address per window before the address is refused unheard. */
+  authFailureLimit?: AuthFailureLimit;
+  /** A request, body included, must arrive within this (default 30 s), else 408. */
+  requestTimeoutMs?: number;
   version?: string;
   /**
    * The actor of requests that carry no token. Only for the embedded transport, whose requests
@@ -85,11 +90,19 @@ function bearer(request: FastifyRequest): string | undefined {
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
   const app: FastifyInstance = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: options.bodyLimit ?? 256 * 1024,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     return503OnClosing: true,
+    // Node answers 408 to a request whose headers take longer than 10 s or whose whole request
+    // (body included) takes longer than requestTimeout; a slow client holds its own socket only.
+    requestTimeout,
+    http: {
+      headersTimeout: Math.min(10_000, requestTimeout),
+      connectionsCheckingInterval: Math.min(1_000, requestTimeout),
+    },
   });
   const { service } = options;
   const limits = options.rateLimit ?? { max: 6000, timeWindowMs: 60_000 };
@@ -189,6 +202,30 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const document = openApiDocument(routes, options.version ?? "0.0.0");
   app.get("/openapi.json", async () => document);
 
+  // Authentication runs when the request's headers are in, before its body is read or parsed, after
+  // the rate limiter; an address that keeps failing is refused before any token lookup.
+  const failures = authFailureTracker(options.authFailureLimit ?? defaultAuthFailureLimit);
+  app.addHook("onRequest", async (request) => {
+    if (!request.url.startsWith("/v1/")) return;
+    const token = bearer(request);
+    if (token === undefined && options.localActor) {
+      request.actor = options.localActor;
+      return;
+    }
+    const wait = failures.blockedFor(request.ip);
+    if (wait !== undefined) {
+      throw new TenancyError("rate_limited", `too many failed authentications from ${request.ip}`, {
+        retryAfterSeconds: wait,
+      });
+    }
+    try {
+      request.actor = await service.tokens.authenticate(token);
+    } catch (err) {
+      if (TenancyError.isInstance(err) && err.code === "unauthorized") failures.recordFailure(request.ip);
+      throw err;
+    }
+  });
+
   // Handlers still running for clients that hung up: closing waits for them too, so the store is
   // not closed under a request (the HTTP server stops waiting once the connection is gone).
   const inFlight = new Set<Promise<unknown>>();
@@ -210,13 +247,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           { errors: unstorable },
         );
       }
-      const token = bearer(request);
-      const actor =
-        token === undefined && options.localActor
-          ? options.localActor
-          : await service.tokens.authenticate(token);
       const result = await route.handle(service, {
-        actor,
+        actor: request.actor!, // set by the onRequest hook for every /v1/ route
         params: request.params as Record<string, string>,
         query: (request.query ?? {}) as Record<string, unknown>,
         body: request.body,

@@ -40,7 +40,11 @@ export interface TestServer {
 
 export async function startTestServer(
   kind: StoreKind,
-  options: { rateLimit?: { max: number; timeWindowMs: number } } = {},
+  options: {
+    rateLimit?: { max: number; timeWindowMs: number };
+    authFailureLimit?: { max: number; windowMs: number };
+    requestTimeoutMs?: number;
+  } = {},
 ): Promise<TestServer> {
   let logs = "";
   const logDestination = new Writable({
@@ -65,6 +69,9 @@ export async function startTestServer(
     logLevel: "info",
     logDestination,
     rateLimit: options.rateLimit ?? { max: 100_000, timeWindowMs: 60_000 },
+    // The suites send bad tokens on purpose from one address; the limit itself is tested in faults/.
+    authFailureLimit: options.authFailureLimit ?? { max: 100_000, windowMs: 60_000 },
+    ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
   });
   return {
     url: running.url,
