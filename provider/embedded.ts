@@ -12,15 +12,21 @@ async function open(dataDir: string) {
   // Loaded on first use: a program that talks HTTP never loads the server or PGlite.
   const { buildApp } = require("../server/http/app") as typeof import("../server/http/app");
   const { openStore } = require("../server/store/open") as typeof import("../server/store/open");
-  const { createService } = require("../server/service") as typeof import("../server/service");
+  const { createService, openKeys } = require("../server/service") as typeof import("../server/service");
   const { loadKeyring } = require("../server/keys") as typeof import("../server/keys");
   const keyring = loadKeyring(process.env, dataDir);
   const store = await openStore({ kind: "pglite", dataDir });
-  const service = createService({ db: store.db, keyring });
-  const app = await buildApp({
-    service,
-    localActor: { tokenId: "local", name: "local", subject: "service:local", teams: [], orgAdmin: true },
-  });
+  let app: FastifyInstance;
+  try {
+    const service = createService({ db: store.db, keyring: await openKeys(store.db, keyring) });
+    app = await buildApp({
+      service,
+      localActor: { tokenId: "local", name: "local", subject: "service:local", teams: [], orgAdmin: true },
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   return {
     app,
     async close() {

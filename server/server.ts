@@ -4,7 +4,7 @@ import pino from "pino";
 import { buildApp } from "./http/app";
 import type { AuthFailureLimit } from "./http/auth-failures";
 import { loadKeyring } from "./keys";
-import { createService, type Service } from "./service";
+import { createService, openKeys, type Service } from "./service";
 import { openStore, type Store, type StoreOptions } from "./store/open";
 
 export interface ServerOptions {
@@ -45,7 +45,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   );
   const store = await openStore(options.store);
   try {
-    const service = createService({ db: store.db, keyring, tokenCacheMs: options.tokenCacheMs ?? 2000 });
+    const service = createService({
+      db: store.db,
+      keyring: await openKeys(store.db, keyring),
+      tokenCacheMs: options.tokenCacheMs ?? 2000,
+    });
     const given = env.TENANCY_BOOTSTRAP_TOKEN;
     const created = await service.tokens.bootstrap(given);
     const logger = pino(

@@ -1,6 +1,6 @@
 // Secret values are encrypted with AES-256-GCM under a key id, so keys can rotate: new values use
 // the current key, old ciphertexts name the key that decrypts them.
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from "node:crypto";
 
 export interface Sealed {
   keyId: string;
@@ -10,11 +10,16 @@ export interface Sealed {
 
 export interface Keyring {
   readonly currentKeyId: string;
+  /** Whether a key with this id is on the ring (current or previous). */
+  has(keyId: string): boolean;
   seal(plaintext: string, associatedData: string): Sealed;
   open(sealed: Sealed, associatedData: string): string;
   /** A keyed hash: it identifies a request (say, one carrying a secret value) without letting a
-   * reader of the database guess the value by hashing candidates. */
+   * reader of the database guess the value by hashing candidates. Keyed with the store's
+   * fingerprint key, not with a secrets key, so it survives key rotation. */
   mac(data: string): string;
+  /** The same ring, fingerprinting with `key` (the store's; see key-check.ts). */
+  withFingerprintKey(key: Uint8Array): Keyring;
 }
 
 /** A key id derived from the key itself, so the same key always gets the same id. */
@@ -23,7 +28,7 @@ export function keyIdOf(key: Uint8Array): string {
 }
 
 /** Builds a keyring from 32-byte keys; the first is current, the others still decrypt. */
-export function createKeyring(keys: Uint8Array[]): Keyring {
+export function createKeyring(keys: Uint8Array[], fingerprintKey?: Uint8Array): Keyring {
   if (keys.length === 0) throw new Error("a keyring needs at least one key");
   const byId = new Map<string, Uint8Array>();
   for (const key of keys) {
@@ -31,13 +36,15 @@ export function createKeyring(keys: Uint8Array[]): Keyring {
     byId.set(keyIdOf(key), key);
   }
   const currentKeyId = keyIdOf(keys[0]!);
-  const macKey = Buffer.from(
-    hkdfSync("sha256", keys[0]!, new Uint8Array(0), "tenancy request fingerprint", 32),
-  );
   return {
     mac(data) {
-      return createHmac("sha256", macKey).update(data).digest("hex");
+      if (!fingerprintKey) {
+        throw new Error("the store's fingerprint key is not loaded: open the keyring with openKeys first");
+      }
+      return createHmac("sha256", fingerprintKey).update(data).digest("hex");
     },
+    withFingerprintKey: (key) => createKeyring(keys, key),
+    has: (keyId) => byId.has(keyId),
     currentKeyId,
     seal(plaintext, associatedData) {
       const nonce = randomBytes(12);

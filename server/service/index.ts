@@ -35,3 +35,4 @@ export function createService(deps: ServiceDeps) {
 export type Service = ReturnType<typeof createService>;
 export type { Actor, Clock, ServiceDeps } from "./context";
 export { createKeyring, parseKey, type Keyring } from "./crypto";
+export { openKeys } from "./key-check";

@@ -170,8 +170,23 @@ const initial: Migration = {
   },
 };
 
+/** Values the store keeps sealed under the secrets keyring, such as the request fingerprint key. */
+const sealedSettings: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`
+      create table sealed_settings (
+        name text primary key,
+        key_id text not null,
+        nonce bytea not null,
+        ciphertext bytea not null,
+        updated_at timestamptz not null default now()
+      )`.execute(db);
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   "0001_initial": initial,
+  "0002_sealed_settings": sealedSettings,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -115,6 +115,14 @@ export interface AuditTable {
   after: Json<unknown> | null;
 }
 
+export interface SealedSettingTable {
+  name: string;
+  key_id: string;
+  nonce: Uint8Array;
+  ciphertext: Uint8Array;
+  updated_at: Generated<Date>;
+}
+
 export interface IdempotencyTable {
   actor: string;
   key: string;
@@ -136,4 +144,5 @@ export interface Database {
   tokens: TokenTable;
   audit: AuditTable;
   idempotency_keys: IdempotencyTable;
+  sealed_settings: SealedSettingTable;
 }
