@@ -41,6 +41,7 @@ describe("faults: PostgreSQL restarted and stopped under the server", function (
       port: 0,
       env: { TENANCY_BOOTSTRAP_TOKEN: token, TENANCY_SECRET_KEY: randomBytes(32).toString("base64") },
       logLevel: "silent",
+      rateLimit: { max: 1_000_000, timeWindowMs: 60_000 }, // the clients below are many and fast
     });
     assert.equal(
       (await call("POST", "/v1/domains", { name: "development", tier: "non-production" })).status,
@@ -92,6 +93,61 @@ describe("faults: PostgreSQL restarted and stopped under the server", function (
       const names = (first.body as { name: string }[]).map((p) => p.name);
       assert.ok(names.includes(`before-${mode}`), "an acknowledged write is still there");
       assert.ok(!names.includes(`during-${mode}`), "a write answered 503 did not happen");
+    });
+  }
+
+  for (const outage of [
+    { name: "a fast restart", stop: "fast", downMs: 0 },
+    { name: "an immediate restart", stop: "immediate", downMs: 0 },
+    { name: "a 15 s stop", stop: "fast", downMs: 15_000 },
+  ] as const) {
+    it(`keeps 16 clients' answers to 2xx, 4xx or 503 through ${outage.name}, losing no acknowledged write`, async () => {
+      const acknowledged: string[] = [];
+      const statuses = new Map<number, number>();
+      let stopAt = 0;
+      let restartedAt = 0;
+      let firstSuccessAfterRestart = 0;
+      let running = true;
+      const client = async (n: number) => {
+        for (let i = 0; running; i++) {
+          const name = `c${n}-${outage.downMs}-${outage.stop}-${i}`;
+          const answer =
+            i % 2 === 0
+              ? await call("POST", "/v1/projects", { name })
+              : await call("GET", "/v1/domains/development");
+          statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
+          if (answer.status === 201) acknowledged.push(name);
+          if (answer.status < 300 && restartedAt > 0 && firstSuccessAfterRestart === 0) {
+            firstSuccessAfterRestart = Date.now();
+          }
+          if (answer.status === 503) await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      };
+      const clients = Array.from({ length: 16 }, (_, n) => client(n));
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      stopAt = Date.now();
+      cluster.stop(outage.stop);
+      await new Promise((resolve) => setTimeout(resolve, outage.downMs || 200));
+      cluster.start();
+      restartedAt = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      running = false;
+      await Promise.all(clients);
+
+      const unexpected = [...statuses.keys()].filter((s) => !(s < 300 || (s >= 400 && s < 500) || s === 503));
+      assert.deepEqual(unexpected, [], `answers: ${JSON.stringify([...statuses])}`);
+      assert.ok((statuses.get(503) ?? 0) > 0 || outage.downMs === 0, "the outage was seen");
+      assert.ok(firstSuccessAfterRestart > 0, "requests succeed after the restart");
+      assert.ok(
+        firstSuccessAfterRestart - restartedAt < 1_000,
+        `served again ${firstSuccessAfterRestart - restartedAt} ms after the database was back (down since ${stopAt})`,
+      );
+      const stored = new Set(
+        ((await call("GET", "/v1/projects")).body as { name: string }[]).map((p) => p.name),
+      );
+      const lost = acknowledged.filter((name) => !stored.has(name));
+      assert.deepEqual(lost, [], "writes answered 201 that are not in the database");
+      assert.equal((await fetch(`${server.url}/healthz`)).status, 200, "the server is still up");
     });
   }
 });
