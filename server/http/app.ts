@@ -96,6 +96,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: options.bodyLimit ?? 256 * 1024,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     return503OnClosing: true,
+    // A URL the router cannot decode (invalid UTF-8 in a percent escape) or a parameter past the
+    // length limit is answered with a problem like every other error.
+    frameworkErrors: (error, _request, reply) =>
+      sendProblem(
+        reply,
+        new TenancyError("validation_failed", `the URL cannot be used: ${error.message}`, {
+          errors: [{ path: "(url)", message: error.message }],
+        }),
+      ),
     // Node answers 408 to a request whose headers take longer than 10 s or whose whole request
     // (body included) takes longer than requestTimeout; a slow client holds its own socket only.
     requestTimeout,

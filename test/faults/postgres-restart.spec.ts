@@ -104,7 +104,6 @@ describe("faults: PostgreSQL restarted and stopped under the server", function (
     it(`keeps 16 clients' answers to 2xx, 4xx or 503 through ${outage.name}, losing no acknowledged write`, async () => {
       const acknowledged: string[] = [];
       const statuses = new Map<number, number>();
-      let stopAt = 0;
       let restartedAt = 0;
       let firstSuccessAfterRestart = 0;
       let running = true;
@@ -125,7 +124,6 @@ describe("faults: PostgreSQL restarted and stopped under the server", function (
       };
       const clients = Array.from({ length: 16 }, (_, n) => client(n));
       await new Promise((resolve) => setTimeout(resolve, 1_000));
-      stopAt = Date.now();
       cluster.stop(outage.stop);
       await new Promise((resolve) => setTimeout(resolve, outage.downMs || 200));
       cluster.start();
@@ -140,7 +138,7 @@ describe("faults: PostgreSQL restarted and stopped under the server", function (
       assert.ok(firstSuccessAfterRestart > 0, "requests succeed after the restart");
       assert.ok(
         firstSuccessAfterRestart - restartedAt < 1_000,
-        `served again ${firstSuccessAfterRestart - restartedAt} ms after the database was back (down since ${stopAt})`,
+        `served again ${firstSuccessAfterRestart - restartedAt} ms after the database was back`,
       );
       const stored = new Set(
         ((await call("GET", "/v1/projects")).body as { name: string }[]).map((p) => p.name),
