@@ -12,7 +12,12 @@ export interface EnvironmentArgs {
   name?: pulumi.Input<string>;
   description?: pulumi.Input<string>;
   labels?: pulumi.Input<Record<string, pulumi.Input<string>>>;
-  /** A protected environment cannot be deleted (so `pulumi destroy` fails) until this is unset. */
+  /**
+   * A protected environment cannot be deleted or moved until this is unset. Given as a plain `true`,
+   * it also sets Pulumi's `protect` option, so `pulumi preview` already refuses a program that would
+   * delete or replace it (removing it, renaming its project), before anything has changed. To
+   * remove a protected environment, set `protected: false`, run `pulumi up`, then remove it.
+   */
   protected?: pulumi.Input<boolean>;
   /** Take over an environment that already exists instead of failing on it. */
   adopt?: pulumi.Input<boolean>;
@@ -40,7 +45,9 @@ export class Environment extends pulumi.dynamic.Resource {
       dynamicProvider("environment"),
       name,
       { name: undefined, ...args, version: undefined, createdAt: undefined, updatedAt: undefined },
-      opts,
+      // The engine checks `protect` when it plans, in preview too; the control plane's own refusal
+      // only comes when the delete is sent, after the environment's dependents are gone.
+      args.protected === true ? pulumi.mergeOptions(opts, { protect: true }) : opts,
       "tenancy",
       "Environment",
     );

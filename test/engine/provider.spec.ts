@@ -148,12 +148,11 @@ for (const transport of transports) {
         spec.environments.find((e) => e.key === "web-prod")!.protected = true;
         await declare(stack, spec);
         seen(assertOk(await stack.up(), "up protecting web/production"));
-        const blocked = seen(await stack.destroy());
+        const protectedState = await snapshot(api);
+        const blocked = seen(await stack.pulumi(["destroy", "--yes"]));
         assert.notEqual(blocked.code, 0, "destroy must fail on a protected environment");
-        assert.match(
-          blocked.output,
-          /web\/production is protected and cannot be deleted; set protected to false first/,
-        );
+        assert.match(blocked.output, /web-prod[\s\S]*protect/);
+        assert.deepEqual(await snapshot(api), protectedState, "destroy's preview stops it before any change");
         spec.environments.find((e) => e.key === "web-prod")!.protected = false;
         await declare(stack, spec);
         seen(assertOk(await stack.up(), "up unprotecting web/production"));
