@@ -1,23 +1,35 @@
 // The provider's connection to the control plane, from stack config (`tenancy:endpoint`,
-// `tenancy:token`) through configure, else TENANCY_ENDPOINT / TENANCY_TOKEN, else the embedded
-// store in ./.tenancy. It lives in this module, loaded by the provider process at run time, so no
-// credential is ever part of the serialized provider in the state.
+// `tenancy:token`, `tenancy:retryTimeout`) through configure, else TENANCY_ENDPOINT / TENANCY_TOKEN,
+// else the embedded store in ./.tenancy. It lives in this module, loaded by the provider process at
+// run time, so no credential is ever part of the serialized provider in the state.
 import type * as pulumi from "@pulumi/pulumi";
 import type { TenancyClient } from "../client";
 import { createClient } from "./connect";
 
-let settings: { endpoint?: string; token?: string; retryTimeoutMs?: number } = {};
+/** The `tenancy:*` stack config keys the provider reads. */
+export const configKeys = ["endpoint", "token", "retryTimeout"] as const;
+
+interface Settings {
+  endpoint?: string;
+  token?: string;
+  retryTimeoutMs?: number;
+}
+
+let settings: Settings = {};
 let current: TenancyClient | undefined;
+// A configuration that was refused stays refused: the host caches the provider object even when
+// configure throws, and a later call must not fall back to the default store.
+let refused: Error | undefined;
 
 export async function configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-  const endpoint = req.config.get("tenancy:endpoint");
-  const token = req.config.get("tenancy:token");
-  const retryTimeout = req.config.get("tenancy:retryTimeout");
-  const next = {
-    ...(endpoint ? { endpoint } : {}),
-    ...(token ? { token } : {}),
-    ...(retryTimeout !== undefined ? { retryTimeoutMs: secondsToMs(retryTimeout) } : {}),
-  };
+  let next: Settings;
+  try {
+    next = settingsFrom(req.config);
+    refused = undefined;
+  } catch (err) {
+    refused = err as Error;
+    throw err;
+  }
   if (
     current &&
     (next.endpoint !== settings.endpoint ||
@@ -28,6 +40,45 @@ export async function configure(req: pulumi.dynamic.ConfigureRequest): Promise<v
     current = undefined;
   }
   settings = next;
+}
+
+/** Reads and checks the stack config: an unknown `tenancy:*` key is an error naming the nearest. */
+export function settingsFrom(config: pulumi.dynamic.Config): Settings {
+  // The host's Config keeps every key of the stack in `rawConfig`; its type shows only get/require.
+  const raw = (config as { rawConfig?: Record<string, unknown> }).rawConfig ?? {};
+  for (const key of Object.keys(raw)) {
+    const [namespace, name = ""] = key.split(":");
+    if (namespace !== "tenancy" || (configKeys as readonly string[]).includes(name)) continue;
+    throw new Error(
+      `unknown stack config key ${key}: did you mean tenancy:${nearest(name, configKeys)}? ` +
+        `(tenancy reads ${configKeys.map((k) => `tenancy:${k}`).join(", ")})`,
+    );
+  }
+  const endpoint = config.get("tenancy:endpoint");
+  const token = config.get("tenancy:token");
+  const retryTimeout = config.get("tenancy:retryTimeout");
+  return {
+    ...(endpoint ? { endpoint } : {}),
+    ...(token ? { token } : {}),
+    ...(retryTimeout !== undefined ? { retryTimeoutMs: secondsToMs(retryTimeout) } : {}),
+  };
+}
+
+/** The candidate with the smallest edit distance to `word`. */
+function nearest(word: string, candidates: readonly string[]): string {
+  const distance = (a: string, b: string) => {
+    let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      const next = [i];
+      for (let j = 1; j <= b.length; j++) {
+        const substitution = row[j - 1]! + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1);
+        next.push(Math.min(row[j]! + 1, next[j - 1]! + 1, substitution));
+      }
+      row = next;
+    }
+    return row[b.length]!;
+  };
+  return candidates.reduce((best, c) => (distance(word, c) < distance(word, best) ? c : best));
 }
 
 /** `tenancy:retryTimeout`: seconds, a whole number of at least 0. */
@@ -41,6 +92,7 @@ function secondsToMs(text: string): number {
 
 /** The client every provider operation uses, created on first use. */
 export function client(): TenancyClient {
+  if (refused) throw refused;
   current ??= createClient(settings);
   return current;
 }

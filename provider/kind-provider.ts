@@ -65,7 +65,7 @@ function stripProvider(news: Record<string, unknown>): Record<string, unknown> {
  * everything else is normalised (quantities, sorted labels) so later diffs compare like for like.
  */
 export function checkInputs<In extends object>(
-  spec: Pick<KindSpec<In, unknown>, "schema" | "prepare">,
+  spec: Pick<KindSpec<In, unknown>, "schema" | "prepare" | "secretFields">,
   news: Bag,
 ) {
   const raw = spec.prepare ? spec.prepare(stripProvider(news)) : stripProvider(news);
@@ -77,9 +77,15 @@ export function checkInputs<In extends object>(
   if (!result.success) {
     for (const issue of result.error.issues) {
       const property = issuePath(issue.path);
+      const field = String(issue.path[0] ?? "");
       // A required field that is merely unknown yet is not a failure.
-      if (unknownKeys.includes(String(issue.path[0] ?? ""))) continue;
-      failures.push({ property: property === "(body)" ? "" : property, reason: issue.message });
+      if (unknownKeys.includes(field)) continue;
+      if ((spec.secretFields as readonly string[] | undefined)?.includes(field)) {
+        // The engine prints the value of the property a failure names: a secret's is never named.
+        failures.push({ property: "", reason: `${property}: ${issue.message}` });
+      } else {
+        failures.push({ property: property === "(body)" ? "" : property, reason: issue.message });
+      }
     }
   }
   if (failures.length > 0 || !result.success) return { inputs: raw, failures };

@@ -53,7 +53,11 @@ describe("provider check", () => {
       {},
       { project: "web", environment: "production", name: "db" },
     );
-    assert.equal(none.failures[0]!.property, "value");
+    // A failure on the secret field is reported on the resource, naming the field in the reason.
+    assert.deepEqual(none.failures[0], {
+      property: "",
+      reason: "value: give exactly one of value or reference",
+    });
   });
 
   it("checks role binding subjects and roles", async () => {
@@ -155,5 +159,43 @@ describe("provider diff", () => {
     const news = (await quotaProvider.check({}, { project: "web", environment: "production", cpu: "2000m" }))
       .inputs;
     assert.equal((await quotaProvider.diff("web/production", olds, news)).changes, false);
+  });
+});
+
+describe("secret inputs in messages", () => {
+  const canary = "canary-e3b0c442-never-print";
+
+  it("never names a secret field in a check failure, nor quotes its value", async () => {
+    const cases: Record<string, unknown>[] = [
+      { project: "web", environment: "production", name: "db", value: canary, reference: "vault://x" },
+      { project: "web", environment: "production", name: "db", value: canary.repeat(3000) },
+      { project: "web", environment: "production", name: "Bad Name", value: canary },
+      { project: "web", environment: "production", name: "db", value: "" },
+    ];
+    for (const inputs of cases) {
+      const { failures } = await secretBindingProvider.check({}, inputs);
+      assert.ok(failures.length > 0, JSON.stringify(Object.keys(inputs)));
+      for (const failure of failures) {
+        assert.notEqual(failure.property, "value", "the engine would print the value of this property");
+        assert.ok(!failure.reason.includes(canary), failure.reason);
+      }
+    }
+    const both = await secretBindingProvider.check({}, cases[0]!);
+    assert.deepEqual(both.failures, [
+      { property: "", reason: "value: give exactly one of value or reference" },
+    ]);
+  });
+
+  it("keeps the value out of diffs", async () => {
+    const olds = {
+      project: "web",
+      environment: "production",
+      name: "db",
+      value: "old",
+      ...meta,
+      valueVersion: 1,
+    };
+    const diff = await secretBindingProvider.diff("web/production/db", olds, { ...olds, value: canary });
+    assert.ok(!JSON.stringify(diff).includes(canary));
   });
 });
