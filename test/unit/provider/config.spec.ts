@@ -1,12 +1,9 @@
 // The provider's stack configuration, read through the dynamic-provider host's own Config class.
 import { strict as assert } from "node:assert";
-import type * as pulumi from "@pulumi/pulumi";
+// The class the dynamic-provider host builds configure's request from.
+import { Config } from "@pulumi/pulumi/cmd/dynamic-provider/config";
 import { settingsFrom } from "../../../provider/config";
 
-// The class the host builds configure's request from (@pulumi/pulumi/cmd/dynamic-provider).
-const { Config } = require("@pulumi/pulumi/cmd/dynamic-provider/config") as {
-  Config: new (raw: Record<string, string>, project: string) => pulumi.dynamic.Config;
-};
 const config = (raw: Record<string, string>) => new Config(raw, "org");
 
 describe("provider configuration", () => {
