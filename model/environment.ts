@@ -19,6 +19,8 @@ export const environmentPatchSchema = environmentCreateSchema
   .omit({ name: true, domain: true })
   .partial()
   .extend({
+    /** A new project moves the environment there (a transfer), with what is bound to it. */
+    project: nameSchema.optional(),
     description: descriptionSchema.nullable().optional(),
     labels: labelsSchema.nullable().optional(),
   });

@@ -31,18 +31,18 @@ export const environmentSpec = {
     news.name === undefined && news.domain === unknownValue ? { ...news, name: unknownValue } : news,
   get: (api, inputs) => orUndefined(api.environments.get(inputs.project, inputs.name)),
   create: (api, { project, ...body }) => api.environments.create(project, body),
-  async update(api, olds, news) {
-    let version = olds.version;
-    let live: Environment | undefined;
-    // A new project is a transfer: the environment moves with everything bound to it.
-    if (news.project !== olds.project) {
-      live = await api.environments.transfer(olds.project, olds.name, news.project, version);
-      version = live.version;
-    }
-    const patch = patchOf(mutable, olds, { ...news, protected: news.protected ?? false });
-    if (Object.keys(patch).length === 0 && live) return live;
-    return api.environments.update(news.project, olds.name, patch, version);
-  },
+  // A new project is a transfer: the environment moves with everything bound to it, in the same
+  // request as any other change.
+  update: (api, olds, news) =>
+    api.environments.update(
+      olds.project,
+      olds.name,
+      {
+        ...patchOf(mutable, olds, { ...news, protected: news.protected ?? false }),
+        ...(news.project !== olds.project ? { project: news.project } : {}),
+      },
+      olds.version,
+    ),
   delete: (api, olds) => api.environments.delete(olds.project, olds.name, olds.version),
   toOutputs: (live, inputs) =>
     defined({

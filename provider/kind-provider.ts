@@ -33,6 +33,9 @@ export interface KindSpec<In extends object, Live, Out extends In & Meta = In & 
   /** Inputs whose change is an update, except while the new value is unknown: then the engine is
    * replacing what they point at (a renamed project), and this object is replaced with it. */
   replaceWhenUnknown?: readonly (keyof In & string)[];
+  /** The object belongs to one environment (when `environment` is declared) and moves with it: a
+   * new `project` with the same `environment` follows a transfer and is an update, not a replace. */
+  followsEnvironment?: boolean;
   /** Inputs whose new value is kept secret in diffs and errors. */
   secretFields?: readonly (keyof In & string)[];
   get(api: TenancyClient, inputs: In): Promise<Live | undefined>;
@@ -101,14 +104,17 @@ function same(a: unknown, b: unknown): boolean {
 
 /** Compares inputs only: no request reaches the control plane. */
 export function diffInputs<In extends object>(
-  spec: Pick<KindSpec<In, unknown>, "fields" | "replaceOn" | "replaceWhenUnknown">,
+  spec: Pick<KindSpec<In, unknown>, "fields" | "replaceOn" | "replaceWhenUnknown" | "followsEnvironment">,
   olds: Bag,
   news: Bag,
 ): pulumi.dynamic.DiffResult {
   const changed = spec.fields.filter((field) => isUnknown(news[field]) || !same(olds[field], news[field]));
+  const followsMove = (field: string) =>
+    field === "project" && spec.followsEnvironment === true && movesWithEnvironment(olds, news);
   const replaces = changed.filter(
     (field) =>
-      spec.replaceOn.includes(field) || (isUnknown(news[field]) && spec.replaceWhenUnknown?.includes(field)),
+      (spec.replaceOn.includes(field) && !followsMove(field)) ||
+      (isUnknown(news[field]) && spec.replaceWhenUnknown?.includes(field)),
   );
   return {
     changes: changed.length > 0,
@@ -117,6 +123,14 @@ export function diffInputs<In extends object>(
     // Names are unique in the control plane: the old object must go before its replacement.
     deleteBeforeReplace: replaces.length > 0,
   };
+}
+
+/** Whether a change of project is the object following its environment to another project: the
+ * environment is declared, and the same. */
+function movesWithEnvironment(olds: Bag, news: Bag): boolean {
+  return (
+    olds.environment !== undefined && !isUnknown(news.environment) && olds.environment === news.environment
+  );
 }
 
 /** Wraps an error with the object it concerns and what to do about it, keeping the cause. */
@@ -215,7 +229,26 @@ export function providerFor<In extends object, Live, Out extends In & Meta>(
     async update(id: string, olds: Out, news: In & AdoptInput) {
       const desired = fieldsOf(news);
       try {
-        const live = await spec.update(api(), olds, desired);
+        const tenancy = api();
+        let current = olds;
+        if (spec.followsEnvironment && (olds as Bag).project !== (desired as Bag).project) {
+          // The environment moved first (it is what this object depends on), taking this object
+          // along: the object at the new place must be this one, not another that was already there.
+          const moved = await spec.get(tenancy, desired);
+          const movedOutputs = moved === undefined ? undefined : spec.toOutputs(moved, desired, olds);
+          if (movedOutputs === undefined || movedOutputs.createdAt !== olds.createdAt) {
+            throw new TenancyError(
+              "conflict",
+              `it did not move to project ${String((desired as Bag).project)} with its environment; ` +
+                "declare a new resource for an object in another environment",
+            );
+          }
+          if (same(fieldsOf(movedOutputs), desired)) {
+            return { outs: { ...movedOutputs, ...(news.adopt ? { adopt: true } : {}) } };
+          }
+          current = movedOutputs;
+        }
+        const live = await spec.update(tenancy, current, desired);
         return { outs: { ...spec.toOutputs(live, desired), ...(news.adopt ? { adopt: true } : {}) } };
       } catch (err) {
         throw describeFailure("update", spec.kind, id, err);

@@ -15,6 +15,7 @@ export const quotaSpec = {
   schema: quotaInputsSchema,
   id: (inputs) => environmentId(inputs.project, inputs.environment),
   fields: ["project", "environment", ...limits],
+  followsEnvironment: true,
   replaceOn: ["project", "environment"],
   get: (api, inputs) => orUndefined(api.quotas.get(inputs.project, inputs.environment)),
   async create(api, inputs) {

@@ -47,6 +47,7 @@ export const resourceDefaultsSpec = {
   schema: resourceDefaultsInputsSchema,
   id: (inputs) => scopeId(scopeOf(inputs)),
   fields: ["domain", "project", "environment", "requests", "limits"],
+  followsEnvironment: true,
   replaceOn: ["domain", "project", "environment"],
   get: (api, inputs) => orUndefined(api.defaults.get(scopeOf(inputs))),
   async create(api, inputs) {

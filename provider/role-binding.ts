@@ -13,6 +13,7 @@ export const roleBindingSpec = {
   id: (inputs) => roleBindingKey(inputs),
   fields: ["project", "environment", "subject", "role"],
   // A binding is its identity: any change is a new binding.
+  followsEnvironment: true,
   replaceOn: ["project", "environment", "subject", "role"],
   async get(api, inputs) {
     const bindings = await api.roleBindings

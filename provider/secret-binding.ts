@@ -16,6 +16,7 @@ export const secretBindingSpec = {
   schema: secretBindingInputsSchema,
   id: (inputs) => secretBindingId(inputs.project, inputs.environment, inputs.name),
   fields: ["project", "environment", "name", "value", "reference", "description"],
+  followsEnvironment: true,
   replaceOn: ["project", "environment", "name"],
   secretFields: ["value"],
   get: (api, inputs) => orUndefined(api.secrets.get(inputs.project, inputs.environment, inputs.name)),

@@ -11,7 +11,14 @@ import {
 } from "../../model";
 import type { EnvironmentTable } from "../store/schema";
 import { authorize, environmentsVisibleTo } from "./access";
-import { systemClock, type Actor, type ExpectedVersion, type Queryable, type ServiceDeps } from "./context";
+import {
+  systemClock,
+  type Actor,
+  type ExpectedVersion,
+  type Queryable,
+  type ServiceDeps,
+  type Tx,
+} from "./context";
 import { loadDomain } from "./domains";
 import { createOnce } from "./idempotency";
 import { loadProject, refuseArchived } from "./projects";
@@ -68,6 +75,48 @@ function checkNamespace(project: string, name: string) {
   if (problem) {
     throw new TenancyError("validation_failed", `environment ${project}/${name}: ${problem}`, {
       errors: [{ path: "name", message: problem }],
+    });
+  }
+}
+
+/**
+ * The rules of a move, checked before the environment's row takes its new project (the foreign keys
+ * then carry its quota, defaults, secret and role bindings, and reservations along).
+ */
+async function move(tx: Tx, actor: Actor, before: Selectable<EnvironmentTable>, destination: string) {
+  const { project, name } = before;
+  const id = environmentId(project, name);
+  // A move takes the environment's bindings along: only an admin of both projects, project-wide, may
+  // make it, or a developer could carry an environment into a project it administers.
+  await authorize(tx, actor, "administer", project);
+  await authorize(tx, actor, "administer", destination);
+  refuseProtected(before, "transferred");
+  refuseArchived(await loadProject(tx, destination, true), "environments");
+  const siblings = await tx
+    .selectFrom("environments")
+    .select("name")
+    .where("project", "=", project)
+    .where("name", "!=", name)
+    .forUpdate()
+    .execute();
+  if (siblings.length === 0) {
+    throw new TenancyError(
+      "conflict",
+      `environment ${id} is the last of project ${project}, which must keep one`,
+      {
+        target: { kind, id },
+      },
+    );
+  }
+  const clash = await tx
+    .selectFrom("environments")
+    .select("name")
+    .where("project", "=", destination)
+    .where("name", "=", name)
+    .executeTakeFirst();
+  if (clash) {
+    throw new TenancyError("conflict", `project ${destination} already has an environment ${name}`, {
+      target: { kind, id: environmentId(destination, name) },
     });
   }
 }
@@ -131,18 +180,25 @@ export function environmentService({ db, keyring, clock = systemClock }: Service
       });
     },
 
+    /** Changes an environment; a new `project` moves it, with what is bound to it, in the same
+     * transaction (see transfer). */
     async update(actor: Actor, project: string, name: string, body: unknown, expected: ExpectedVersion) {
       const patch = parseOrThrow(environmentPatchSchema, body, "environment change");
       const id = environmentId(project, name);
       const version = requireExpectedVersion(expected, kind, id);
+      const destination =
+        patch.project !== undefined && patch.project !== project ? patch.project : undefined;
+      if (destination !== undefined) checkNamespace(destination, name);
       return transaction(db, { kind, id }, async (tx) => {
-        await authorize(tx, actor, "change", project, name);
+        if (destination === undefined) await authorize(tx, actor, "change", project, name);
         const before = await loadEnvironment(tx, project, name, true);
         checkVersion(kind, id, version, before);
+        if (destination !== undefined) await move(tx, actor, before, destination);
         const now = clock.now();
         const row = await tx
           .updateTable("environments")
           .set({
+            ...(destination !== undefined ? { project: destination } : {}),
             ...(patch.description !== undefined ? { description: patch.description } : {}),
             ...(patch.labels !== undefined ? { labels: json(patch.labels) } : {}),
             ...(patch.protected !== undefined ? { protected: patch.protected } : {}),
@@ -154,7 +210,8 @@ export function environmentService({ db, keyring, clock = systemClock }: Service
           .returningAll()
           .executeTakeFirstOrThrow();
         const after = toEnvironment(row);
-        await audit(tx, actor, now, "environment.update", { kind, id }, toEnvironment(before), after);
+        const action = destination !== undefined ? "environment.transfer" : "environment.update";
+        await audit(tx, actor, now, action, { kind, id }, toEnvironment(before), after);
         return after;
       });
     },
@@ -232,62 +289,13 @@ export function environmentService({ db, keyring, clock = systemClock }: Service
      */
     async transfer(actor: Actor, project: string, name: string, body: unknown, expected: ExpectedVersion) {
       const { project: destination } = parseOrThrow(environmentTransferSchema, body, "transfer");
-      const id = environmentId(project, name);
-      const version = requireExpectedVersion(expected, kind, id);
       if (destination === project) {
+        const id = environmentId(project, name);
         throw new TenancyError("validation_failed", `environment ${id} is already in project ${project}`, {
           errors: [{ path: "project", message: "must differ from the current project" }],
         });
       }
-      checkNamespace(destination, name);
-      return transaction(db, { kind, id }, async (tx) => {
-        // A move takes the environment's bindings along: only an admin of both projects, project-wide,
-        // may make it, or a developer could carry an environment into a project it administers.
-        await authorize(tx, actor, "administer", project);
-        await authorize(tx, actor, "administer", destination);
-        const before = await loadEnvironment(tx, project, name, true);
-        checkVersion(kind, id, version, before);
-        refuseProtected(before, "transferred");
-        refuseArchived(await loadProject(tx, destination, true), "environments");
-        const siblings = await tx
-          .selectFrom("environments")
-          .select("name")
-          .where("project", "=", project)
-          .where("name", "!=", name)
-          .forUpdate()
-          .execute();
-        if (siblings.length === 0) {
-          throw new TenancyError(
-            "conflict",
-            `environment ${id} is the last of project ${project}, which must keep one`,
-            {
-              target: { kind, id },
-            },
-          );
-        }
-        const clash = await tx
-          .selectFrom("environments")
-          .select("name")
-          .where("project", "=", destination)
-          .where("name", "=", name)
-          .executeTakeFirst();
-        if (clash) {
-          throw new TenancyError("conflict", `project ${destination} already has an environment ${name}`, {
-            target: { kind, id: environmentId(destination, name) },
-          });
-        }
-        const now = clock.now();
-        const row = await tx
-          .updateTable("environments")
-          .set({ project: destination, version: before.version + 1, updated_at: now })
-          .where("project", "=", project)
-          .where("name", "=", name)
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        const after = toEnvironment(row);
-        await audit(tx, actor, now, "environment.transfer", { kind, id }, toEnvironment(before), after);
-        return after;
-      });
+      return this.update(actor, project, name, { project: destination }, expected);
     },
   };
 }

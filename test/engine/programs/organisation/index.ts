@@ -68,7 +68,9 @@ for (const { environment, name, secret, reference } of spec.secrets) {
   });
 }
 for (const { project, environment, subject, role } of spec.roles) {
-  new tenancy.RoleBinding(`${project}-${environment ?? "all"}-${subject}-${role}`.replace(/:/g, "-"), {
+  // An environment's binding is named after the environment (its key), so it stays the same resource
+  // when the environment moves to another project.
+  new tenancy.RoleBinding(`${environment ?? `${project}-all`}-${subject}-${role}`.replace(/:/g, "-"), {
     project: projects.get(project)!.name,
     subject,
     role,
