@@ -29,7 +29,7 @@ import type {
   Token,
   TokenCreate,
 } from "../model";
-import { pathOf, type Transport } from "./transport";
+import { pathOf, type Transport, type WriteOwnership } from "./transport";
 
 function defaultsPath(scope: DefaultsScope): string {
   switch (scope.kind) {
@@ -48,13 +48,11 @@ const envPath = (project: string, environment: string, ...rest: string[]) =>
 export type SecretCreateInput = { name: string; value?: string; reference?: string; description?: string };
 export type SecretPatchInput = { value?: string; reference?: string; description?: string | null };
 
-/** A typed client of the control plane API over `t`. */
-export function createApiClient(t: Transport) {
+/** The typed endpoints of the control plane API over `t`. */
+function endpoints(t: Transport) {
   // Each create gets its own key, reused by the transport's retries of that same call.
   const key = () => randomUUID();
   return {
-    transport: t,
-    close: () => t.close(),
     domains: {
       list: () => t.send<Domain[]>({ method: "GET", path: pathOf("domains") }),
       get: (name: string) => t.send<Domain>({ method: "GET", path: pathOf("domains", name) }),
@@ -206,4 +204,21 @@ export function createApiClient(t: Transport) {
   };
 }
 
-export type TenancyClient = ReturnType<typeof createApiClient>;
+/** A typed client of the control plane API. */
+export type TenancyClient = ReturnType<typeof endpoints> & {
+  transport: Transport;
+  close(): Promise<void>;
+  /** The same client, its writes sent as `ownership` says (owner, claim, adoption, dry run). */
+  as(ownership: WriteOwnership): TenancyClient;
+};
+
+/** A typed client of the control plane API over `t`. */
+export function createApiClient(t: Transport): TenancyClient {
+  return {
+    ...endpoints(t),
+    transport: t,
+    close: () => t.close(),
+    as: (ownership) =>
+      createApiClient({ send: (request) => t.send({ ...request, ownership }), close: () => t.close() }),
+  };
+}

@@ -6,7 +6,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import axios, { type AxiosError, type AxiosInstance } from "axios";
 import { TenancyError, fromProblem, type Problem } from "../model";
-import type { ApiRequest, Transport } from "./transport";
+import { ownershipHeaders, type ApiRequest, type Transport } from "./transport";
 
 export interface HttpTransportOptions {
   endpoint: string;
@@ -50,7 +50,7 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
 
   return {
     async send<T>(request: ApiRequest): Promise<T> {
-      const headers: Record<string, string> = {};
+      const { headers, query } = ownershipHeaders(request);
       if (request.ifMatch !== undefined) headers["if-match"] = String(request.ifMatch);
       if (request.idempotencyKey !== undefined) headers["idempotency-key"] = request.idempotencyKey;
       if (request.body !== undefined) headers["content-type"] = "application/json";
@@ -63,7 +63,7 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
             method: request.method,
             url: request.path,
             headers,
-            ...(request.query ? { params: request.query } : {}),
+            ...(query ? { params: query } : {}),
             ...(request.body !== undefined ? { data: request.body } : {}),
           });
           if (response.status < 400) return (response.status === 204 ? undefined : response.data) as T;

@@ -2,4 +2,4 @@
 export { createApiClient, type SecretCreateInput, type SecretPatchInput, type TenancyClient } from "./api";
 export { createHttpTransport, type HttpTransportOptions } from "./http";
 export { orUndefined } from "./not-found";
-export { pathOf, type ApiRequest, type Transport } from "./transport";
+export { ownershipHeaders, pathOf, type ApiRequest, type Transport, type WriteOwnership } from "./transport";

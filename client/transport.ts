@@ -8,6 +8,35 @@ export interface ApiRequest {
   ifMatch?: number;
   idempotencyKey?: string;
   query?: Record<string, string>;
+  /** Who writes: see {@link WriteOwnership}. */
+  ownership?: WriteOwnership;
+}
+
+/** What a write says of the Pulumi resource sending it. */
+export interface WriteOwnership {
+  /** The URN of the resource that manages the object (sent as Tenancy-Owner). */
+  owner?: string;
+  /** The claim that resource holds on the object (Tenancy-Claim): a write with a claim the object
+   * no longer holds is refused, naming its manager. */
+  claim?: string;
+  /** Take the object over (Tenancy-Adopt): the claim moves to this one. */
+  adopt?: boolean;
+  /** Run every rule and store nothing (`?dryRun=true`). */
+  dryRun?: boolean;
+}
+
+/** The headers and query parameters a request's ownership becomes. */
+export function ownershipHeaders(request: ApiRequest): {
+  headers: Record<string, string>;
+  query: Record<string, string> | undefined;
+} {
+  const { ownership = {} } = request;
+  const headers: Record<string, string> = {};
+  if (ownership.owner !== undefined) headers["tenancy-owner"] = ownership.owner;
+  if (ownership.claim !== undefined) headers["tenancy-claim"] = ownership.claim;
+  if (ownership.adopt) headers["tenancy-adopt"] = "true";
+  const query = ownership.dryRun ? { ...request.query, dryRun: "true" } : request.query;
+  return { headers, query };
 }
 
 export interface Transport {

@@ -46,11 +46,15 @@ export type ResourceAmounts = z.output<typeof resourceAmountsSchema>;
 export const resourceKinds = ["cpu", "memory", "gpu", "storage"] as const;
 export type ResourceKind = (typeof resourceKinds)[number];
 
-/** The optimistic-concurrency version and timestamps every stored object carries. */
+/** The Pulumi resource that manages an object (stack and URN), or null when it was made by hand. */
+export const managedBySchema = z.object({ stack: z.string(), urn: z.string() }).nullable();
+
+/** The optimistic-concurrency version, timestamps and manager every stored object carries. */
 export const metaSchema = z.object({
   version: z.number().int().positive(),
   createdAt: z.string(),
   updatedAt: z.string(),
+  managedBy: managedBySchema,
 });
 export type Meta = z.output<typeof metaSchema>;
 

@@ -26,6 +26,12 @@ export interface FieldError {
   message: string;
 }
 
+/** The Pulumi resource that manages an object: its stack and URN. */
+export interface ManagedBy {
+  stack: string;
+  urn: string;
+}
+
 /** The object an error concerns, e.g. `{ kind: "Environment", id: "web/production" }`. */
 export interface ErrorTarget {
   kind: string;
@@ -46,6 +52,9 @@ export class TenancyError extends Error {
       errors?: FieldError[];
       target?: ErrorTarget;
       retryAfterSeconds?: number;
+      /** Set when a write is refused because another resource (or a person: null) manages the
+       * object now: the writer's claim has moved on. */
+      managedBy?: ManagedBy | null;
       cause?: unknown;
     } = {},
   ) {
@@ -60,6 +69,11 @@ export class TenancyError extends Error {
 
   get target(): ErrorTarget | undefined {
     return this.options.target;
+  }
+
+  /** Present (null: made by hand) when the object is managed by someone else now. */
+  get managedBy(): ManagedBy | null | undefined {
+    return this.options.managedBy;
   }
 
   /** True for a TenancyError from any copy of this module (several copies can be loaded). */
@@ -77,6 +91,7 @@ export interface Problem {
   code: ErrorCode;
   errors?: FieldError[];
   target?: ErrorTarget;
+  managedBy?: ManagedBy | null;
 }
 
 const titles: Record<ErrorCode, string> = {
@@ -104,6 +119,7 @@ export function toProblem(error: TenancyError): Problem {
     code: error.code,
     ...(error.errors ? { errors: error.errors } : {}),
     ...(error.target ? { target: error.target } : {}),
+    ...(error.managedBy !== undefined ? { managedBy: error.managedBy } : {}),
   };
 }
 
@@ -113,5 +129,6 @@ export function fromProblem(problem: Problem): TenancyError {
   return new TenancyError(code, problem.detail, {
     ...(problem.errors ? { errors: problem.errors } : {}),
     ...(problem.target ? { target: problem.target } : {}),
+    ...(problem.managedBy !== undefined ? { managedBy: problem.managedBy } : {}),
   });
 }

@@ -4,7 +4,7 @@
 // read the database anyway. One store per folder per process.
 import type { FastifyInstance } from "fastify";
 import { TenancyError, fromProblem, type Problem } from "../model";
-import type { ApiRequest, Transport } from "../client";
+import { ownershipHeaders, type ApiRequest, type Transport } from "../client";
 
 const opened = new Map<string, Promise<{ app: FastifyInstance; close(): Promise<void> }>>();
 
@@ -49,11 +49,11 @@ export function createEmbeddedTransport(options: { dataDir: string; token?: stri
   return {
     async send<T>(request: ApiRequest): Promise<T> {
       const { app } = await get();
-      const headers: Record<string, string> = {};
+      const { headers, query: params } = ownershipHeaders(request);
       if (options.token) headers.authorization = `Bearer ${options.token}`;
       if (request.ifMatch !== undefined) headers["if-match"] = String(request.ifMatch);
       if (request.idempotencyKey !== undefined) headers["idempotency-key"] = request.idempotencyKey;
-      const query = request.query ? "?" + new URLSearchParams(request.query).toString() : "";
+      const query = params ? "?" + new URLSearchParams(params).toString() : "";
       const response = await app.inject({
         method: request.method,
         url: request.path + query,

@@ -3,7 +3,8 @@
 // crash, and errors that name the object and keep their cause.
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import { TenancyError, issuePath } from "../model";
+import { randomUUID } from "node:crypto";
+import { TenancyError, issuePath, type ManagedBy } from "../model";
 import type { TenancyClient } from "../client";
 import { client } from "./config";
 
@@ -19,9 +20,15 @@ export interface Meta {
   updatedAt: string;
 }
 
+/** What every object of the control plane carries that the provider relies on. */
+export interface LiveMeta {
+  createdAt: string;
+  managedBy: ManagedBy | null;
+}
+
 /** One kind's mapping between Pulumi inputs (`In`), the control plane's object (`Live`) and the
  * resource's outputs (`Out`). Each kind's spec is checked against it with `satisfies`. */
-export interface KindSpec<In extends object, Live, Out extends In & Meta = In & Meta> {
+export interface KindSpec<In extends object, Live extends LiveMeta, Out extends In & Meta = In & Meta> {
   kind: string;
   /** Validates and normalises the inputs (without `adopt`). */
   schema: z.ZodType<In>;
@@ -41,6 +48,9 @@ export interface KindSpec<In extends object, Live, Out extends In & Meta = In & 
   get(api: TenancyClient, inputs: In): Promise<Live | undefined>;
   create(api: TenancyClient, inputs: In): Promise<Live>;
   update(api: TenancyClient, olds: Out, news: In): Promise<Live>;
+  /** Moves an existing object's claim to this resource (`api` writes with adoption) and gives it
+   * the declared fields; default: `update`. */
+  takeOver?(api: TenancyClient, current: Out, news: In): Promise<Live>;
   delete(api: TenancyClient, olds: Out): Promise<void>;
   /** The outputs: the inputs as the control plane holds them, plus version and times.
    * `previous` is the state a refresh starts from. */
@@ -52,6 +62,25 @@ export interface KindSpec<In extends object, Live, Out extends In & Meta = In & 
 /** `adopt: true` takes over an object that already exists instead of failing on it. */
 export interface AdoptInput {
   adopt?: boolean;
+}
+
+/** The resource that manages the object, as the SDK computes it (stack and URN). */
+export interface OwnerInput {
+  managedBy?: ManagedBy;
+}
+
+/** The claim a resource holds on its object, kept in its outputs. */
+export interface Claimed {
+  claim?: string;
+}
+
+function describeManager(managedBy: ManagedBy | null | undefined): string {
+  return managedBy ? `by ${managedBy.urn} (stack ${managedBy.stack})` : "by hand (no Pulumi resource)";
+}
+
+/** A line the engine shows with the operation's output (the provider process's stderr). */
+function note(message: string): void {
+  process.stderr.write(`tenancy: ${message}\n`);
 }
 
 function isUnknown(value: unknown): boolean {
@@ -68,11 +97,12 @@ function stripProvider(news: Record<string, unknown>): Record<string, unknown> {
  * everything else is normalised (quantities, sorted labels) so later diffs compare like for like.
  */
 export function checkInputs<In extends object>(
-  spec: Pick<KindSpec<In, unknown>, "schema" | "prepare" | "secretFields">,
+  spec: Pick<KindSpec<In, LiveMeta>, "schema" | "prepare" | "secretFields">,
   news: Bag,
 ) {
   const raw = spec.prepare ? spec.prepare(stripProvider(news)) : stripProvider(news);
-  const { adopt, ...rest } = raw;
+  // adopt and managedBy are about the resource, not the object: kept aside from validation.
+  const { adopt, managedBy, ...rest } = raw;
   const unknownKeys = Object.keys(rest).filter((key) => isUnknown(rest[key]));
   const known = Object.fromEntries(Object.entries(rest).filter(([key]) => !unknownKeys.includes(key)));
   const result = spec.schema.safeParse(known);
@@ -95,6 +125,7 @@ export function checkInputs<In extends object>(
   const inputs: Bag = { ...(result.data as object) };
   for (const key of unknownKeys) inputs[key] = unknownValue;
   if (adopt !== undefined) inputs.adopt = adopt;
+  if (managedBy !== undefined) inputs.managedBy = managedBy;
   return { inputs, failures };
 }
 
@@ -104,7 +135,7 @@ function same(a: unknown, b: unknown): boolean {
 
 /** Compares inputs only: no request reaches the control plane. */
 export function diffInputs<In extends object>(
-  spec: Pick<KindSpec<In, unknown>, "fields" | "replaceOn" | "replaceWhenUnknown" | "followsEnvironment">,
+  spec: Pick<KindSpec<In, LiveMeta>, "fields" | "replaceOn" | "replaceWhenUnknown" | "followsEnvironment">,
   olds: Bag,
   news: Bag,
 ): pulumi.dynamic.DiffResult {
@@ -151,7 +182,7 @@ function isCode(err: unknown, code: string): boolean {
 
 /** The implementation of a kind's dynamic provider: check, diff, create, read, update, delete.
  * `api` gives the client of the control plane (tests pass a fake). */
-export function providerFor<In extends object, Live, Out extends In & Meta>(
+export function providerFor<In extends object, Live extends LiveMeta, Out extends In & Meta>(
   spec: KindSpec<In, Live, Out>,
   api: () => TenancyClient = client,
 ) {
@@ -171,72 +202,87 @@ export function providerFor<In extends object, Live, Out extends In & Meta>(
       return diffInputs(spec, olds, news);
     },
 
-    async create(inputs: In & AdoptInput) {
+    async create(inputs: In & AdoptInput & OwnerInput) {
       const desired = fieldsOf(inputs);
       const id = spec.id(desired);
+      const owner = inputs.managedBy?.urn;
+      // A new claim at each create: the state's copy of the resource before this one (a replaced or
+      // adopted object) holds the old claim, and its later update or delete is refused.
+      const claim = randomUUID();
       const tenancy = api();
+      const writer = tenancy.as({ ...(owner ? { owner } : {}), claim });
+      const adoptFlag = inputs.adopt ? { adopt: true } : {};
+      /** Moves the claim to this resource and gives the object the declared fields. */
+      const takeOver = async (existing: Live) => {
+        const current = spec.toOutputs(existing, desired);
+        // Secret fields cannot be read back to compare: an adopted object is given the declared ones.
+        for (const field of spec.secretFields ?? []) delete current[field];
+        const adopting = tenancy.as({ ...(owner ? { owner } : {}), claim, adopt: true });
+        return (spec.takeOver ?? spec.update)(adopting, current, desired);
+      };
       try {
         if (inputs.adopt) {
           const existing = await spec.get(tenancy, desired);
           if (existing !== undefined) {
-            const current = spec.toOutputs(existing, desired);
-            // Secret fields cannot be read back to compare: an adopted object is given the declared ones.
-            for (const field of spec.secretFields ?? []) delete current[field];
-            const adopted = same(fieldsOf(current), desired)
-              ? existing
-              : await spec.update(tenancy, current, desired);
-            return { id, outs: { ...spec.toOutputs(adopted, desired), adopt: true } };
+            note(`${spec.kind} ${id}: adopted from ${describeManager(existing.managedBy)}`);
+            return { id, outs: outputs(await takeOver(existing), desired, claim, adoptFlag) };
           }
         }
-        const created = await spec.create(tenancy, desired);
-        return {
-          id,
-          outs: { ...spec.toOutputs(created, desired), ...(inputs.adopt ? { adopt: true } : {}) },
-        };
+        return { id, outs: outputs(await spec.create(writer, desired), desired, claim, adoptFlag) };
       } catch (err) {
-        // A rerun after a create that landed but whose answer was lost finds its own object:
-        // identical to what is declared, it is taken as created; otherwise it is not ours.
-        if (TenancyError.isInstance(err) && err.code === "conflict") {
-          const existing = await spec.get(tenancy, desired);
-          if (existing !== undefined && same(fieldsOf(spec.toOutputs(existing, desired)), desired)) {
-            return { id, outs: spec.toOutputs(existing, desired) };
-          }
-          throw describeFailure(
-            "create",
-            spec.kind,
-            id,
-            new Error(`${err.message}. To manage the existing object from this stack, set adopt: true`, {
-              cause: err,
-            }),
-          );
+        if (!(TenancyError.isInstance(err) && err.code === "conflict"))
+          throw describeFailure("create", spec.kind, id, err);
+        // It exists. Created by this very resource (a retry after a lost answer, a rerun after a
+        // killed up, the engine re-creating a replacement it had planned), it comes back to it;
+        // anyone else's is not taken.
+        const existing = await spec.get(tenancy, desired);
+        if (existing !== undefined && owner !== undefined && existing.managedBy?.urn === owner) {
+          return { id, outs: outputs(await takeOver(existing), desired, claim, adoptFlag) };
         }
-        throw describeFailure("create", spec.kind, id, err);
+        throw describeFailure(
+          "create",
+          spec.kind,
+          id,
+          new Error(
+            `it already exists, managed ${existing ? describeManager(existing.managedBy) : "elsewhere"}. ` +
+              "To manage it from this resource instead, set adopt: true",
+            { cause: err },
+          ),
+        );
       }
     },
 
-    async read(id: string, props: Out) {
+    async read(id: string, props: Out & Claimed) {
       const current = fieldsOf(props);
       try {
         const live = await spec.get(api(), current);
         if (live === undefined) return { id: "" };
-        const outs = spec.toOutputs(live, current, props);
+        const outs = outputs(live, current, props.claim, {}, props);
         return { id, props: outs, inputs: fieldsOf(outs) };
       } catch (err) {
         throw describeFailure("read", spec.kind, id, err);
       }
     },
 
-    async update(id: string, olds: Out, news: In & AdoptInput) {
+    async update(id: string, olds: Out & Claimed, news: In & AdoptInput & OwnerInput) {
       const desired = fieldsOf(news);
+      const adoptFlag = news.adopt ? { adopt: true } : {};
       try {
-        const tenancy = api();
-        let current = olds;
+        const tenancy = api().as({
+          ...(news.managedBy ? { owner: news.managedBy.urn } : {}),
+          ...(olds.claim ? { claim: olds.claim } : {}),
+        });
+        let current: Out = olds;
         if (spec.followsEnvironment && (olds as Bag).project !== (desired as Bag).project) {
           // The environment moved first (it is what this object depends on), taking this object
           // along: the object at the new place must be this one, not another that was already there.
           const moved = await spec.get(tenancy, desired);
           const movedOutputs = moved === undefined ? undefined : spec.toOutputs(moved, desired, olds);
-          if (movedOutputs === undefined || movedOutputs.createdAt !== olds.createdAt) {
+          if (
+            moved === undefined ||
+            movedOutputs === undefined ||
+            movedOutputs.createdAt !== olds.createdAt
+          ) {
             throw new TenancyError(
               "conflict",
               `it did not move to project ${String((desired as Bag).project)} with its environment; ` +
@@ -244,26 +290,53 @@ export function providerFor<In extends object, Live, Out extends In & Meta>(
             );
           }
           if (same(fieldsOf(movedOutputs), desired)) {
-            return { outs: { ...movedOutputs, ...(news.adopt ? { adopt: true } : {}) } };
+            return { outs: outputs(moved, desired, olds.claim, adoptFlag, olds) };
           }
           current = movedOutputs;
         }
         const live = await spec.update(tenancy, current, desired);
-        return { outs: { ...spec.toOutputs(live, desired), ...(news.adopt ? { adopt: true } : {}) } };
+        return { outs: outputs(live, desired, olds.claim, adoptFlag) };
       } catch (err) {
+        if (TenancyError.isInstance(err) && err.managedBy !== undefined) {
+          throw describeFailure(
+            "update",
+            spec.kind,
+            id,
+            new Error(
+              `${err.message}. This resource no longer manages it: remove it from the program, or ` +
+                "remove it from the state (pulumi state delete) and declare it with adopt: true to take it back",
+              { cause: err },
+            ),
+          );
+        }
         throw describeFailure("update", spec.kind, id, err);
       }
     },
 
-    async delete(id: string, props: Out) {
+    async delete(id: string, props: Out & Claimed) {
       try {
-        await spec.delete(api(), props);
+        await spec.delete(api().as(props.claim ? { claim: props.claim } : {}), props);
       } catch (err) {
         if (isCode(err, "not_found")) return; // already gone: what delete wanted
+        if (TenancyError.isInstance(err) && err.managedBy !== undefined) {
+          // Taken over since (replaced, adopted): gone from this stack, left to its new manager.
+          note(`${spec.kind} ${id}: left in place, managed ${describeManager(err.managedBy)} now`);
+          return;
+        }
         throw describeFailure("delete", spec.kind, id, err);
       }
     },
   };
+
+  /** The outputs: the kind's, plus who manages the object and the claim this resource holds. */
+  function outputs(live: Live, desired: In, claim: string | undefined, extra: Bag, previous?: Out) {
+    return {
+      ...spec.toOutputs(live, desired, previous),
+      managedBy: live.managedBy,
+      ...(claim ? { claim } : {}),
+      ...extra,
+    };
+  }
 }
 
 /** A boolean the control plane defaults to false, reported as the program declared it: left unset

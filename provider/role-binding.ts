@@ -26,6 +26,12 @@ export const roleBindingSpec = {
   },
   create: (api, { project, ...body }) => api.roleBindings.create(project, body),
   update: () => Promise.reject(new Error("role bindings are replaced, never updated")),
+  // A binding has no update: the control plane moves an existing binding's claim on create.
+  takeOver: (api, _current, news) =>
+    api.roleBindings.create(
+      news.project,
+      defined({ environment: news.environment, subject: news.subject, role: news.role }),
+    ),
   delete: (api, olds) => api.roleBindings.delete(olds.project, olds.bindingId),
   toOutputs: (live) =>
     defined({

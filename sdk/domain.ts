@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider } from "./provider";
+import { dynamicProvider, ownerOf, type ManagedBy } from "./provider";
 
 /** The arguments of a {@link Domain}. */
 export interface DomainArgs {
@@ -31,12 +31,20 @@ export class Domain extends pulumi.dynamic.Resource {
   declare readonly version: pulumi.Output<number>;
   declare readonly createdAt: pulumi.Output<string>;
   declare readonly updatedAt: pulumi.Output<string>;
+  /** The resource that manages the object (this one, once created), or null when made by hand. */
+  declare readonly managedBy: pulumi.Output<ManagedBy | null>;
 
   constructor(name: string, args: DomainArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       dynamicProvider("domain"),
       name,
-      { ...args, version: undefined, createdAt: undefined, updatedAt: undefined },
+      {
+        managedBy: ownerOf("Domain", name, opts),
+        ...args,
+        version: undefined,
+        createdAt: undefined,
+        updatedAt: undefined,
+      },
       opts,
       "tenancy",
       "Domain",

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider } from "./provider";
+import { dynamicProvider, ownerOf, type ManagedBy } from "./provider";
 
 /** The arguments of an {@link Environment}. */
 export interface EnvironmentArgs {
@@ -39,12 +39,21 @@ export class Environment extends pulumi.dynamic.Resource {
   declare readonly version: pulumi.Output<number>;
   declare readonly createdAt: pulumi.Output<string>;
   declare readonly updatedAt: pulumi.Output<string>;
+  /** The resource that manages the object (this one, once created), or null when made by hand. */
+  declare readonly managedBy: pulumi.Output<ManagedBy | null>;
 
   constructor(name: string, args: EnvironmentArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       dynamicProvider("environment"),
       name,
-      { name: undefined, ...args, version: undefined, createdAt: undefined, updatedAt: undefined },
+      {
+        managedBy: ownerOf("Environment", name, opts),
+        name: undefined,
+        ...args,
+        version: undefined,
+        createdAt: undefined,
+        updatedAt: undefined,
+      },
       // The engine checks `protect` when it plans, in preview too; the control plane's own refusal
       // only comes when the delete is sent, after the environment's dependents are gone.
       args.protected === true ? pulumi.mergeOptions(opts, { protect: true }) : opts,

@@ -7,4 +7,5 @@ export { ResourceDefaults, type ResourceDefaultsArgs, type ResourceAmounts } fro
 export { RoleBinding, type RoleBindingArgs, type Role } from "./role-binding";
 export { SecretBinding, type SecretBindingArgs } from "./secret-binding";
 export type { TenancyClient } from "../client";
+export type { ManagedBy } from "./provider";
 export { createClient, type ClientOptions } from "../provider/connect";

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider } from "./provider";
+import { dynamicProvider, ownerOf, type ManagedBy } from "./provider";
 
 /** The arguments of a {@link Project}. */
 export interface ProjectArgs {
@@ -29,12 +29,20 @@ export class Project extends pulumi.dynamic.Resource {
   declare readonly version: pulumi.Output<number>;
   declare readonly createdAt: pulumi.Output<string>;
   declare readonly updatedAt: pulumi.Output<string>;
+  /** The resource that manages the object (this one, once created), or null when made by hand. */
+  declare readonly managedBy: pulumi.Output<ManagedBy | null>;
 
   constructor(name: string, args: ProjectArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       dynamicProvider("project"),
       name,
-      { ...args, version: undefined, createdAt: undefined, updatedAt: undefined },
+      {
+        managedBy: ownerOf("Project", name, opts),
+        ...args,
+        version: undefined,
+        createdAt: undefined,
+        updatedAt: undefined,
+      },
       opts,
       "tenancy",
       "Project",

@@ -3,7 +3,7 @@
 // other method, and configure installs the kind's implementation, loaded by module path in the
 // provider process. No credential is part of it (those reach the provider through configure or
 // the environment).
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import type { ProviderKind } from "../provider/install";
 
 const providers = new Map<ProviderKind, pulumi.dynamic.ResourceProvider>();
@@ -23,4 +23,32 @@ export function dynamicProvider(kind: ProviderKind): pulumi.dynamic.ResourceProv
     providers.set(kind, provider);
   }
   return provider;
+}
+
+/** The Pulumi resource that manages an object: its stack and URN. */
+export interface ManagedBy {
+  stack: string;
+  urn: string;
+}
+
+/**
+ * The URN a resource of `kind` named `name` gets, computed before registration: the provider's
+ * hooks are not given the URN (pulumi#9434), and the control plane records it as the object's
+ * manager, so a rerun, a retry or a replacement of the same resource is known as the same owner.
+ */
+export function ownerOf(
+  kind: string,
+  name: string,
+  opts: pulumi.CustomResourceOptions | undefined,
+): pulumi.Input<ManagedBy> {
+  const stack = pulumi.getStack();
+  const type = `pulumi-nodejs:dynamic/tenancy:${kind}`;
+  const urn = (qualifiedType: string) =>
+    `urn:pulumi:${stack}::${pulumi.getProject()}::${qualifiedType}::${name}`;
+  if (!opts?.parent) return { stack, urn: urn(type) };
+  // A child's type is qualified by its parent's: urn:pulumi:s::p::parent$child::name.
+  return pulumi.output(opts.parent.urn).apply((parentUrn) => {
+    const parentType = parentUrn.split("::")[2] ?? "";
+    return { stack, urn: urn(parentType === "pulumi:pulumi:Stack" ? type : `${parentType}$${type}`) };
+  });
 }

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider } from "./provider";
+import { dynamicProvider, ownerOf, type ManagedBy } from "./provider";
 
 /** A Kubernetes quantity (`500m`, `2`, `16Gi`) or a number. */
 export type Quantity = string | number;
@@ -34,12 +34,20 @@ export class Quota extends pulumi.dynamic.Resource {
   declare readonly version: pulumi.Output<number>;
   declare readonly createdAt: pulumi.Output<string>;
   declare readonly updatedAt: pulumi.Output<string>;
+  /** The resource that manages the object (this one, once created), or null when made by hand. */
+  declare readonly managedBy: pulumi.Output<ManagedBy | null>;
 
   constructor(name: string, args: QuotaArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       dynamicProvider("quota"),
       name,
-      { ...args, version: undefined, createdAt: undefined, updatedAt: undefined },
+      {
+        managedBy: ownerOf("Quota", name, opts),
+        ...args,
+        version: undefined,
+        createdAt: undefined,
+        updatedAt: undefined,
+      },
       opts,
       "tenancy",
       "Quota",

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider } from "./provider";
+import { dynamicProvider, ownerOf, type ManagedBy } from "./provider";
 import type { Quantity } from "./quota";
 
 /** Amounts per resource kind. */
@@ -36,12 +36,20 @@ export class ResourceDefaults extends pulumi.dynamic.Resource {
   declare readonly version: pulumi.Output<number>;
   declare readonly createdAt: pulumi.Output<string>;
   declare readonly updatedAt: pulumi.Output<string>;
+  /** The resource that manages the object (this one, once created), or null when made by hand. */
+  declare readonly managedBy: pulumi.Output<ManagedBy | null>;
 
   constructor(name: string, args: ResourceDefaultsArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       dynamicProvider("resource-defaults"),
       name,
-      { ...args, version: undefined, createdAt: undefined, updatedAt: undefined },
+      {
+        managedBy: ownerOf("ResourceDefaults", name, opts),
+        ...args,
+        version: undefined,
+        createdAt: undefined,
+        updatedAt: undefined,
+      },
       opts,
       "tenancy",
       "ResourceDefaults",

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider } from "./provider";
+import { dynamicProvider, ownerOf, type ManagedBy } from "./provider";
 
 export type Role = "admin" | "developer" | "contributor" | "viewer";
 
@@ -31,12 +31,15 @@ export class RoleBinding extends pulumi.dynamic.Resource {
   declare readonly version: pulumi.Output<number>;
   declare readonly createdAt: pulumi.Output<string>;
   declare readonly updatedAt: pulumi.Output<string>;
+  /** The resource that manages the object (this one, once created), or null when made by hand. */
+  declare readonly managedBy: pulumi.Output<ManagedBy | null>;
 
   constructor(name: string, args: RoleBindingArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       dynamicProvider("role-binding"),
       name,
       {
+        managedBy: ownerOf("RoleBinding", name, opts),
         environment: undefined,
         ...args,
         bindingId: undefined,

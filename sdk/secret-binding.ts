@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider } from "./provider";
+import { dynamicProvider, ownerOf, type ManagedBy } from "./provider";
 
 /** The arguments of a {@link SecretBinding}: exactly one of `value` and `reference`. */
 export interface SecretBindingArgs {
@@ -33,6 +33,8 @@ export class SecretBinding extends pulumi.dynamic.Resource {
   declare readonly version: pulumi.Output<number>;
   declare readonly createdAt: pulumi.Output<string>;
   declare readonly updatedAt: pulumi.Output<string>;
+  /** The resource that manages the object (this one, once created), or null when made by hand. */
+  declare readonly managedBy: pulumi.Output<ManagedBy | null>;
 
   constructor(name: string, args: SecretBindingArgs, opts?: pulumi.CustomResourceOptions) {
     const value = args.value === undefined ? undefined : pulumi.secret(args.value);
@@ -40,6 +42,7 @@ export class SecretBinding extends pulumi.dynamic.Resource {
       dynamicProvider("secret-binding"),
       name,
       {
+        managedBy: ownerOf("SecretBinding", name, opts),
         ...args,
         value,
         valueVersion: undefined,

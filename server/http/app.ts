@@ -11,7 +11,7 @@ import rateLimit from "@fastify/rate-limit";
 import { createHash } from "node:crypto";
 import { TenancyError, toProblem, unstorableText, type ErrorCode } from "../../model";
 import { isDatabaseUnavailable } from "../store/unavailable";
-import type { Actor, Service } from "../service";
+import { withWriteContext, type Actor, type Service, type WriteContext } from "../service";
 import { authFailureTracker, defaultAuthFailureLimit, type AuthFailureLimit } from "./auth-failures";
 import { openApiDocument } from "./openapi";
 import { routes } from "./routes";
@@ -81,6 +81,50 @@ function parseIfMatch(header: string | string[] | undefined): number | undefined
     );
   }
   return Number(text);
+}
+
+const ownerPattern = /^urn:pulumi:([^:]+)::[^:]+::.+::.+$/;
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Owner, claim, adoption and dry run of a write, from its headers and `?dryRun=true`. */
+function writeContextOf(request: FastifyRequest, isWrite: boolean): WriteContext {
+  const owner = header(request, "tenancy-owner");
+  const claim = header(request, "tenancy-claim");
+  const adopt = header(request, "tenancy-adopt");
+  const dryRun = (request.query as Record<string, unknown> | undefined)?.dryRun;
+  const errors: { path: string; message: string }[] = [];
+  const stack = owner === undefined ? undefined : ownerPattern.exec(owner)?.[1];
+  if (owner !== undefined && (stack === undefined || owner.length > 2000)) {
+    errors.push({
+      path: "Tenancy-Owner",
+      message: "a Pulumi URN: urn:pulumi:<stack>::<project>::<type>::<name>",
+    });
+  }
+  if (claim !== undefined && !/^[\x21-\x7e]{1,200}$/.test(claim)) {
+    errors.push({ path: "Tenancy-Claim", message: "1-200 visible ASCII characters" });
+  }
+  if (adopt !== undefined && adopt !== "true") errors.push({ path: "Tenancy-Adopt", message: "only true" });
+  if (adopt === "true" && (owner === undefined || claim === undefined)) {
+    errors.push({ path: "Tenancy-Adopt", message: "adopting needs Tenancy-Owner and Tenancy-Claim" });
+  }
+  if (dryRun !== undefined && dryRun !== "true" && dryRun !== "false") {
+    errors.push({ path: "dryRun", message: "true or false" });
+  }
+  if (errors.length > 0) {
+    throw new TenancyError("validation_failed", errors.map((e) => `${e.path}: ${e.message}`).join("; "), {
+      errors,
+    });
+  }
+  return {
+    ...(owner !== undefined && stack !== undefined ? { owner: { stack, urn: owner } } : {}),
+    ...(claim !== undefined ? { claim } : {}),
+    adopt: adopt === "true",
+    dryRun: isWrite && dryRun === "true",
+  };
 }
 
 function bearer(request: FastifyRequest): string | undefined {
@@ -256,14 +300,22 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           { errors: unstorable },
         );
       }
-      const result = await route.handle(service, {
-        actor: request.actor!, // set by the onRequest hook for every /v1/ route
-        params: request.params as Record<string, string>,
-        query: (request.query ?? {}) as Record<string, unknown>,
-        body: request.body,
-        expectedVersion: parseIfMatch(request.headers["if-match"]),
-        idempotencyKey: request.headers["idempotency-key"] as string | undefined,
-      });
+      const context = writeContextOf(request, route.method !== "GET");
+      if (context.dryRun && route.operationId === "revealSecret") {
+        throw new TenancyError("validation_failed", "a reveal has no dry run: it only reads", {
+          errors: [{ path: "dryRun", message: "not accepted on reveal" }],
+        });
+      }
+      const result = await withWriteContext(context, () =>
+        route.handle(service, {
+          actor: request.actor!, // set by the onRequest hook for every /v1/ route
+          params: request.params as Record<string, string>,
+          query: (request.query ?? {}) as Record<string, unknown>,
+          body: request.body,
+          expectedVersion: parseIfMatch(request.headers["if-match"]),
+          idempotencyKey: request.headers["idempotency-key"] as string | undefined,
+        }),
+      );
       const status = route.status ?? 200;
       if (status === 204) return reply.status(204).send();
       if (result && typeof result === "object" && "version" in result) {

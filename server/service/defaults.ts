@@ -16,6 +16,7 @@ import { loadProject } from "./projects";
 import { findQuota } from "./quotas";
 import { checkVersion, notFound, requireExpectedVersion, versionMismatch } from "./errors";
 import { iso, json, optional } from "./rows";
+import { checkClaim, managedByOf, ownershipOnCreate, ownershipOnUpdate } from "./ownership";
 import { audit, transaction } from "./transaction";
 
 const kind = "ResourceDefaults";
@@ -31,6 +32,7 @@ function toDefaults(row: Selectable<ResourceDefaultsTable>, scope: DefaultsScope
     version: row.version,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
+    managedBy: managedByOf(row),
   };
 }
 
@@ -87,20 +89,23 @@ export function defaultsService({ db, clock = systemClock }: ServiceDeps) {
       return transaction(db, { kind, id }, async (tx) => {
         const before = await findDefaults(tx, scope, true);
         await authorizeScope(tx, actor, scope, before ? "change" : "create");
-        if (before) checkVersion(kind, id, requireExpectedVersion(expected, kind, id), before);
-        else if (expected !== undefined) throw versionMismatch(kind, id, expected, 0);
+        if (before) {
+          checkClaim(kind, id, before);
+          checkVersion(kind, id, requireExpectedVersion(expected, kind, id), before);
+        } else if (expected !== undefined) throw versionMismatch(kind, id, expected, 0);
         const now = clock.now();
         const values = { requests: json(spec.requests), limits: json(spec.limits), updated_at: now };
         const row = before
           ? await tx
               .updateTable("resource_defaults")
-              .set({ ...values, version: before.version + 1 })
+              .set({ ...values, ...ownershipOnUpdate(), version: before.version + 1 })
               .where("id", "=", before.id)
               .returningAll()
               .executeTakeFirstOrThrow()
           : await tx
               .insertInto("resource_defaults")
               .values({
+                ...ownershipOnCreate(),
                 ...values,
                 domain: scope.kind === "domain" ? scope.domain : null,
                 project: scope.kind === "domain" ? null : scope.project,
@@ -134,6 +139,7 @@ export function defaultsService({ db, clock = systemClock }: ServiceDeps) {
         await authorizeScope(tx, actor, scope, "delete");
         const before = await findDefaults(tx, scope, true);
         if (!before) throw notFound(kind, id);
+        checkClaim(kind, id, before);
         checkVersion(kind, id, version, before);
         await tx.deleteFrom("resource_defaults").where("id", "=", before.id).execute();
         await audit(

@@ -6,6 +6,7 @@ import { systemClock, type Actor, type ExpectedVersion, type Queryable, type Ser
 import { createOnce } from "./idempotency";
 import { checkVersion, notFound, requireExpectedVersion } from "./errors";
 import { iso, optional } from "./rows";
+import { checkClaim, managedByOf, ownershipOnCreate, ownershipOnUpdate } from "./ownership";
 import { audit, transaction } from "./transaction";
 
 const kind = "Domain";
@@ -20,6 +21,7 @@ function toDomain(row: Selectable<DomainTable>): Domain {
     version: row.version,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
+    managedBy: managedByOf(row),
   };
 }
 
@@ -58,6 +60,7 @@ export function domainService({ db, keyring, clock = systemClock }: ServiceDeps)
           const row = await tx
             .insertInto("domains")
             .values({
+              ...ownershipOnCreate(),
               name: input.name,
               tier: input.tier,
               display_name: input.displayName ?? null,
@@ -81,6 +84,7 @@ export function domainService({ db, keyring, clock = systemClock }: ServiceDeps)
       const version = requireExpectedVersion(expected, kind, name);
       return transaction(db, { kind, id: name }, async (tx) => {
         const before = await loadDomain(tx, name, true);
+        checkClaim(kind, name, before);
         checkVersion(kind, name, version, before);
         const now = clock.now();
         const row = await tx
@@ -89,6 +93,7 @@ export function domainService({ db, keyring, clock = systemClock }: ServiceDeps)
             ...(patch.displayName !== undefined ? { display_name: patch.displayName } : {}),
             ...(patch.description !== undefined ? { description: patch.description } : {}),
             ...(patch.order !== undefined ? { order: patch.order } : {}),
+            ...ownershipOnUpdate(),
             version: before.version + 1,
             updated_at: now,
           })
@@ -106,6 +111,7 @@ export function domainService({ db, keyring, clock = systemClock }: ServiceDeps)
       const version = requireExpectedVersion(expected, kind, name);
       await transaction(db, { kind, id: name }, async (tx) => {
         const before = await loadDomain(tx, name, true);
+        checkClaim(kind, name, before);
         checkVersion(kind, name, version, before);
         const inUse = await tx
           .selectFrom("environments")

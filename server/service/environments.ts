@@ -24,6 +24,7 @@ import { createOnce } from "./idempotency";
 import { loadProject, refuseArchived } from "./projects";
 import { checkVersion, notFound, requireExpectedVersion } from "./errors";
 import { iso, json, optional } from "./rows";
+import { checkClaim, managedByOf, ownershipOnCreate, ownershipOnUpdate } from "./ownership";
 import { audit, transaction } from "./transaction";
 
 const kind = "Environment";
@@ -39,6 +40,7 @@ function toEnvironment(row: Selectable<EnvironmentTable>): Environment {
     version: row.version,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
+    managedBy: managedByOf(row),
   };
 }
 
@@ -163,6 +165,7 @@ export function environmentService({ db, keyring, clock = systemClock }: Service
         const row = await tx
           .insertInto("environments")
           .values({
+            ...ownershipOnCreate(),
             project,
             name,
             domain: input.domain,
@@ -192,6 +195,7 @@ export function environmentService({ db, keyring, clock = systemClock }: Service
       return transaction(db, { kind, id }, async (tx) => {
         if (destination === undefined) await authorize(tx, actor, "change", project, name);
         const before = await loadEnvironment(tx, project, name, true);
+        checkClaim(kind, id, before);
         checkVersion(kind, id, version, before);
         if (destination !== undefined) await move(tx, actor, before, destination);
         const now = clock.now();
@@ -202,6 +206,7 @@ export function environmentService({ db, keyring, clock = systemClock }: Service
             ...(patch.description !== undefined ? { description: patch.description } : {}),
             ...(patch.labels !== undefined ? { labels: json(patch.labels) } : {}),
             ...(patch.protected !== undefined ? { protected: patch.protected } : {}),
+            ...ownershipOnUpdate(),
             version: before.version + 1,
             updated_at: now,
           })
@@ -222,6 +227,7 @@ export function environmentService({ db, keyring, clock = systemClock }: Service
       await transaction(db, { kind, id }, async (tx) => {
         await authorize(tx, actor, "delete", project, name);
         const before = await loadEnvironment(tx, project, name, true);
+        checkClaim(kind, id, before);
         checkVersion(kind, id, version, before);
         refuseProtected(before, "deleted");
         const [quota, secrets, reservations] = await Promise.all([

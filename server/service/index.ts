@@ -36,3 +36,4 @@ export type Service = ReturnType<typeof createService>;
 export type { Actor, Clock, ServiceDeps } from "./context";
 export { createKeyring, parseKey, type Keyring } from "./crypto";
 export { openKeys } from "./key-check";
+export { withWriteContext, type WriteContext } from "./write-context";

@@ -12,6 +12,7 @@ import { systemClock, type Actor, type ExpectedVersion, type Queryable, type Ser
 import { createOnce } from "./idempotency";
 import { checkVersion, notFound, requireExpectedVersion } from "./errors";
 import { iso, json, optional } from "./rows";
+import { checkClaim, managedByOf, ownershipOnCreate, ownershipOnUpdate } from "./ownership";
 import { audit, transaction } from "./transaction";
 
 const kind = "Project";
@@ -26,6 +27,7 @@ function toProject(row: Selectable<ProjectTable>): Project {
     version: row.version,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
+    managedBy: managedByOf(row),
   };
 }
 
@@ -85,6 +87,7 @@ export function projectService({ db, keyring, clock = systemClock }: ServiceDeps
           const row = await tx
             .insertInto("projects")
             .values({
+              ...ownershipOnCreate(),
               name: input.name,
               display_name: input.displayName ?? null,
               description: input.description ?? null,
@@ -108,6 +111,7 @@ export function projectService({ db, keyring, clock = systemClock }: ServiceDeps
       return transaction(db, { kind, id: name }, async (tx) => {
         await authorize(tx, actor, "change", name);
         const before = await loadProject(tx, name, true);
+        checkClaim(kind, name, before);
         checkVersion(kind, name, version, before);
         const now = clock.now();
         const row = await tx
@@ -117,6 +121,7 @@ export function projectService({ db, keyring, clock = systemClock }: ServiceDeps
             ...(patch.description !== undefined ? { description: patch.description } : {}),
             ...(patch.labels !== undefined ? { labels: json(patch.labels) } : {}),
             ...(patch.archived !== undefined ? { archived: patch.archived } : {}),
+            ...ownershipOnUpdate(),
             version: before.version + 1,
             updated_at: now,
           })
@@ -134,6 +139,7 @@ export function projectService({ db, keyring, clock = systemClock }: ServiceDeps
       await transaction(db, { kind, id: name }, async (tx) => {
         await authorize(tx, actor, "delete", name);
         const before = await loadProject(tx, name, true);
+        checkClaim(kind, name, before);
         checkVersion(kind, name, version, before);
         const environments = await tx
           .selectFrom("environments")

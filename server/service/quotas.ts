@@ -15,6 +15,7 @@ import { usageOf } from "./usage";
 import { loadEnvironment } from "./environments";
 import { checkVersion, notFound, requireExpectedVersion, versionMismatch } from "./errors";
 import { iso, optional } from "./rows";
+import { checkClaim, managedByOf, ownershipOnCreate, ownershipOnUpdate } from "./ownership";
 import { audit, transaction } from "./transaction";
 
 const kind = "Quota";
@@ -32,6 +33,7 @@ export function toQuota(row: Jsonable<Selectable<QuotaTable>>): Quota {
     version: row.version,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
+    managedBy: managedByOf(row),
   };
 }
 
@@ -68,8 +70,10 @@ export function quotaService({ db, clock = systemClock }: ServiceDeps) {
         const before = await findQuota(tx, project, environment, true);
         // A quota limits its environment's users: they may not set it themselves.
         await authorize(tx, actor, "administer", project, environment);
-        if (before) checkVersion(kind, id, requireExpectedVersion(expected, kind, id), before);
-        else if (expected !== undefined) throw versionMismatch(kind, id, expected, 0);
+        if (before) {
+          checkClaim(kind, id, before);
+          checkVersion(kind, id, requireExpectedVersion(expected, kind, id), before);
+        } else if (expected !== undefined) throw versionMismatch(kind, id, expected, 0);
         const now = clock.now();
         const values = {
           cpu: spec.cpu ?? null,
@@ -82,14 +86,20 @@ export function quotaService({ db, clock = systemClock }: ServiceDeps) {
         const row = before
           ? await tx
               .updateTable("quotas")
-              .set({ ...values, version: before.version + 1 })
+              .set({ ...values, ...ownershipOnUpdate(), version: before.version + 1 })
               .where("project", "=", project)
               .where("environment", "=", environment)
               .returningAll()
               .executeTakeFirstOrThrow()
           : await tx
               .insertInto("quotas")
-              .values({ ...values, project, environment, created_at: now })
+              .values({
+                ...ownershipOnCreate(),
+                ...values,
+                project,
+                environment,
+                created_at: now,
+              })
               .returningAll()
               .executeTakeFirstOrThrow();
         const defaults = mergeDefaults(await defaultsRowsFor(tx, project, environment, env.domain));
@@ -116,6 +126,7 @@ export function quotaService({ db, clock = systemClock }: ServiceDeps) {
         await loadEnvironment(tx, project, environment, true);
         const before = await findQuota(tx, project, environment, true);
         if (!before) throw notFound(kind, id);
+        checkClaim(kind, id, before);
         checkVersion(kind, id, version, before);
         await tx
           .deleteFrom("quotas")

@@ -9,7 +9,9 @@ import { createOnce } from "./idempotency";
 import { loadProject, refuseArchived } from "./projects";
 import { checkVersion, notFound } from "./errors";
 import { iso, optional } from "./rows";
+import { checkClaim, managedByOf, ownershipOnCreate } from "./ownership";
 import { audit, transaction } from "./transaction";
+import { writeContext } from "./write-context";
 
 const kind = "RoleBinding";
 
@@ -23,6 +25,7 @@ function toBinding(row: Selectable<RoleBindingTable>): RoleBinding {
     version: row.version,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
+    managedBy: managedByOf(row),
   };
 }
 
@@ -66,9 +69,37 @@ export function roleBindingService({ db, keyring, clock = systemClock }: Service
         refuseArchived(await loadProject(tx, project), "role bindings");
         if (input.environment !== undefined) await loadEnvironment(tx, project, input.environment);
         const now = clock.now();
+        // Bindings have no update: taking one over (adopt, or its own resource creating it again)
+        // happens here, by moving the existing binding's claim.
+        const existing = await tx
+          .selectFrom("role_bindings")
+          .selectAll()
+          .where("project", "=", project)
+          .where("environment", input.environment === undefined ? "is" : "=", input.environment ?? null)
+          .where("subject", "=", input.subject)
+          .where("role", "=", input.role)
+          .forUpdate()
+          .executeTakeFirst();
+        const { adopt, owner } = writeContext();
+        if (existing && (adopt || (owner !== undefined && existing.managed_by?.urn === owner.urn))) {
+          const row = await tx
+            .updateTable("role_bindings")
+            .set({
+              ...ownershipOnCreate(),
+              version: existing.version + 1,
+              updated_at: now,
+            })
+            .where("id", "=", existing.id)
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          const taken = toBinding(row);
+          await audit(tx, actor, now, "role-binding.adopt", target, toBinding(existing), taken);
+          return taken;
+        }
         const row = await tx
           .insertInto("role_bindings")
           .values({
+            ...ownershipOnCreate(),
             id: `rb_${randomBytes(12).toString("base64url")}`,
             project,
             environment: input.environment ?? null,
@@ -99,6 +130,7 @@ export function roleBindingService({ db, keyring, clock = systemClock }: Service
         await authorize(tx, actor, "manage-bindings", project, optional(before.environment));
         // Bindings never change in place, so their version only guards against a stale delete.
         if (expected !== undefined) checkVersion(kind, id, expected, before);
+        checkClaim(kind, id, before);
         await tx.deleteFrom("role_bindings").where("id", "=", id).execute();
         const binding = toBinding(before);
         await audit(

@@ -15,6 +15,7 @@ import { createOnce } from "./idempotency";
 import { loadProject, refuseArchived } from "./projects";
 import { checkVersion, notFound, requireExpectedVersion } from "./errors";
 import { iso, optional } from "./rows";
+import { checkClaim, managedByOf, ownershipOnCreate, ownershipOnUpdate } from "./ownership";
 import { audit, transaction } from "./transaction";
 
 const kind = "SecretBinding";
@@ -32,6 +33,7 @@ function toSecret(row: Selectable<SecretTable>): SecretBinding {
     version: row.version,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
+    managedBy: managedByOf(row),
   };
 }
 
@@ -104,6 +106,7 @@ export function secretService({ db, keyring, clock = systemClock }: ServiceDeps)
         const row = await tx
           .insertInto("secrets")
           .values({
+            ...ownershipOnCreate(),
             id,
             project,
             environment,
@@ -140,6 +143,7 @@ export function secretService({ db, keyring, clock = systemClock }: ServiceDeps)
       return transaction(db, target, async (tx) => {
         await authorize(tx, actor, "change", project, environment);
         const before = await loadSecret(tx, project, environment, name, true);
+        checkClaim(kind, target.id, before);
         checkVersion(kind, target.id, version, before);
         const newSource = patch.value !== undefined || patch.reference !== undefined;
         const now = clock.now();
@@ -154,6 +158,7 @@ export function secretService({ db, keyring, clock = systemClock }: ServiceDeps)
               : {}),
             ...(patch.description !== undefined ? { description: patch.description } : {}),
             value_version: newSource ? before.value_version + 1 : before.value_version,
+            ...ownershipOnUpdate(),
             version: before.version + 1,
             updated_at: now,
           })
@@ -177,6 +182,7 @@ export function secretService({ db, keyring, clock = systemClock }: ServiceDeps)
       await transaction(db, target, async (tx) => {
         await authorize(tx, actor, "delete", project, environment);
         const before = await loadSecret(tx, project, environment, name, true);
+        checkClaim(kind, target.id, before);
         checkVersion(kind, target.id, version, before);
         await tx.deleteFrom("secrets").where("id", "=", before.id).execute();
         await audit(tx, actor, clock.now(), "secret.delete", target, audited(before), undefined);

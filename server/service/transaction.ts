@@ -4,16 +4,32 @@ import type { Kysely } from "kysely";
 import { TenancyError, type ErrorTarget } from "../../model";
 import type { Database } from "../store/schema";
 import type { Actor, Tx } from "./context";
+import { writeContext } from "./write-context";
 
-/** Runs `body` in one transaction; constraint violations become conflicts naming `target`. */
+/** Thrown at the end of a dry run's transaction to roll it back, carrying what it would have answered. */
+class DryRunRollback<T> {
+  constructor(readonly result: T) {}
+}
+
+/**
+ * Runs `body` in one transaction; constraint violations become conflicts naming `target`. In a dry
+ * run (`?dryRun=true`) every rule, role check and constraint runs as usual, and the transaction is
+ * rolled back: nothing is stored, audited or remembered, and the answer is what the write would be.
+ */
 export async function transaction<T>(
   db: Kysely<Database>,
   target: ErrorTarget,
   body: (tx: Tx) => Promise<T>,
-) {
+): Promise<T> {
+  const { dryRun } = writeContext();
   try {
-    return await db.transaction().execute(body);
+    return await db.transaction().execute(async (tx) => {
+      const result = await body(tx);
+      if (dryRun) throw new DryRunRollback(result);
+      return result;
+    });
   } catch (err) {
+    if (err instanceof DryRunRollback) return err.result as T;
     throw fromDatabaseError(err, target);
   }
 }

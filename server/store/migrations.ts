@@ -184,9 +184,29 @@ const sealedSettings: Migration = {
   },
 };
 
+/** Which Pulumi resource manages each object, and its claim (see server/service/ownership.ts). */
+const ownership: Migration = {
+  async up(db: Kysely<unknown>) {
+    for (const table of [
+      "domains",
+      "projects",
+      "environments",
+      "quotas",
+      "resource_defaults",
+      "secrets",
+      "role_bindings",
+    ]) {
+      await sql`alter table ${sql.table(table)} add column managed_by jsonb, add column claim text`.execute(
+        db,
+      );
+    }
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   "0001_initial": initial,
   "0002_sealed_settings": sealedSettings,
+  "0003_ownership": ownership,
 };
 
 export const migrationProvider: MigrationProvider = {

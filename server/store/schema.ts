@@ -5,10 +5,20 @@ import type { ColumnType, Generated } from "kysely";
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
 
+/** The Pulumi resource that manages an object, as stored. */
+export interface ManagedByColumn {
+  stack: string;
+  urn: string;
+}
+
 interface Versioned {
   version: ColumnType<number, number | undefined, number>;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Null for an object made by hand. */
+  managed_by: ColumnType<ManagedByColumn | null, string | null | undefined, string | null>;
+  /** Changes at each create or adoption by a Pulumi resource; writes that carry another are refused. */
+  claim: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface DomainTable extends Versioned {

@@ -1,27 +1,48 @@
 // The CRUD hooks against a fake client: not-found is state, creates converge, errors name the object.
 import { strict as assert } from "node:assert";
 import { TenancyError, type Domain } from "../../../model";
-import type { TenancyClient } from "../../../client";
+import type { TenancyClient, WriteOwnership } from "../../../client";
 import { providerFor } from "../../../provider/kind-provider";
 import { domainSpec } from "../../../provider/domain";
 
-/** An in-memory stand-in for the domains part of the API, with the control plane's error codes. */
+/** An in-memory stand-in for the domains part of the API, with the control plane's error codes and
+ * its ownership rules: the owner and claim a write carries are recorded on create and adoption, and
+ * a change or delete with a claim the object no longer holds is refused, naming its manager. */
 function fakeDomains() {
-  const store = new Map<string, Domain>();
+  type Stored = Domain & { claim?: string };
+  const store = new Map<string, Stored>();
   const calls: string[] = [];
   const now = "2026-01-01T00:00:00.000Z";
   const missing = (name: string) => new TenancyError("not_found", `Domain ${name} does not exist`);
-  const domains = {
+  const managerOf = (ownership: WriteOwnership) =>
+    ownership.owner
+      ? { stack: ownership.owner.split("::")[0]!.replace("urn:pulumi:", ""), urn: ownership.owner }
+      : null;
+  const checkClaim = (d: Stored, ownership: WriteOwnership) => {
+    if (!ownership.adopt && ownership.claim !== undefined && d.claim !== ownership.claim) {
+      throw new TenancyError("conflict", `Domain ${d.name} is managed by someone else now`, {
+        managedBy: d.managedBy,
+      });
+    }
+  };
+  const domains = (ownership: WriteOwnership) => ({
     get: async (name: string) => {
       calls.push(`get ${name}`);
       const d = store.get(name);
       if (!d) throw missing(name);
       return d;
     },
-    create: async (body: Omit<Domain, "version" | "createdAt" | "updatedAt">) => {
+    create: async (body: Omit<Domain, "version" | "createdAt" | "updatedAt" | "managedBy">) => {
       calls.push(`create ${body.name}`);
       if (store.has(body.name)) throw new TenancyError("conflict", `Domain ${body.name} already exists`);
-      const d = { ...body, version: 1, createdAt: now, updatedAt: now } as Domain;
+      const d: Stored = {
+        ...body,
+        version: 1,
+        createdAt: now,
+        updatedAt: now,
+        managedBy: managerOf(ownership),
+      };
+      if (ownership.claim) d.claim = ownership.claim;
       store.set(body.name, d);
       return d;
     },
@@ -29,23 +50,36 @@ function fakeDomains() {
       calls.push(`update ${name}@${version}`);
       const d = store.get(name);
       if (!d) throw missing(name);
+      checkClaim(d, ownership);
       if (d.version !== version)
         throw new TenancyError(
           "version_mismatch",
           `Domain ${name} is at version ${d.version}, not ${version}`,
         );
-      const next = { ...d, ...patch, version: d.version + 1 } as Domain;
+      const next = { ...d, ...patch, version: d.version + 1 } as Stored;
+      if (ownership.adopt) Object.assign(next, { managedBy: managerOf(ownership), claim: ownership.claim });
       for (const [k, v] of Object.entries(patch)) if (v === null) delete (next as Record<string, unknown>)[k];
       store.set(name, next);
       return next;
     },
     delete: async (name: string) => {
       calls.push(`delete ${name}`);
-      if (!store.delete(name)) throw missing(name);
+      const d = store.get(name);
+      if (!d) throw missing(name);
+      checkClaim(d, ownership);
+      store.delete(name);
     },
-  };
-  return { store, calls, client: { domains } as unknown as TenancyClient };
+  });
+  const clientWith = (ownership: WriteOwnership): TenancyClient =>
+    ({
+      domains: domains(ownership),
+      as: (next: WriteOwnership) => clientWith(next),
+    }) as unknown as TenancyClient;
+  return { store, calls, client: clientWith({}) };
 }
+
+const urn = (name: string) => `urn:pulumi:prod::org::pulumi-nodejs:dynamic/tenancy:Domain::${name}`;
+const owned = (name: string) => ({ managedBy: { stack: "prod", urn: urn(name) } });
 
 describe("provider hooks", () => {
   it("creates, reads, updates with the stored version, and deletes", async () => {
@@ -76,19 +110,31 @@ describe("provider hooks", () => {
     await provider.delete("gone", props);
   });
 
-  it("converges when a create landed but its answer was lost, and refuses a foreign object", async () => {
+  it("gives an object back to the resource that created it, and refuses anyone else's", async () => {
     const fake = fakeDomains();
     const provider = providerFor(domainSpec, () => fake.client);
-    await fake.client.domains.create({ name: "staging", tier: "non-production" });
-    const rerun = await provider.create({ name: "staging", tier: "non-production" });
-    assert.equal(rerun.outs.version, 1);
-    await assert.rejects(provider.create({ name: "staging", tier: "production" }), (err: Error) => {
-      assert.match(
-        err.message,
-        /^Could not create Domain staging: Domain staging already exists\. .*set adopt: true/,
-      );
-      return true;
-    });
+    // A create that landed, its answer lost: the same resource creating it again takes it back.
+    const first = await provider.create({ name: "staging", tier: "non-production", ...owned("staging") });
+    const rerun = await provider.create({ name: "staging", tier: "non-production", ...owned("staging") });
+    assert.equal(rerun.outs.version, 2, "the claim moved to the rerun");
+    assert.notEqual(rerun.outs.claim, first.outs.claim);
+    // The earlier copy's delete (a replacement's "delete the original") leaves it in place.
+    await provider.delete("staging", first.outs);
+    assert.ok(fake.store.has("staging"), "a stale claim deleted the object");
+    await assert.rejects(
+      provider.create({ name: "staging", tier: "non-production", ...owned("other") }),
+      (err: Error) => {
+        assert.match(
+          err.message,
+          /^Could not create Domain staging: it already exists, managed by urn:pulumi:prod::org::.*::staging \(stack prod\)\. .*set adopt: true/,
+        );
+        return true;
+      },
+    );
+    await assert.rejects(
+      provider.update("staging", first.outs, { name: "staging", tier: "non-production", order: 1 }),
+      /This resource no longer manages it/,
+    );
   });
 
   it("adopts an existing object with adopt: true, bringing it to the declared state", async () => {

@@ -1,0 +1,47 @@
+// Ownership: every object records the Pulumi resource that manages it (managed_by: stack and URN)
+// and a claim that changes at each create or adoption. A write that carries a claim the object no
+// longer holds is refused, naming the current manager, so a resource whose object was taken over
+// (replaced, adopted) never changes or deletes the new owner's object.
+import { TenancyError, type ManagedBy } from "../../model";
+import type { ManagedByColumn } from "../store/schema";
+import { json } from "./rows";
+import { writeContext } from "./write-context";
+
+/** The stored owner as the model shows it. */
+export function managedByOf(row: { managed_by: ManagedByColumn | null }): ManagedBy | null {
+  return row.managed_by === null ? null : { stack: row.managed_by.stack, urn: row.managed_by.urn };
+}
+
+/** The ownership columns of a new row: the writer's, or none for an object made by hand. */
+export function ownershipOnCreate() {
+  const { owner, claim } = writeContext();
+  return { managed_by: json(owner ?? null), claim: claim ?? null };
+}
+
+/** The ownership columns an update sets: the writer's when it adopts the object, else unchanged. */
+export function ownershipOnUpdate() {
+  const { adopt, owner, claim } = writeContext();
+  return adopt ? { managed_by: json(owner ?? null), claim: claim ?? null } : {};
+}
+
+function describe(managedBy: ManagedBy | null): string {
+  return managedBy === null
+    ? "by hand (no Pulumi resource)"
+    : `by ${managedBy.urn} (stack ${managedBy.stack})`;
+}
+
+/** Refuses an update or delete whose claim the object no longer holds (unless it adopts it). */
+export function checkClaim(
+  kind: string,
+  id: string,
+  row: { claim: string | null; managed_by: ManagedByColumn | null },
+) {
+  const { adopt, claim } = writeContext();
+  if (adopt || claim === undefined || row.claim === claim) return;
+  const managedBy = managedByOf(row);
+  throw new TenancyError(
+    "conflict",
+    `${kind} ${id} is managed ${describe(managedBy)} now: this resource's claim on it has moved on`,
+    { target: { kind, id }, managedBy },
+  );
+}
