@@ -18,6 +18,9 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   input?: string;
   timeoutMs?: number;
+  /** Kills the command and every process it started (its process group) as soon as its output so
+   * far satisfies this, as a CI runner killing a job would. */
+  killWhen?: (output: string) => boolean;
 }
 
 /** Runs a command to completion; never throws for a non-zero exit, the caller asserts on `code`. */
@@ -27,13 +30,22 @@ export function run(command: string, args: string[], options: RunOptions): Promi
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: ["pipe", "pipe", "pipe"],
+      // Its own process group, so a kill reaches the plugins it started too.
+      detached: options.killWhen !== undefined,
     });
+    let killed = false;
+    const killIfDue = () => {
+      if (killed || !options.killWhen?.(output) || child.pid === undefined || child.exitCode !== null) return;
+      killed = true;
+      process.kill(-child.pid, "SIGKILL");
+    };
     let stdout = "";
     let stderr = "";
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => {
       stdout += chunk.toString();
       output += chunk.toString();
+      killIfDue();
     });
     child.stderr.on("data", (chunk: Buffer) => {
       stderr += chunk.toString();

@@ -47,17 +47,19 @@ export interface StackOptions {
   /** Stack config set before the first command: plain values, or `{ secret }`. */
   config?: Record<string, string | { secret: string }>;
   env?: NodeJS.ProcessEnv;
+  /** The stack's name (default `test`): two stacks of one program differ by it, as their URNs do. */
+  stackName?: string;
   /** Gives the copied program its dependencies; default: links to the repository's (linkDependencies). */
   install?: (programDir: string) => Promise<void>;
 }
 
 /** One stack of a program on its own file:// backend. */
 export class TestStack {
-  readonly name = "test";
   private constructor(
     readonly root: string,
     readonly programDir: string,
     readonly env: NodeJS.ProcessEnv,
+    readonly name: string,
   ) {}
 
   static async create(options: StackOptions): Promise<TestStack> {
@@ -90,7 +92,7 @@ export class TestStack {
       NO_COLOR: "1",
       ...options.env,
     };
-    const stack = new TestStack(root, programDir, env);
+    const stack = new TestStack(root, programDir, env, options.stackName ?? "test");
     await stack.pulumiOk(["stack", "init", stack.name]);
     for (const [key, value] of Object.entries(options.config ?? {})) {
       if (typeof value === "string") await stack.pulumiOk(["config", "set", key, value]);
@@ -102,13 +104,19 @@ export class TestStack {
   /** Runs `pulumi <args>` in the program folder; the caller checks the exit code. */
   pulumi(
     args: string[],
-    options: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+    options: {
+      input?: string;
+      env?: NodeJS.ProcessEnv;
+      timeoutMs?: number;
+      killWhen?: (output: string) => boolean;
+    } = {},
   ): Promise<CommandResult> {
     return run("pulumi", [...args, "--non-interactive"], {
       cwd: this.programDir,
       env: { ...this.env, ...options.env },
       ...(options.input === undefined ? {} : { input: options.input }),
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      ...(options.killWhen === undefined ? {} : { killWhen: options.killWhen }),
     });
   }
 
