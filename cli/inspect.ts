@@ -1,5 +1,6 @@
 // `tenancy get <kind>` and `tenancy matrix`: what a control plane holds, as tables.
 import { orUndefined, type TenancyClient } from "../client";
+import type { ManagedBy } from "../model";
 import { table } from "./tables";
 
 export const kinds = [
@@ -13,6 +14,13 @@ export const kinds = [
 ] as const;
 export type Kind = (typeof kinds)[number];
 
+/** Who manages an object: `stack/resource-name` of its Pulumi resource, or `(by hand)`. */
+function manager(object: { managedBy: ManagedBy | null }): string {
+  return object.managedBy
+    ? `${object.managedBy.stack}/${object.managedBy.urn.split("::").pop()}`
+    : "(by hand)";
+}
+
 async function environmentsOf(api: TenancyClient) {
   const projects = await api.projects.list();
   const all = await Promise.all(projects.map((p) => api.environments.list(p.name)));
@@ -23,12 +31,18 @@ export async function get(api: TenancyClient, kind: Kind): Promise<string> {
   switch (kind) {
     case "domains":
       return table(
-        ["NAME", "TIER", "ORDER", "VERSION"],
-        (await api.domains.list()).map((d) => [d.name, d.tier, String(d.order ?? ""), String(d.version)]),
+        ["NAME", "TIER", "ORDER", "VERSION", "MANAGED BY"],
+        (await api.domains.list()).map((d) => [
+          d.name,
+          d.tier,
+          String(d.order ?? ""),
+          String(d.version),
+          manager(d),
+        ]),
       );
     case "projects":
       return table(
-        ["NAME", "DISPLAY NAME", "ARCHIVED", "LABELS", "VERSION"],
+        ["NAME", "DISPLAY NAME", "ARCHIVED", "LABELS", "VERSION", "MANAGED BY"],
         (await api.projects.list()).map((p) => [
           p.name,
           p.displayName ?? "",
@@ -37,17 +51,19 @@ export async function get(api: TenancyClient, kind: Kind): Promise<string> {
             .map(([k, v]) => `${k}=${v}`)
             .join(","),
           String(p.version),
+          manager(p),
         ]),
       );
     case "environments":
       return table(
-        ["PROJECT", "NAME", "DOMAIN", "PROTECTED", "VERSION"],
+        ["PROJECT", "NAME", "DOMAIN", "PROTECTED", "VERSION", "MANAGED BY"],
         (await environmentsOf(api)).map((e) => [
           e.project,
           e.name,
           e.domain,
           e.protected ? "yes" : "",
           String(e.version),
+          manager(e),
         ]),
       );
     case "quotas": {
@@ -63,10 +79,14 @@ export async function get(api: TenancyClient, kind: Kind): Promise<string> {
             q.gpu ?? "",
             String(q.maxConcurrentExecutions ?? ""),
             `${q.usage.cpu} cpu, ${q.usage.executions} exec`,
+            manager(q),
           ]);
         }
       }
-      return table(["PROJECT", "ENVIRONMENT", "CPU", "MEMORY", "GPU", "MAX EXEC", "IN USE"], rows);
+      return table(
+        ["PROJECT", "ENVIRONMENT", "CPU", "MEMORY", "GPU", "MAX EXEC", "IN USE", "MANAGED BY"],
+        rows,
+      );
     }
     case "secrets": {
       const rows: string[][] = [];
@@ -79,18 +99,19 @@ export async function get(api: TenancyClient, kind: Kind): Promise<string> {
             s.kind,
             s.reference ?? "(encrypted value)",
             String(s.valueVersion),
+            manager(s),
           ]);
         }
       }
-      return table(["PROJECT", "ENVIRONMENT", "NAME", "KIND", "SOURCE", "VALUE VERSION"], rows);
+      return table(["PROJECT", "ENVIRONMENT", "NAME", "KIND", "SOURCE", "VALUE VERSION", "MANAGED BY"], rows);
     }
     case "role-bindings": {
       const rows: string[][] = [];
       for (const p of await api.projects.list()) {
         for (const b of await api.roleBindings.list(p.name))
-          rows.push([p.name, b.environment ?? "*", b.subject, b.role, b.id]);
+          rows.push([p.name, b.environment ?? "*", b.subject, b.role, b.id, manager(b)]);
       }
-      return table(["PROJECT", "ENVIRONMENT", "SUBJECT", "ROLE", "ID"], rows);
+      return table(["PROJECT", "ENVIRONMENT", "SUBJECT", "ROLE", "ID", "MANAGED BY"], rows);
     }
     case "tokens":
       return table(

@@ -60,8 +60,8 @@ describe(`tenancy CLI (${STORES[0]})`, function () {
 
   it("prints tables of each kind and the project × domain matrix", async () => {
     const domains = await tenancy(server, "get", "domains");
-    assert.match(domains.stdout, /^NAME\s+TIER\s+ORDER\s+VERSION\n/);
-    assert.match(domains.stdout, /production\s+production\s+30\s+1/);
+    assert.match(domains.stdout, /^NAME\s+TIER\s+ORDER\s+VERSION\s+MANAGED BY\n/);
+    assert.match(domains.stdout, /production\s+production\s+30\s+1\s+\(by hand\)/);
     const quotas = await tenancy(server, "get", "quotas");
     assert.match(quotas.stdout, /web\s+production\s+4\s+8Gi/);
     const matrix = await tenancy(server, "matrix");
