@@ -224,7 +224,7 @@ export function providerFor<In extends object, Live extends LiveMeta, Out extend
         if (inputs.adopt) {
           const existing = await spec.get(tenancy, desired);
           if (existing !== undefined) {
-            note(`${spec.kind} ${id}: adopted from ${describeManager(existing.managedBy)}`);
+            note(`${spec.kind} ${id}: adopted; it was managed ${describeManager(existing.managedBy)}`);
             return { id, outs: outputs(await takeOver(existing), desired, claim, adoptFlag) };
           }
         }

@@ -59,10 +59,18 @@ describe("engine: tenancy lifecycles", function () {
       await declare(stack, spec);
       const refused = await stack.up();
       assert.notEqual(refused.code, 0, "objects that exist must not be taken over silently");
-      assert.match(refused.output, /already exists.*set adopt: true/);
+      assert.match(
+        refused.output,
+        /already exists, managed by hand \(no Pulumi resource\)\. .*set adopt: true/,
+      );
 
       await stack.pulumiOk(["config", "set", "org:adopt", "true"]);
-      assertOk(await stack.up(), "up with adopt");
+      const adopting = assertOk(await stack.up(), "up with adopt");
+      // Adoption says whose object it took: these were made by hand through the API.
+      assert.match(
+        adopting.output,
+        /tenancy: Project web: adopted; it was managed by hand \(no Pulumi resource\)/,
+      );
       const adopted = await snapshot(api);
       assert.deepEqual(adopted.projects, ["acme", "ml", "web"]);
       assert.ok(
