@@ -78,7 +78,7 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
           if (TenancyError.isInstance(err)) throw err;
           const code = (err as AxiosError).code ?? "";
           failure = new TenancyError(
-            "internal",
+            "unavailable",
             `cannot reach the control plane at ${options.endpoint}: ${(err as Error).message}`,
             {
               cause: err,

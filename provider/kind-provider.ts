@@ -171,6 +171,16 @@ export function describeFailure(action: string, kind: string, id: string, err: u
   if (TenancyError.isInstance(err) && err.code === "version_mismatch") {
     hint = " It was changed outside this stack: run `pulumi refresh`, then `pulumi up` again.";
   }
+  if (
+    TenancyError.isInstance(err) &&
+    err.code === "unavailable" &&
+    (action === "read" || action === "delete")
+  ) {
+    // Without --run-program, refresh and destroy configure the provider as the last `up` saved it.
+    hint =
+      " If tenancy:endpoint or tenancy:token changed since the last `pulumi up`, run `pulumi refresh " +
+      "--run-program` or `pulumi destroy --run-program`: without it the engine uses the configuration of that up.";
+  }
   const wrapped = new Error(`Could not ${action} ${kind} ${id}: ${detail}${hint}`, { cause: err });
   if (TenancyError.isInstance(err)) Object.assign(wrapped, { code: err.code });
   return wrapped;
