@@ -101,8 +101,8 @@ export function checkInputs<In extends object>(
   news: Bag,
 ) {
   const raw = spec.prepare ? spec.prepare(stripProvider(news)) : stripProvider(news);
-  // adopt and managedBy are about the resource, not the object: kept aside from validation.
-  const { adopt, managedBy, ...rest } = raw;
+  // These are about the resource, not the object: kept aside from validation.
+  const { adopt, managedBy, __tenancyPreview, __tenancyReferences, ...rest } = raw;
   const unknownKeys = Object.keys(rest).filter((key) => isUnknown(rest[key]));
   const known = Object.fromEntries(Object.entries(rest).filter(([key]) => !unknownKeys.includes(key)));
   const result = spec.schema.safeParse(known);
@@ -126,6 +126,8 @@ export function checkInputs<In extends object>(
   for (const key of unknownKeys) inputs[key] = unknownValue;
   if (adopt !== undefined) inputs.adopt = adopt;
   if (managedBy !== undefined) inputs.managedBy = managedBy;
+  if (__tenancyPreview !== undefined) inputs.__tenancyPreview = __tenancyPreview;
+  if (__tenancyReferences !== undefined) inputs.__tenancyReferences = __tenancyReferences;
   return { inputs, failures };
 }
 
@@ -154,6 +156,62 @@ export function diffInputs<In extends object>(
     // Names are unique in the control plane: the old object must go before its replacement.
     deleteBeforeReplace: replaces.length > 0,
   };
+}
+
+/** The input a dry run's refusal concerns: its field path, or the field naming the missing object. */
+const referenceFields: Record<string, string> = {
+  Project: "project",
+  Domain: "domain",
+  Environment: "environment",
+};
+function fieldOf(err: TenancyError): string {
+  return err.errors?.[0]?.path ?? referenceFields[err.target?.kind ?? ""] ?? "";
+}
+
+// A token the control plane refused (or a control plane it cannot reach) is said once per preview,
+// not once per resource: the first failure already stops the preview.
+let refusedConnection = false;
+
+/**
+ * Runs a preview's dry run; returns the failure to report, if the control plane would refuse. A
+ * reference to an object that another resource of this program creates first is not held against
+ * it: the dry run cannot see that object yet.
+ */
+async function askControlPlane(
+  api: () => TenancyClient,
+  inputs: Bag,
+  ask: (tenancy: TenancyClient) => Promise<void>,
+): Promise<pulumi.dynamic.CheckFailure | undefined> {
+  if (refusedConnection) return undefined;
+  try {
+    await ask(api());
+    return undefined;
+  } catch (err) {
+    if (!TenancyError.isInstance(err)) {
+      return { property: "", reason: `the control plane could not check this: ${(err as Error).message}` };
+    }
+    if (err.code === "unauthorized" || err.code === "unavailable") {
+      refusedConnection = true;
+      const source =
+        err.code === "unauthorized"
+          ? "the token (tenancy:token or TENANCY_TOKEN) was refused"
+          : "it cannot be reached";
+      return {
+        property: "",
+        reason: `preview cannot check with the control plane: ${source}: ${err.message}`,
+      };
+    }
+    const field = fieldOf(err);
+    const references = Array.isArray(inputs.__tenancyReferences)
+      ? (inputs.__tenancyReferences as string[])
+      : [];
+    if ((err.code === "not_found" || err.code === "validation_failed") && references.includes(field))
+      return undefined;
+    return {
+      property: field === "(body)" ? "" : field,
+      reason: `the control plane would refuse this: ${err.message}`,
+    };
+  }
 }
 
 /** Whether a change of project is the object following its environment to another project: the
@@ -204,8 +262,40 @@ export function providerFor<In extends object, Live extends LiveMeta, Out extend
   };
 
   return {
-    async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
-      return checkInputs(spec, news);
+    /**
+     * Validates offline; in a preview, also asks the control plane, in a dry run, whether it would
+     * accept the create (a new resource) or the update (changed inputs), and reports its refusal as
+     * a failure of the field it names. Unchanged resources send nothing.
+     */
+    async check(olds: Record<string, unknown>, news: Record<string, unknown>) {
+      const checked = checkInputs(spec, news);
+      const inputs = checked.inputs;
+      if (checked.failures.length > 0 || inputs.__tenancyPreview !== true) return checked;
+      if (Object.values(inputs).some(isUnknown)) return checked; // judged once what it depends on exists
+      const desired = fieldsOf(inputs as In);
+      const owner = (inputs as OwnerInput).managedBy?.urn;
+      const refusal = await askControlPlane(api, inputs, async (tenancy) => {
+        const dry = tenancy.as({ ...(owner ? { owner } : {}), dryRun: true });
+        const isNew = Object.keys(olds).length === 0;
+        if (isNew) {
+          if (inputs.adopt === true) return;
+          try {
+            await spec.create(dry, desired);
+          } catch (err) {
+            // Its own object again (a rerun after a killed up): the create will take it back.
+            if (!(TenancyError.isInstance(err) && err.code === "conflict")) throw err;
+            const existing = await spec.get(tenancy, desired);
+            if (existing === undefined || owner === undefined || existing.managedBy?.urn !== owner) throw err;
+          }
+          return;
+        }
+        const planned = diffInputs(spec, olds, inputs);
+        if (!planned.changes || (planned.replaces ?? []).length > 0) return;
+        const live = await spec.get(tenancy, fieldsOf(olds as In));
+        if (live === undefined) return; // gone: up re-creates it, refresh shows it
+        await spec.update(dry, spec.toOutputs(live, desired), desired);
+      });
+      return refusal ? { inputs, failures: [refusal] } : checked;
     },
 
     async diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>) {

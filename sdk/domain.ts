@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, ownerOf, type ManagedBy } from "./provider";
+import { dynamicProvider, resourceInputs, type ManagedBy } from "./provider";
 
 /** The arguments of a {@link Domain}. */
 export interface DomainArgs {
@@ -39,7 +39,7 @@ export class Domain extends pulumi.dynamic.Resource {
       dynamicProvider("domain"),
       name,
       {
-        managedBy: ownerOf("Domain", name, opts),
+        ...resourceInputs("Domain", name, args, opts),
         ...args,
         version: undefined,
         createdAt: undefined,

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, ownerOf, type ManagedBy } from "./provider";
+import { dynamicProvider, resourceInputs, type ManagedBy } from "./provider";
 
 /** The arguments of an {@link Environment}. */
 export interface EnvironmentArgs {
@@ -47,7 +47,7 @@ export class Environment extends pulumi.dynamic.Resource {
       dynamicProvider("environment"),
       name,
       {
-        managedBy: ownerOf("Environment", name, opts),
+        ...resourceInputs("Environment", name, args, opts),
         name: undefined,
         ...args,
         version: undefined,

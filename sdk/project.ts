@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, ownerOf, type ManagedBy } from "./provider";
+import { dynamicProvider, resourceInputs, type ManagedBy } from "./provider";
 
 /** The arguments of a {@link Project}. */
 export interface ProjectArgs {
@@ -37,7 +37,7 @@ export class Project extends pulumi.dynamic.Resource {
       dynamicProvider("project"),
       name,
       {
-        managedBy: ownerOf("Project", name, opts),
+        ...resourceInputs("Project", name, args, opts),
         ...args,
         version: undefined,
         createdAt: undefined,

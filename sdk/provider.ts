@@ -52,3 +52,23 @@ export function ownerOf(
     return { stack, urn: urn(parentType === "pulumi:pulumi:Stack" ? type : `${parentType}$${type}`) };
   });
 }
+
+/**
+ * What every resource passes beside its object's fields: its owner, whether the program runs as a
+ * preview (the provider's hooks cannot tell, and dry-run only then), and which of its inputs come
+ * from other resources (an object the same run creates first cannot be judged by a dry run yet).
+ */
+export function resourceInputs(
+  kind: string,
+  name: string,
+  args: object,
+  opts: pulumi.CustomResourceOptions | undefined,
+) {
+  return {
+    managedBy: ownerOf(kind, name, opts),
+    __tenancyPreview: pulumi.runtime.isDryRun(),
+    __tenancyReferences: Object.entries(args)
+      .filter(([, value]) => pulumi.Output.isInstance(value))
+      .map(([key]) => key),
+  };
+}

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, ownerOf, type ManagedBy } from "./provider";
+import { dynamicProvider, resourceInputs, type ManagedBy } from "./provider";
 
 /** A Kubernetes quantity (`500m`, `2`, `16Gi`) or a number. */
 export type Quantity = string | number;
@@ -42,7 +42,7 @@ export class Quota extends pulumi.dynamic.Resource {
       dynamicProvider("quota"),
       name,
       {
-        managedBy: ownerOf("Quota", name, opts),
+        ...resourceInputs("Quota", name, args, opts),
         ...args,
         version: undefined,
         createdAt: undefined,

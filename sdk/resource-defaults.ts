@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, ownerOf, type ManagedBy } from "./provider";
+import { dynamicProvider, resourceInputs, type ManagedBy } from "./provider";
 import type { Quantity } from "./quota";
 
 /** Amounts per resource kind. */
@@ -44,7 +44,7 @@ export class ResourceDefaults extends pulumi.dynamic.Resource {
       dynamicProvider("resource-defaults"),
       name,
       {
-        managedBy: ownerOf("ResourceDefaults", name, opts),
+        ...resourceInputs("ResourceDefaults", name, args, opts),
         ...args,
         version: undefined,
         createdAt: undefined,

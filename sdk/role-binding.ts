@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, ownerOf, type ManagedBy } from "./provider";
+import { dynamicProvider, resourceInputs, type ManagedBy } from "./provider";
 
 export type Role = "admin" | "developer" | "contributor" | "viewer";
 
@@ -39,7 +39,7 @@ export class RoleBinding extends pulumi.dynamic.Resource {
       dynamicProvider("role-binding"),
       name,
       {
-        managedBy: ownerOf("RoleBinding", name, opts),
+        ...resourceInputs("RoleBinding", name, args, opts),
         environment: undefined,
         ...args,
         bindingId: undefined,

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, ownerOf, type ManagedBy } from "./provider";
+import { dynamicProvider, resourceInputs, type ManagedBy } from "./provider";
 
 /** The arguments of a {@link SecretBinding}: exactly one of `value` and `reference`. */
 export interface SecretBindingArgs {
@@ -42,7 +42,7 @@ export class SecretBinding extends pulumi.dynamic.Resource {
       dynamicProvider("secret-binding"),
       name,
       {
-        managedBy: ownerOf("SecretBinding", name, opts),
+        ...resourceInputs("SecretBinding", name, args, opts),
         ...args,
         value,
         valueVersion: undefined,
