@@ -278,7 +278,15 @@ export function providerFor<In extends object, Live extends LiveMeta, Out extend
         const dry = tenancy.as({ ...(owner ? { owner } : {}), dryRun: true });
         const isNew = Object.keys(olds).length === 0;
         if (isNew) {
-          if (inputs.adopt === true) return;
+          if (inputs.adopt === true) {
+            const existing = await spec.get(tenancy, desired);
+            if (existing !== undefined) {
+              note(
+                `${spec.kind} ${spec.id(desired)}: will be adopted; it is managed ${describeManager(existing.managedBy)}`,
+              );
+            }
+            return;
+          }
           try {
             await spec.create(dry, desired);
           } catch (err) {
@@ -291,6 +299,9 @@ export function providerFor<In extends object, Live extends LiveMeta, Out extend
         }
         const planned = diffInputs(spec, olds, inputs);
         if (!planned.changes || (planned.replaces ?? []).length > 0) return;
+        // It follows its environment to another project: the environment's own dry run checks the
+        // move, and nothing has moved yet for this one to be checked against.
+        if (spec.followsEnvironment && olds.project !== inputs.project) return;
         const live = await spec.get(tenancy, fieldsOf(olds as In));
         if (live === undefined) return; // gone: up re-creates it, refresh shows it
         await spec.update(dry, spec.toOutputs(live, desired), desired);

@@ -86,3 +86,21 @@ export async function snapshot(options: ClientOptions) {
 export async function declare(stack: TestStack, spec: ReturnType<typeof baseSpec>) {
   await stack.pulumiOk(["config", "set", "org:spec", JSON.stringify(spec)]);
 }
+
+/** The transports the engine tests run over: the embedded store, and HTTP to a server on PostgreSQL. */
+export const transports = [
+  { name: "embedded", http: false },
+  { name: "http + postgres", http: true },
+] as const;
+
+/** Points the stack at its own embedded store, or at `server`; returns the options to read it with. */
+export async function connect(stack: TestStack, server: { url: string } | undefined, token: string) {
+  if (server) {
+    await stack.pulumiOk(["config", "set", "tenancy:endpoint", server.url]);
+    await stack.pulumiOk(["config", "set", "--secret", "tenancy:token"], { input: token });
+    return { endpoint: server.url, token };
+  }
+  const endpoint = `file://${stack.root}/store`;
+  await stack.pulumiOk(["config", "set", "tenancy:endpoint", endpoint]);
+  return { endpoint };
+}

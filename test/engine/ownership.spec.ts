@@ -1,65 +1,64 @@
 // Ownership through the real CLI: an object belongs to the resource that created or adopted it.
 // Two resources never both own one object; a failed replacement, reverted, loses nothing; a killed
-// `pulumi up` converges on rerun; adopt says whose object it took.
+// `pulumi up` converges on rerun.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { assertOk, withStack, type TestStack } from "../../scripts/harness";
-import { baseSpec, canary, declare, snapshot } from "./organisation";
+import { assertOk, withStack } from "../../scripts/harness";
+import { adminToken, startTestServer, type TestServer } from "../api/server";
+import { baseSpec, canary, connect, declare, snapshot, transports } from "./organisation";
 
-/** Sets the stack's endpoint to a store folder and returns the client options for it. */
-async function storeAt(stack: TestStack, dir: string) {
-  const api = { endpoint: `file://${dir}` };
-  await stack.pulumiOk(["config", "set", "tenancy:endpoint", api.endpoint]);
-  return api;
-}
+const organisation = (stackName?: string) => ({
+  program: "organisation",
+  ...(stackName ? { stackName } : {}),
+  config: { "org:secret-db": { secret: canary } },
+});
 
-describe("engine: ownership of objects", function () {
-  this.timeout(900_000);
+for (const transport of transports) {
+  describe(`engine: ownership of objects (${transport.name})`, function () {
+    this.timeout(900_000);
+    let server: TestServer | undefined;
+    before(async () => {
+      if (transport.http) server = await startTestServer("postgres");
+    });
+    after(async () => server?.close());
 
-  it("refuses a second stack's resource for an object the first manages, naming it", async () => {
-    await withStack(
-      { program: "organisation", config: { "org:secret-db": { secret: canary } } },
-      async (first) => {
-        const store = path.join(first.root, "store");
-        const api = await storeAt(first, store);
-        const spec = baseSpec();
-        await declare(first, spec);
+    it("refuses a second stack's resource for an object the first manages, naming it", async () => {
+      await withStack(organisation(), async (first) => {
+        const api = await connect(first, server, adminToken);
+        await declare(first, baseSpec());
         assertOk(await first.up(), "first stack up");
-        await withStack(
-          { program: "organisation", stackName: "other", config: { "org:secret-db": { secret: canary } } },
-          async (second) => {
-            await storeAt(second, store);
-            await declare(second, {
-              ...baseSpec(),
-              environments: [],
-              quotas: [],
-              defaults: [],
-              secrets: [],
-              roles: [],
-            });
-            const up = await second.up();
-            assert.notEqual(up.code, 0, `the second stack took objects the first manages:\n${up.output}`);
-            assert.match(
-              up.output,
-              /already exists, managed by urn:pulumi:test::organisation::.*::web \(stack test\)/,
-            );
-            // Its destroy touches nothing of the first's.
-            const before = await snapshot(api);
-            assertOk(await second.destroy(), "second stack destroy");
-            assert.deepEqual(await snapshot(api), before, "the second stack deleted the first's objects");
-          },
-        );
+        await withStack(organisation("other"), async (second) => {
+          // Both stacks talk to the same control plane.
+          await connect(second, server, adminToken);
+          if (!server) await second.pulumiOk(["config", "set", "tenancy:endpoint", api.endpoint]);
+          await declare(second, {
+            ...baseSpec(),
+            environments: [],
+            quotas: [],
+            defaults: [],
+            secrets: [],
+            roles: [],
+          });
+          const up = await second.up();
+          assert.notEqual(up.code, 0, `the second stack took objects the first manages:\n${up.output}`);
+          assert.match(
+            up.output,
+            /already exists, managed by urn:pulumi:test::organisation::.*::web \(stack test\)/,
+          );
+          // Its destroy touches nothing of the first's.
+          const before = await snapshot(api);
+          assertOk(await second.destroy(), "second stack destroy");
+          assert.deepEqual(await snapshot(api), before, "the second stack deleted the first's objects");
+        });
         assertOk(await first.preview("--expect-no-changes"), "the first stack still owns everything");
-      },
-    );
-  });
+        assertOk(await first.destroy(), "first stack destroy");
+      });
+    });
 
-  it("loses nothing when a failed replacement is reverted", async () => {
-    await withStack(
-      { program: "organisation", config: { "org:secret-db": { secret: canary } } },
-      async (stack) => {
-        const api = await storeAt(stack, path.join(stack.root, "store"));
+    it("loses nothing when a failed replacement is reverted", async () => {
+      await withStack(organisation(), async (stack) => {
+        const api = await connect(stack, server, adminToken);
         const spec = baseSpec();
         spec.environments.find((e) => e.key === "web-prod")!.protected = true;
         await declare(stack, spec);
@@ -76,41 +75,46 @@ describe("engine: ownership of objects", function () {
         assertOk(await stack.up(), "up after reverting the name");
         assert.deepEqual(await snapshot(api), before, "an object the program declares was lost");
         assertOk(await stack.preview("--expect-no-changes"), "no changes after the revert");
-      },
-    );
-  });
+        // Unprotected, so the harness can destroy it.
+        spec.environments.find((e) => e.key === "web-prod")!.protected = false;
+        await declare(stack, spec);
+        assertOk(await stack.up(), "up unprotecting");
+      });
+    });
 
-  it("converges when pulumi up is killed after some creates", async () => {
-    await withStack(
-      { program: "organisation", config: { "org:secret-db": { secret: canary } } },
-      async (stack) => {
-        const api = await storeAt(stack, path.join(stack.root, "store"));
-        await declare(stack, baseSpec());
-        // Killed with its plugins part-way through the creates.
-        const killed = await stack.pulumi(["up", "--yes", "--skip-preview"], {
-          killWhen: (output) => (output.match(/ created \(/g) ?? []).length >= 8,
+    // On the embedded store only: killed mid-way over HTTP, the file backend was seen to leave a
+    // checkpoint it could not load ("failed to load checkpoint: EOF"), which no provider can mend.
+    if (!transport.http)
+      it("converges when pulumi up is killed after some creates", async () => {
+        await withStack(organisation(), async (stack) => {
+          const api = await connect(stack, server, adminToken);
+          await declare(stack, baseSpec());
+          // Killed with its plugins part-way through the creates.
+          const killed = await stack.pulumi(["up", "--yes", "--skip-preview"], {
+            killWhen: (output) => (output.match(/ created \(/g) ?? []).length >= 8,
+          });
+          assert.notEqual(killed.code, 0, "the up finished before it was killed");
+          if (!server) {
+            // The killed up's provider notices its engine is gone, closes the store and exits.
+            const lock = path.join(stack.root, "store", "tenancy.lock");
+            for (let i = 0; i < 100 && fs.existsSync(lock); i++) await new Promise((r) => setTimeout(r, 100));
+            assert.ok(!fs.existsSync(lock), "the killed up's provider still holds the store");
+          }
+          const partial = await snapshot(api);
+          assert.ok(partial.projects.length > 0 && partial.quotas.length < 3, JSON.stringify(partial));
+          // What a user runs after a killed up (README): release the stack's lock, then up again.
+          assertOk(await stack.pulumi(["cancel", "--yes"]), "cancel");
+          assertOk(await stack.up(), "up after the killed up");
+          const state = await snapshot(api);
+          assert.equal(state.environments.length, 7);
+          assert.equal(state.quotas.length, 3);
+          assert.equal(state.secrets.length, 2);
+          assert.equal(state.roles.length, 3);
+          assertOk(await stack.preview("--expect-no-changes"), "no changes after convergence");
+          assertOk(await stack.destroy(), "destroy");
+          const empty = await snapshot(api);
+          assert.deepEqual([empty.domains, empty.projects], [[], []], "destroy left orphans");
         });
-        assert.notEqual(killed.code, 0, "the up finished before it was killed");
-        // The killed up's provider notices its engine is gone, closes the store and exits.
-        const lock = path.join(stack.root, "store", "tenancy.lock");
-        for (let i = 0; i < 100 && fs.existsSync(lock); i++) await new Promise((r) => setTimeout(r, 100));
-        assert.ok(!fs.existsSync(lock), "the killed up's provider still holds the store");
-        const partial = await snapshot(api);
-        assert.ok(partial.projects.length > 0 && partial.quotas.length < 3, JSON.stringify(partial));
-        // What a user runs after a killed up (README): release the stack's lock, then up again.
-        assertOk(await stack.pulumi(["cancel", "--yes"]), "cancel");
-        const rerun = await stack.up();
-        assertOk(rerun, "up after the killed up");
-        const state = await snapshot(api);
-        assert.equal(state.environments.length, 7);
-        assert.equal(state.quotas.length, 3);
-        assert.equal(state.secrets.length, 2);
-        assert.equal(state.roles.length, 3);
-        assertOk(await stack.preview("--expect-no-changes"), "no changes after convergence");
-        assertOk(await stack.destroy(), "destroy");
-        const empty = await snapshot(api);
-        assert.deepEqual([empty.domains, empty.projects], [[], []], "destroy left orphans");
-      },
-    );
+      });
   });
-});
+}

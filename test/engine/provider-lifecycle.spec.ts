@@ -65,6 +65,9 @@ describe("engine: tenancy lifecycles", function () {
       );
 
       await stack.pulumiOk(["config", "set", "org:adopt", "true"]);
+      const adoptPreview = await stack.preview();
+      assertOk(adoptPreview, "preview with adopt");
+      assert.match(adoptPreview.output, /tenancy: Project web: will be adopted; it is managed by hand/);
       const adopting = assertOk(await stack.up(), "up with adopt");
       // Adoption says whose object it took: these were made by hand through the API.
       assert.match(

@@ -1,13 +1,15 @@
 // check and diff of every kind: offline, data not exceptions, normalised so diffs are stable.
 import { strict as assert } from "node:assert";
-import { unknownValue } from "../../../provider/kind-provider";
+import type { TenancyClient } from "../../../client";
+import { TenancyError } from "../../../model";
+import { providerFor, unknownValue } from "../../../provider/kind-provider";
 import { domainProvider } from "../../../provider/domain";
 import { environmentProvider } from "../../../provider/environment";
 import { projectProvider } from "../../../provider/project";
 import { quotaProvider } from "../../../provider/quota";
 import { resourceDefaultsProvider } from "../../../provider/resource-defaults";
 import { roleBindingProvider } from "../../../provider/role-binding";
-import { secretBindingProvider } from "../../../provider/secret-binding";
+import { secretBindingProvider, secretBindingSpec } from "../../../provider/secret-binding";
 
 const meta = { version: 3, createdAt: "t", updatedAt: "t" };
 
@@ -198,4 +200,36 @@ describe("secret inputs in messages", () => {
     const diff = await secretBindingProvider.diff("web/production/db", olds, { ...olds, value: canary });
     assert.ok(!JSON.stringify(diff).includes(canary));
   });
+});
+
+describe("secret inputs in create, update and delete messages", () => {
+  const canary = "canary-hooks-7d1e-never-print";
+  const refusing = (code: "validation_failed" | "conflict" | "forbidden") => {
+    const refuse = async () => {
+      throw new TenancyError(code, `SecretBinding web/production/db refused (${code})`);
+    };
+    const secrets = { get: refuse, create: refuse, update: refuse, delete: refuse, list: refuse };
+    const client = { secrets, as: () => client } as unknown as TenancyClient;
+    return providerFor(secretBindingSpec, () => client);
+  };
+  const inputs = { project: "web", environment: "production", name: "db", value: canary };
+  const outs = { ...inputs, ...meta, valueVersion: 1, managedBy: null, claim: "c" };
+
+  for (const code of ["validation_failed", "conflict", "forbidden"] as const) {
+    it(`keeps the value out of every hook's error (${code})`, async () => {
+      const provider = refusing(code);
+      for (const call of [
+        () => provider.create(inputs),
+        () => provider.update("web/production/db", outs, { ...inputs, value: `${canary}-2` }),
+        () => provider.delete("web/production/db", outs),
+        () => provider.read("web/production/db", outs),
+      ]) {
+        const error = await call().then(
+          () => undefined,
+          (err: Error) => err,
+        );
+        if (error) assert.ok(!`${error.message} ${error.stack}`.includes(canary), error.message);
+      }
+    });
+  }
 });
