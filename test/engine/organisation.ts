@@ -2,6 +2,7 @@
 // to read back what the control plane holds.
 import { createClient, type ClientOptions } from "../../provider/connect";
 import type { TestStack } from "../../scripts/harness";
+import { startTestServer, type TestServer } from "../api/server";
 
 export const canary = "canary-db-password-8d2f61c4";
 
@@ -103,4 +104,22 @@ export async function connect(stack: TestStack, server: { url: string } | undefi
   const endpoint = `file://${stack.root}/store`;
   await stack.pulumiOk(["config", "set", "tenancy:endpoint", endpoint]);
   return { endpoint };
+}
+
+/** Declares a suite once per transport; `body` gets the transport and the server (none: embedded). */
+export function describeOnTransports(
+  title: string,
+  body: (transport: (typeof transports)[number], server: () => TestServer | undefined) => void,
+) {
+  for (const transport of transports) {
+    describe(`${title} (${transport.name})`, function () {
+      this.timeout(900_000);
+      let server: TestServer | undefined;
+      before(async () => {
+        if (transport.http) server = await startTestServer("postgres");
+      });
+      after(async () => server?.close());
+      body(transport, () => server);
+    });
+  }
 }

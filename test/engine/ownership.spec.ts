@@ -5,8 +5,8 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { assertOk, withStack } from "../../scripts/harness";
-import { adminToken, startTestServer, type TestServer } from "../api/server";
-import { baseSpec, canary, connect, declare, snapshot, transports } from "./organisation";
+import { adminToken } from "../api/server";
+import { baseSpec, canary, connect, declare, describeOnTransports, snapshot } from "./organisation";
 
 const organisation = (stackName?: string) => ({
   program: "organisation",
@@ -14,107 +14,98 @@ const organisation = (stackName?: string) => ({
   config: { "org:secret-db": { secret: canary } },
 });
 
-for (const transport of transports) {
-  describe(`engine: ownership of objects (${transport.name})`, function () {
-    this.timeout(900_000);
-    let server: TestServer | undefined;
-    before(async () => {
-      if (transport.http) server = await startTestServer("postgres");
-    });
-    after(async () => server?.close());
-
-    it("refuses a second stack's resource for an object the first manages, naming it", async () => {
-      await withStack(organisation(), async (first) => {
-        const api = await connect(first, server, adminToken);
-        await declare(first, baseSpec());
-        assertOk(await first.up(), "first stack up");
-        await withStack(organisation("other"), async (second) => {
-          // Both stacks talk to the same control plane.
-          await connect(second, server, adminToken);
-          if (!server) await second.pulumiOk(["config", "set", "tenancy:endpoint", api.endpoint]);
-          await declare(second, {
-            ...baseSpec(),
-            environments: [],
-            quotas: [],
-            defaults: [],
-            secrets: [],
-            roles: [],
-          });
-          const up = await second.up();
-          assert.notEqual(up.code, 0, `the second stack took objects the first manages:\n${up.output}`);
-          assert.match(
-            up.output,
-            /already exists, managed by urn:pulumi:test::organisation::.*::web \(stack test\)/,
-          );
-          // Its destroy touches nothing of the first's.
-          const before = await snapshot(api);
-          assertOk(await second.destroy(), "second stack destroy");
-          assert.deepEqual(await snapshot(api), before, "the second stack deleted the first's objects");
+describeOnTransports("engine: ownership of objects", (transport, server) => {
+  it("refuses a second stack's resource for an object the first manages, naming it", async () => {
+    await withStack(organisation(), async (first) => {
+      const api = await connect(first, server(), adminToken);
+      await declare(first, baseSpec());
+      assertOk(await first.up(), "first stack up");
+      await withStack(organisation("other"), async (second) => {
+        // Both stacks talk to the same control plane.
+        await connect(second, server(), adminToken);
+        if (!server()) await second.pulumiOk(["config", "set", "tenancy:endpoint", api.endpoint]);
+        await declare(second, {
+          ...baseSpec(),
+          environments: [],
+          quotas: [],
+          defaults: [],
+          secrets: [],
+          roles: [],
         });
-        assertOk(await first.preview("--expect-no-changes"), "the first stack still owns everything");
-        assertOk(await first.destroy(), "first stack destroy");
-      });
-    });
-
-    it("loses nothing when a failed replacement is reverted", async () => {
-      await withStack(organisation(), async (stack) => {
-        const api = await connect(stack, server, adminToken);
-        const spec = baseSpec();
-        spec.environments.find((e) => e.key === "web-prod")!.protected = true;
-        await declare(stack, spec);
-        assertOk(await stack.up(), "up");
+        const up = await second.up();
+        assert.notEqual(up.code, 0, `the second stack took objects the first manages:\n${up.output}`);
+        assert.match(
+          up.output,
+          /already exists, managed by urn:pulumi:test::organisation::.*::web \(stack test\)/,
+        );
+        // Its destroy touches nothing of the first's.
         const before = await snapshot(api);
+        assertOk(await second.destroy(), "second stack destroy");
+        assert.deepEqual(await snapshot(api), before, "the second stack deleted the first's objects");
+      });
+      assertOk(await first.preview("--expect-no-changes"), "the first stack still owns everything");
+      assertOk(await first.destroy(), "first stack destroy");
+    });
+  });
 
-        const renamed = structuredClone(spec);
-        renamed.projects.find((p) => p.key === "web")!.name = "webshop";
-        await declare(stack, renamed);
-        const failed = await stack.up(); // --skip-preview: the engine stops midway, on the protected environment
-        assert.notEqual(failed.code, 0);
+  it("loses nothing when a failed replacement is reverted", async () => {
+    await withStack(organisation(), async (stack) => {
+      const api = await connect(stack, server(), adminToken);
+      const spec = baseSpec();
+      spec.environments.find((e) => e.key === "web-prod")!.protected = true;
+      await declare(stack, spec);
+      assertOk(await stack.up(), "up");
+      const before = await snapshot(api);
 
-        await declare(stack, spec);
-        assertOk(await stack.up(), "up after reverting the name");
-        assert.deepEqual(await snapshot(api), before, "an object the program declares was lost");
-        assertOk(await stack.preview("--expect-no-changes"), "no changes after the revert");
-        // Unprotected, so the harness can destroy it.
-        spec.environments.find((e) => e.key === "web-prod")!.protected = false;
-        await declare(stack, spec);
-        assertOk(await stack.up(), "up unprotecting");
+      const renamed = structuredClone(spec);
+      renamed.projects.find((p) => p.key === "web")!.name = "webshop";
+      await declare(stack, renamed);
+      const failed = await stack.up(); // --skip-preview: the engine stops midway, on the protected environment
+      assert.notEqual(failed.code, 0);
+
+      await declare(stack, spec);
+      assertOk(await stack.up(), "up after reverting the name");
+      assert.deepEqual(await snapshot(api), before, "an object the program declares was lost");
+      assertOk(await stack.preview("--expect-no-changes"), "no changes after the revert");
+      // Unprotected, so the harness can destroy it.
+      spec.environments.find((e) => e.key === "web-prod")!.protected = false;
+      await declare(stack, spec);
+      assertOk(await stack.up(), "up unprotecting");
+    });
+  });
+
+  // On the embedded store only: killed mid-way over HTTP, the file backend was seen to leave a
+  // checkpoint it could not load ("failed to load checkpoint: EOF"), which no provider can mend.
+  if (!transport.http)
+    it("converges when pulumi up is killed after some creates", async () => {
+      await withStack(organisation(), async (stack) => {
+        const api = await connect(stack, server(), adminToken);
+        await declare(stack, baseSpec());
+        // Killed with its plugins part-way through the creates.
+        const killed = await stack.pulumi(["up", "--yes", "--skip-preview"], {
+          killWhen: (output) => (output.match(/ created \(/g) ?? []).length >= 8,
+        });
+        assert.notEqual(killed.code, 0, "the up finished before it was killed");
+        if (!server()) {
+          // The killed up's provider notices its engine is gone, closes the store and exits.
+          const lock = path.join(stack.root, "store", "tenancy.lock");
+          for (let i = 0; i < 100 && fs.existsSync(lock); i++) await new Promise((r) => setTimeout(r, 100));
+          assert.ok(!fs.existsSync(lock), "the killed up's provider still holds the store");
+        }
+        const partial = await snapshot(api);
+        assert.ok(partial.projects.length > 0 && partial.quotas.length < 3, JSON.stringify(partial));
+        // What a user runs after a killed up (README): release the stack's lock, then up again.
+        assertOk(await stack.pulumi(["cancel", "--yes"]), "cancel");
+        assertOk(await stack.up(), "up after the killed up");
+        const state = await snapshot(api);
+        assert.equal(state.environments.length, 7);
+        assert.equal(state.quotas.length, 3);
+        assert.equal(state.secrets.length, 2);
+        assert.equal(state.roles.length, 3);
+        assertOk(await stack.preview("--expect-no-changes"), "no changes after convergence");
+        assertOk(await stack.destroy(), "destroy");
+        const empty = await snapshot(api);
+        assert.deepEqual([empty.domains, empty.projects], [[], []], "destroy left orphans");
       });
     });
-
-    // On the embedded store only: killed mid-way over HTTP, the file backend was seen to leave a
-    // checkpoint it could not load ("failed to load checkpoint: EOF"), which no provider can mend.
-    if (!transport.http)
-      it("converges when pulumi up is killed after some creates", async () => {
-        await withStack(organisation(), async (stack) => {
-          const api = await connect(stack, server, adminToken);
-          await declare(stack, baseSpec());
-          // Killed with its plugins part-way through the creates.
-          const killed = await stack.pulumi(["up", "--yes", "--skip-preview"], {
-            killWhen: (output) => (output.match(/ created \(/g) ?? []).length >= 8,
-          });
-          assert.notEqual(killed.code, 0, "the up finished before it was killed");
-          if (!server) {
-            // The killed up's provider notices its engine is gone, closes the store and exits.
-            const lock = path.join(stack.root, "store", "tenancy.lock");
-            for (let i = 0; i < 100 && fs.existsSync(lock); i++) await new Promise((r) => setTimeout(r, 100));
-            assert.ok(!fs.existsSync(lock), "the killed up's provider still holds the store");
-          }
-          const partial = await snapshot(api);
-          assert.ok(partial.projects.length > 0 && partial.quotas.length < 3, JSON.stringify(partial));
-          // What a user runs after a killed up (README): release the stack's lock, then up again.
-          assertOk(await stack.pulumi(["cancel", "--yes"]), "cancel");
-          assertOk(await stack.up(), "up after the killed up");
-          const state = await snapshot(api);
-          assert.equal(state.environments.length, 7);
-          assert.equal(state.quotas.length, 3);
-          assert.equal(state.secrets.length, 2);
-          assert.equal(state.roles.length, 3);
-          assertOk(await stack.preview("--expect-no-changes"), "no changes after convergence");
-          assertOk(await stack.destroy(), "destroy");
-          const empty = await snapshot(api);
-          assert.deepEqual([empty.domains, empty.projects], [[], []], "destroy left orphans");
-        });
-      });
-  });
-}
+});

@@ -4,65 +4,56 @@
 // One clear message names it; no stack trace.
 import { strict as assert } from "node:assert";
 import { assertOk, withStack } from "../../scripts/harness";
-import { adminToken, startTestServer, type TestServer } from "../api/server";
-import { baseSpec, canary, connect, declare, snapshot, transports } from "./organisation";
+import { adminToken } from "../api/server";
+import { baseSpec, canary, connect, declare, describeOnTransports, snapshot } from "./organisation";
 
-for (const transport of transports) {
-  describe(`engine: protected environments at preview (${transport.name})`, function () {
-    this.timeout(600_000);
-    let server: TestServer | undefined;
-    before(async () => {
-      if (transport.http) server = await startTestServer("postgres");
-    });
-    after(async () => server?.close());
+describeOnTransports("engine: protected environments at preview", (_transport, server) => {
+  it("refuses removing or replacing a protected environment in preview, and up changes nothing", async () => {
+    await withStack(
+      { program: "organisation", config: { "org:secret-db": { secret: canary } } },
+      async (stack) => {
+        const api = await connect(stack, server(), adminToken);
+        const spec = baseSpec();
+        spec.environments.find((e) => e.key === "web-prod")!.protected = true;
+        await declare(stack, spec);
+        assertOk(await stack.up(), "up");
+        const before = await snapshot(api);
 
-    it("refuses removing or replacing a protected environment in preview, and up changes nothing", async () => {
-      await withStack(
-        { program: "organisation", config: { "org:secret-db": { secret: canary } } },
-        async (stack) => {
-          const api = await connect(stack, server, adminToken);
-          const spec = baseSpec();
-          spec.environments.find((e) => e.key === "web-prod")!.protected = true;
-          await declare(stack, spec);
-          assertOk(await stack.up(), "up");
-          const before = await snapshot(api);
+        const removed = structuredClone(spec);
+        removed.environments = removed.environments.filter((e) => e.key !== "web-prod");
+        removed.quotas = removed.quotas.filter((q) => q.environment !== "web-prod");
+        removed.defaults = removed.defaults.filter((d) => d.environment !== "web-prod");
+        removed.secrets = removed.secrets.filter((s) => s.environment !== "web-prod");
+        await declare(stack, removed);
+        const preview = await stack.preview();
+        assert.notEqual(preview.code, 0, "preview must refuse deleting a protected environment");
+        assert.match(preview.output, /web-prod/);
+        assert.match(preview.output, /protect/);
+        assert.doesNotMatch(preview.output, /\n\s+at .+\(.+:\d+:\d+\)/, "no stack trace");
+        // `pulumi up` and `pulumi destroy` as users run them: their preview stops them before any step.
+        const up = await stack.pulumi(["up", "--yes"]);
+        assert.notEqual(up.code, 0);
+        assert.deepEqual(await snapshot(api), before, "up changed something before it stopped");
+        const destroy = await stack.pulumi(["destroy", "--yes"]);
+        assert.notEqual(destroy.code, 0, "destroy is refused as well");
+        assert.deepEqual(await snapshot(api), before, "destroy changed something before it stopped");
 
-          const removed = structuredClone(spec);
-          removed.environments = removed.environments.filter((e) => e.key !== "web-prod");
-          removed.quotas = removed.quotas.filter((q) => q.environment !== "web-prod");
-          removed.defaults = removed.defaults.filter((d) => d.environment !== "web-prod");
-          removed.secrets = removed.secrets.filter((s) => s.environment !== "web-prod");
-          await declare(stack, removed);
-          const preview = await stack.preview();
-          assert.notEqual(preview.code, 0, "preview must refuse deleting a protected environment");
-          assert.match(preview.output, /web-prod/);
-          assert.match(preview.output, /protect/);
-          assert.doesNotMatch(preview.output, /\n\s+at .+\(.+:\d+:\d+\)/, "no stack trace");
-          // `pulumi up` and `pulumi destroy` as users run them: their preview stops them before any step.
-          const up = await stack.pulumi(["up", "--yes"]);
-          assert.notEqual(up.code, 0);
-          assert.deepEqual(await snapshot(api), before, "up changed something before it stopped");
-          const destroy = await stack.pulumi(["destroy", "--yes"]);
-          assert.notEqual(destroy.code, 0, "destroy is refused as well");
-          assert.deepEqual(await snapshot(api), before, "destroy changed something before it stopped");
+        const renamed = structuredClone(spec);
+        renamed.projects.find((p) => p.key === "web")!.name = "webshop";
+        await declare(stack, renamed);
+        const rename = await stack.preview();
+        assert.notEqual(rename.code, 0, "replacing a protected environment is refused at preview");
+        assert.deepEqual(await snapshot(api), before);
 
-          const renamed = structuredClone(spec);
-          renamed.projects.find((p) => p.key === "web")!.name = "webshop";
-          await declare(stack, renamed);
-          const rename = await stack.preview();
-          assert.notEqual(rename.code, 0, "replacing a protected environment is refused at preview");
-          assert.deepEqual(await snapshot(api), before);
-
-          // Unprotected first, it can go.
-          await declare(stack, spec);
-          spec.environments.find((e) => e.key === "web-prod")!.protected = false;
-          await declare(stack, spec);
-          assertOk(await stack.up(), "up unprotecting");
-          await declare(stack, removed);
-          assertOk(await stack.up(), "up removing it once unprotected");
-          assert.ok(!(await snapshot(api)).environments.includes("web/production"));
-        },
-      );
-    });
+        // Unprotected first, it can go.
+        await declare(stack, spec);
+        spec.environments.find((e) => e.key === "web-prod")!.protected = false;
+        await declare(stack, spec);
+        assertOk(await stack.up(), "up unprotecting");
+        await declare(stack, removed);
+        assertOk(await stack.up(), "up removing it once unprotected");
+        assert.ok(!(await snapshot(api)).environments.includes("web/production"));
+      },
+    );
   });
-}
+});
