@@ -26,7 +26,14 @@ export function baseSpec() {
       { key: "acme-dev", project: "acme", domain: "development" },
       { key: "acme-prod", project: "acme", domain: "production", name: "acme-prod" },
       { key: "acme-trial", project: "acme", domain: "staging", name: "acme-trial" },
-    ] as { key: string; project: string; domain: string; name?: string; protected?: boolean }[],
+    ] as {
+      key: string;
+      project: string;
+      domain: string;
+      name?: string;
+      protected?: boolean;
+      protectedAsOutput?: boolean;
+    }[],
     quotas: [
       { environment: "web-prod", cpu: "8", memory: "16Gi", maxConcurrentExecutions: 20 },
       { environment: "ml-prod", cpu: "32", memory: "128Gi" },

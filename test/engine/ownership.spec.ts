@@ -52,7 +52,15 @@ describeOnTransports("engine: ownership of objects", (transport, server) => {
     await withStack(organisation(), async (stack) => {
       const api = await connect(stack, server(), adminToken);
       const spec = baseSpec();
-      spec.environments.find((e) => e.key === "web-prod")!.protected = true;
+      // Protected by the control plane alone (an Output, so no Pulumi protect): the engine then stops
+      // midway through the rename, with replacements pending.
+      Object.assign(
+        spec.environments.find((e) => e.key === "web-prod")!,
+        {
+          protected: true,
+          protectedAsOutput: true,
+        },
+      );
       await declare(stack, spec);
       assertOk(await stack.up(), "up");
       const before = await snapshot(api);

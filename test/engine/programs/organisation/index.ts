@@ -7,7 +7,15 @@ import * as tenancy from "tenancy";
 interface OrgSpec {
   domains: { name: string; tier: "production" | "non-production"; order?: number }[];
   projects: { key: string; name: string; description?: string }[];
-  environments: { key: string; project: string; domain: string; name?: string; protected?: boolean }[];
+  environments: {
+    key: string;
+    project: string;
+    domain: string;
+    name?: string;
+    protected?: boolean;
+    /** Gives `protected` as an Output: enforced by the control plane alone, not by Pulumi's protect. */
+    protectedAsOutput?: boolean;
+  }[];
   quotas: { environment: string; cpu?: string; memory?: string; maxConcurrentExecutions?: number }[];
   defaults: {
     key: string;
@@ -29,10 +37,13 @@ const projects = new Map(
   spec.projects.map(({ key, ...args }) => [key, new tenancy.Project(key, { ...args, ...adopt })]),
 );
 const environments = new Map(
-  spec.environments.map(({ key, project, domain, ...args }) => [
+  spec.environments.map(({ key, project, domain, protectedAsOutput, ...args }) => [
     key,
     new tenancy.Environment(key, {
       ...args,
+      ...(protectedAsOutput && args.protected !== undefined
+        ? { protected: pulumi.output(args.protected) }
+        : {}),
       ...adopt,
       project: projects.get(project)!.name,
       domain: domains.get(domain)!.name,
