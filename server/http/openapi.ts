@@ -57,6 +57,36 @@ function errorStatuses(route: RouteSpec): number[] {
   return statuses.sort((a, b) => a - b);
 }
 
+const header = (name: string, description: string, schema: object = { type: "string" }) => ({
+  name,
+  in: "header",
+  required: false,
+  description,
+  schema,
+});
+
+/** What every write takes beside its body: versions, idempotency, ownership and dry runs. */
+function writeParameters(route: RouteSpec) {
+  const changes = route.method === "PATCH" || route.method === "PUT" || route.method === "DELETE";
+  return [
+    ...(changes ? [header("If-Match", "The version read; required to change or delete an object.")] : []),
+    ...(route.method === "POST" ? [header("Idempotency-Key", "Replays the first result for 24 hours.")] : []),
+    header("Tenancy-Owner", "URN of the Pulumi resource that manages the object."),
+    header("Tenancy-Claim", "The claim the writer holds; refused (409, managedBy) when it has moved on."),
+    header("Tenancy-Adopt", "true: take the object over, moving its claim to this writer.", {
+      type: "string",
+      enum: ["true"],
+    }),
+    {
+      name: "dryRun",
+      in: "query",
+      required: false,
+      description: "true: run every rule and store nothing.",
+      schema: { type: "boolean" },
+    },
+  ];
+}
+
 const tagDescriptions: Record<string, string> = {
   domains: "Org-wide stages (development, staging, production, custom); changed by org admins.",
   projects: "Products, teams or clients.",
@@ -75,12 +105,15 @@ export function openApiDocument(routes: readonly RouteSpec[], version: string) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const path = route.url.replace(/:([A-Za-z]+)/g, "{$1}");
-    const parameters = [...route.url.matchAll(/:([A-Za-z]+)/g)].map(([, name]) => ({
-      name,
-      in: "path",
-      required: true,
-      schema: { type: "string" },
-    }));
+    const parameters = [
+      ...[...route.url.matchAll(/:([A-Za-z]+)/g)].map(([, name]) => ({
+        name,
+        in: "path",
+        required: true,
+        schema: { type: "string" },
+      })),
+      ...(route.method === "GET" ? [] : writeParameters(route)),
+    ];
     const status = String(route.status ?? 200);
     const success =
       status === "204"
