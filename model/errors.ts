@@ -32,6 +32,11 @@ export interface ManagedBy {
   urn: string;
 }
 
+/** Who manages an object, in words: `by <urn> (stack <stack>)`, or by hand when no resource does. */
+export function describeManager(managedBy: ManagedBy | null | undefined): string {
+  return managedBy ? `by ${managedBy.urn} (stack ${managedBy.stack})` : "by hand (no Pulumi resource)";
+}
+
 /** The object an error concerns, e.g. `{ kind: "Environment", id: "web/production" }`. */
 export interface ErrorTarget {
   kind: string;

@@ -4,7 +4,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { randomUUID } from "node:crypto";
-import { TenancyError, issuePath, type ManagedBy } from "../model";
+import { TenancyError, describeManager, issuePath, type ManagedBy } from "../model";
 import type { TenancyClient } from "../client";
 import { client } from "./config";
 
@@ -72,10 +72,6 @@ export interface OwnerInput {
 /** The claim a resource holds on its object, kept in its outputs. */
 export interface Claimed {
   claim?: string;
-}
-
-function describeManager(managedBy: ManagedBy | null | undefined): string {
-  return managedBy ? `by ${managedBy.urn} (stack ${managedBy.stack})` : "by hand (no Pulumi resource)";
 }
 
 /** A line the engine shows with the operation's output (the provider process's stderr). */

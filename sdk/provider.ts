@@ -4,6 +4,7 @@
 // provider process. No credential is part of it (those reach the provider through configure or
 // the environment).
 import * as pulumi from "@pulumi/pulumi";
+import type { ManagedBy } from "../model";
 import type { ProviderKind } from "../provider/install";
 
 const providers = new Map<ProviderKind, pulumi.dynamic.ResourceProvider>();
@@ -25,11 +26,7 @@ export function dynamicProvider(kind: ProviderKind): pulumi.dynamic.ResourceProv
   return provider;
 }
 
-/** The Pulumi resource that manages an object: its stack and URN. */
-export interface ManagedBy {
-  stack: string;
-  urn: string;
-}
+export type { ManagedBy };
 
 /**
  * The URN a resource of `kind` named `name` gets, computed before registration: the provider's

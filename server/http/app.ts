@@ -313,7 +313,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           query: (request.query ?? {}) as Record<string, unknown>,
           body: request.body,
           expectedVersion: parseIfMatch(request.headers["if-match"]),
-          idempotencyKey: request.headers["idempotency-key"] as string | undefined,
+          idempotencyKey: header(request, "idempotency-key"),
         }),
       );
       const status = route.status ?? 200;

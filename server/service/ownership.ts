@@ -2,7 +2,7 @@
 // and a claim that changes at each create or adoption. A write that carries a claim the object no
 // longer holds is refused, naming the current manager, so a resource whose object was taken over
 // (replaced, adopted) never changes or deletes the new owner's object.
-import { TenancyError, type ManagedBy } from "../../model";
+import { TenancyError, describeManager, type ManagedBy } from "../../model";
 import type { ManagedByColumn } from "../store/schema";
 import { json } from "./rows";
 import { writeContext } from "./write-context";
@@ -20,14 +20,7 @@ export function ownershipOnCreate() {
 
 /** The ownership columns an update sets: the writer's when it adopts the object, else unchanged. */
 export function ownershipOnUpdate() {
-  const { adopt, owner, claim } = writeContext();
-  return adopt ? { managed_by: json(owner ?? null), claim: claim ?? null } : {};
-}
-
-function describe(managedBy: ManagedBy | null): string {
-  return managedBy === null
-    ? "by hand (no Pulumi resource)"
-    : `by ${managedBy.urn} (stack ${managedBy.stack})`;
+  return writeContext().adopt ? ownershipOnCreate() : {};
 }
 
 /** Refuses an update or delete whose claim the object no longer holds (unless it adopts it). */
@@ -41,7 +34,7 @@ export function checkClaim(
   const managedBy = managedByOf(row);
   throw new TenancyError(
     "conflict",
-    `${kind} ${id} is managed ${describe(managedBy)} now: this resource's claim on it has moved on`,
+    `${kind} ${id} is managed ${describeManager(managedBy)} now: this resource's claim on it has moved on`,
     { target: { kind, id }, managedBy },
   );
 }
