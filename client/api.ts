@@ -3,6 +3,9 @@
 import { randomUUID } from "node:crypto";
 import type {
   AuditEntry,
+  Ceiling,
+  CeilingScope,
+  CeilingWithUse,
   DefaultsScope,
   Domain,
   DomainCreate,
@@ -26,6 +29,10 @@ import type {
   RoleBindingCreate,
   SecretBinding,
   SecretReveal,
+  Team,
+  TeamCreate,
+  TeamMember,
+  TeamPatch,
   Token,
   TokenCreate,
 } from "../model";
@@ -40,6 +47,12 @@ function defaultsPath(scope: DefaultsScope): string {
     case "environment":
       return pathOf("projects", scope.project, "environments", scope.environment, "defaults");
   }
+}
+
+function ceilingPath(scope: CeilingScope): string {
+  return scope.kind === "project"
+    ? pathOf("projects", scope.project, "quota")
+    : pathOf("domains", scope.domain, "quota");
 }
 
 const envPath = (project: string, environment: string, ...rest: string[]) =>
@@ -112,6 +125,18 @@ function endpoints(t: Transport) {
         }),
       delete: (project: string, environment: string, version: number) =>
         t.send<void>({ method: "DELETE", path: envPath(project, environment, "quota"), ifMatch: version }),
+    },
+    ceilings: {
+      get: (scope: CeilingScope) => t.send<CeilingWithUse>({ method: "GET", path: ceilingPath(scope) }),
+      put: (scope: CeilingScope, body: QuotaSpec, version?: number) =>
+        t.send<Ceiling>({
+          method: "PUT",
+          path: ceilingPath(scope),
+          body,
+          ...(version ? { ifMatch: version } : {}),
+        }),
+      delete: (scope: CeilingScope, version: number) =>
+        t.send<void>({ method: "DELETE", path: ceilingPath(scope), ifMatch: version }),
     },
     defaults: {
       get: (scope: DefaultsScope) => t.send<ResourceDefaults>({ method: "GET", path: defaultsPath(scope) }),
@@ -194,8 +219,29 @@ function endpoints(t: Transport) {
     },
     tokens: {
       list: () => t.send<Token[]>({ method: "GET", path: pathOf("tokens") }),
+      get: (id: string) => t.send<Token>({ method: "GET", path: pathOf("tokens", id) }),
       create: (body: TokenCreate) => t.send<IssuedToken>({ method: "POST", path: pathOf("tokens"), body }),
       revoke: (id: string) => t.send<void>({ method: "DELETE", path: pathOf("tokens", id) }),
+    },
+    teams: {
+      list: () => t.send<Team[]>({ method: "GET", path: pathOf("teams") }),
+      get: (name: string) => t.send<Team>({ method: "GET", path: pathOf("teams", name) }),
+      create: (body: TeamCreate) =>
+        t.send<Team>({ method: "POST", path: pathOf("teams"), body, idempotencyKey: key() }),
+      update: (name: string, body: TeamPatch, version: number) =>
+        t.send<Team>({ method: "PATCH", path: pathOf("teams", name), body, ifMatch: version }),
+      delete: (name: string, version: number) =>
+        t.send<void>({ method: "DELETE", path: pathOf("teams", name), ifMatch: version }),
+      members: {
+        list: (team: string) =>
+          t.send<TeamMember[]>({ method: "GET", path: pathOf("teams", team, "members") }),
+        get: (team: string, subject: string) =>
+          t.send<TeamMember>({ method: "GET", path: pathOf("teams", team, "members", subject) }),
+        add: (team: string, subject: string) =>
+          t.send<TeamMember>({ method: "PUT", path: pathOf("teams", team, "members", subject) }),
+        remove: (team: string, subject: string) =>
+          t.send<void>({ method: "DELETE", path: pathOf("teams", team, "members", subject) }),
+      },
     },
     audit: {
       list: (query: Record<string, string> = {}) =>

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { nameSchema } from "./common";
-import { quotaSchema, quotaUsageSchema } from "./quota";
+import { ceilingWithUseSchema, quotaSchema, quotaUsageSchema } from "./quota";
 
 /** One effective default and the scope that set it (`domain:D`, `project:P` or
  * `project:P/environment:E`). */
@@ -22,7 +22,8 @@ export const effectiveDefaultsSchema = z.object({
 export type EffectiveDefaults = z.output<typeof effectiveDefaultsSchema>;
 
 /** What a runtime asks before it schedules work in an environment: defaults merged environment over
- * project over domain, the quota with its usage, and the names (never the values) of its secrets. */
+ * project over domain, the quota with its usage, every ceiling above it (the project's, the domain's)
+ * with its use, and the names (never the values) of its secrets. */
 export const effectiveConfigSchema = z.object({
   project: nameSchema,
   environment: nameSchema,
@@ -31,6 +32,7 @@ export const effectiveConfigSchema = z.object({
   namespace: z.string(),
   defaults: effectiveDefaultsSchema,
   quota: quotaSchema.extend({ usage: quotaUsageSchema }).optional(),
+  ceilings: z.array(ceilingWithUseSchema),
   secrets: z.array(
     z.object({ name: nameSchema, kind: z.enum(["value", "reference"]), valueVersion: z.number().int() }),
   ),

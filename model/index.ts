@@ -14,5 +14,6 @@ export * from "./reservation";
 export * from "./resource-defaults";
 export * from "./role-binding";
 export * from "./secret-binding";
+export * from "./team";
 export * from "./token";
 export * from "./validation";

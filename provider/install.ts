@@ -11,6 +11,9 @@ import { quotaProvider } from "./quota";
 import { resourceDefaultsProvider } from "./resource-defaults";
 import { roleBindingProvider } from "./role-binding";
 import { secretBindingProvider } from "./secret-binding";
+import { teamProvider } from "./team";
+import { teamMemberProvider } from "./team-member";
+import { apiTokenProvider } from "./api-token";
 
 const implementations = {
   domain: domainProvider,
@@ -20,6 +23,9 @@ const implementations = {
   "resource-defaults": resourceDefaultsProvider,
   "secret-binding": secretBindingProvider,
   "role-binding": roleBindingProvider,
+  team: teamProvider,
+  "team-member": teamMemberProvider,
+  "api-token": apiTokenProvider,
 };
 
 export type ProviderKind = keyof typeof implementations;

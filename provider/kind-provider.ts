@@ -173,7 +173,7 @@ let refusedConnection = false;
  * reference to an object that another resource of this program creates first is not held against
  * it: the dry run cannot see that object yet.
  */
-async function askControlPlane(
+export async function askControlPlane(
   api: () => TenancyClient,
   inputs: Bag,
   ask: (tenancy: TenancyClient) => Promise<void>,
@@ -337,7 +337,9 @@ export function providerFor<In extends object, Live extends LiveMeta, Out extend
         }
         return { id, outs: outputs(await spec.create(writer, desired), desired, claim, adoptFlag) };
       } catch (err) {
-        if (!(TenancyError.isInstance(err) && err.code === "conflict"))
+        // A conflict naming a manager is about another resource's object (a team whose members
+        // another resource declares), not this one existing already.
+        if (!(TenancyError.isInstance(err) && err.code === "conflict") || err.managedBy !== undefined)
           throw describeFailure("create", spec.kind, id, err);
         // It exists. Created by this very resource (a retry after a lost answer, a rerun after a
         // killed up, the engine re-creating a replacement it had planned), it comes back to it;

@@ -4,10 +4,13 @@ import { dynamicProvider, resourceInputs, type ManagedBy } from "./provider";
 /** A Kubernetes quantity (`500m`, `2`, `16Gi`) or a number. */
 export type Quantity = string | number;
 
-/** The arguments of a {@link Quota}. Omitted limits are unlimited. */
+/** The arguments of a {@link Quota}: exactly one scope, an environment (`project` and
+ * `environment`), a project's ceiling (`project` alone) or a domain's ceiling (`domain`). Omitted
+ * limits are unlimited. */
 export interface QuotaArgs {
-  project: pulumi.Input<string>;
-  environment: pulumi.Input<string>;
+  project?: pulumi.Input<string>;
+  environment?: pulumi.Input<string>;
+  domain?: pulumi.Input<string>;
   cpu?: pulumi.Input<Quantity>;
   memory?: pulumi.Input<Quantity>;
   gpu?: pulumi.Input<Quantity>;
@@ -17,14 +20,19 @@ export interface QuotaArgs {
 }
 
 /**
- * The limits of one environment; the control plane admits reservations against them atomically.
+ * The limits of one environment, or a ceiling over a whole project or domain. The control plane
+ * admits reservations against an environment's quota and every ceiling above it, atomically, and
+ * refuses quotas that would add up to more than a ceiling above them.
  *
  * @example
  * new tenancy.Quota("web-production", { project: "web", environment: webProd.name, cpu: 32, memory: "128Gi", maxConcurrentExecutions: 50 });
+ * new tenancy.Quota("web", { project: "web", cpu: 64 }); // the project's ceiling
+ * new tenancy.Quota("production", { domain: "production", gpu: 8 }); // the domain's ceiling
  */
 export class Quota extends pulumi.dynamic.Resource {
-  declare readonly project: pulumi.Output<string>;
-  declare readonly environment: pulumi.Output<string>;
+  declare readonly project: pulumi.Output<string | undefined>;
+  declare readonly environment: pulumi.Output<string | undefined>;
+  declare readonly domain: pulumi.Output<string | undefined>;
   /** Normalised: `"2048Mi"` reads back as `"2Gi"`. */
   declare readonly cpu: pulumi.Output<string | undefined>;
   declare readonly memory: pulumi.Output<string | undefined>;
@@ -43,6 +51,9 @@ export class Quota extends pulumi.dynamic.Resource {
       name,
       {
         ...resourceInputs("Quota", name, args, opts),
+        project: undefined,
+        environment: undefined,
+        domain: undefined,
         ...args,
         version: undefined,
         createdAt: undefined,

@@ -1,7 +1,8 @@
 // Who may do what: evaluated from the role bindings at every request, so a binding created or
 // deleted takes effect on the next request.
-import { sql } from "kysely";
+import { sql, type ExpressionBuilder } from "kysely";
 import { TenancyError, roles, type Role } from "../../model";
+import type { Database } from "../store/schema";
 import type { Actor, Queryable } from "./context";
 import { notFound } from "./errors";
 
@@ -22,9 +23,29 @@ const needed: Record<Operation, Role> = {
 
 const rank = (role: Role) => roles.indexOf(role);
 
-/** The subjects a token speaks for: its own and its teams'. */
+/** The subjects a token speaks for by itself: its own and the teams it carries. */
 export function principals(actor: Actor): string[] {
   return [actor.subject, ...actor.teams];
+}
+
+/**
+ * Role bindings that speak for the actor: to its subject, to a team its token carries, or to a team
+ * the store lists it in. Membership is read in the same statement as the bindings, at every
+ * request, so a member removed from a team loses the team's roles on the next request.
+ */
+export function bindingCovers(actor: Actor) {
+  return (eb: ExpressionBuilder<Database, "role_bindings">) =>
+    eb.or([
+      eb("role_bindings.subject", "in", principals(actor)),
+      eb(
+        "role_bindings.subject",
+        "in",
+        eb
+          .selectFrom("team_members")
+          .select(sql<string>`'team:' || team_members.team`.as("team"))
+          .where("team_members.subject", "=", actor.subject),
+      ),
+    ]);
 }
 
 /**
@@ -41,7 +62,7 @@ export async function roleOn(
     .selectFrom("role_bindings")
     .select("role")
     .where("project", "=", project)
-    .where("subject", "in", principals(actor));
+    .where(bindingCovers(actor));
   query =
     environment === undefined
       ? query.where("environment", "is", null)
@@ -60,7 +81,7 @@ async function holdsAnyRoleIn(q: Queryable, actor: Actor, project: string): Prom
     .selectFrom("role_bindings")
     .select(sql<number>`1`.as("one"))
     .where("project", "=", project)
-    .where("subject", "in", principals(actor))
+    .where(bindingCovers(actor))
     .limit(1)
     .executeTakeFirst();
   return row !== undefined;
@@ -129,7 +150,7 @@ export async function environmentsVisibleTo(
     .selectFrom("role_bindings")
     .select("environment")
     .where("project", "=", project)
-    .where("subject", "in", principals(actor))
+    .where(bindingCovers(actor))
     .execute();
   if (bindings.length === 0) await authorize(q, actor, "read", project);
   if (bindings.some((b) => b.environment === null)) return "all";
@@ -142,6 +163,6 @@ export async function visibleScopes(q: Queryable, actor: Actor) {
   return q
     .selectFrom("role_bindings")
     .select(["project", "environment"])
-    .where("subject", "in", principals(actor))
+    .where(bindingCovers(actor))
     .execute();
 }

@@ -6,6 +6,7 @@ import type { Actor, ServiceDeps } from "./context";
 import { mergeDefaults, reaching, weakestFirst } from "./defaults-merge";
 import { loadEnvironment } from "./environments";
 import { toQuota } from "./quotas";
+import { ceilingsWithUseAbove } from "./ceilings";
 import { toUsage, usageSums } from "./usage";
 
 export function effectiveService({ db }: ServiceDeps) {
@@ -53,6 +54,7 @@ export function effectiveService({ db }: ServiceDeps) {
         await loadEnvironment(db, project, environment); // throws not_found naming what is missing
         throw new Error(`environment ${project}/${environment} vanished while being read`);
       }
+      const ceilings = await ceilingsWithUseAbove(db, project, row.domain);
       return {
         project,
         environment,
@@ -60,6 +62,7 @@ export function effectiveService({ db }: ServiceDeps) {
         namespace: namespaceOf(project, environment),
         defaults: mergeDefaults(weakestFirst(row.defaults)),
         ...(row.quota ? { quota: { ...toQuota(row.quota), usage: toUsage(row.usage!) } } : {}),
+        ceilings,
         secrets: row.secrets.map((s) => ({
           name: s.name,
           kind: s.kind as "value" | "reference",

@@ -26,6 +26,7 @@ import { checkVersion, notFound, requireExpectedVersion } from "./errors";
 import { iso, json, optional } from "./rows";
 import { checkClaim, managedByOf, ownershipOnCreate, ownershipOnUpdate } from "./ownership";
 import { audit, transaction } from "./transaction";
+import { checkCeilingsAbove } from "./ceilings";
 
 const kind = "Environment";
 
@@ -214,6 +215,8 @@ export function environmentService({ db, keyring, clock = systemClock }: Service
           .where("name", "=", name)
           .returningAll()
           .executeTakeFirstOrThrow();
+        // What moved in (its quota) must fit under the destination project's ceiling.
+        if (destination !== undefined) await checkCeilingsAbove(tx, destination, row.domain);
         const after = toEnvironment(row);
         const action = destination !== undefined ? "environment.transfer" : "environment.update";
         await audit(tx, actor, now, action, { kind, id }, toEnvironment(before), after);

@@ -3,6 +3,7 @@
 import { sql } from "kysely";
 import type { ServiceDeps } from "./context";
 import { auditService } from "./audit-log";
+import { ceilingService } from "./ceilings";
 import { defaultsService } from "./defaults";
 import { domainService } from "./domains";
 import { effectiveService } from "./effective-config";
@@ -12,6 +13,7 @@ import { quotaService } from "./quotas";
 import { reservationService } from "./reservations";
 import { roleBindingService } from "./role-bindings";
 import { secretService } from "./secrets";
+import { teamService } from "./teams";
 import { tokenService } from "./tokens";
 
 export function createService(deps: ServiceDeps) {
@@ -20,12 +22,14 @@ export function createService(deps: ServiceDeps) {
     projects: projectService(deps),
     environments: environmentService(deps),
     quotas: quotaService(deps),
+    ceilings: ceilingService(deps),
     defaults: defaultsService(deps),
     secrets: secretService(deps),
     roleBindings: roleBindingService(deps),
     reservations: reservationService(deps),
     effective: effectiveService(deps),
     tokens: tokenService(deps),
+    teams: teamService(deps),
     audit: auditService(deps),
     /** Resolves when the database answers a query; rejects with its error otherwise. */
     ready: async () => void (await sql`select 1`.execute(deps.db)),

@@ -153,8 +153,9 @@ export function projectService({ db, keyring, clock = systemClock }: ServiceDeps
             { target: { kind, id: name } },
           );
         }
-        // Project-wide defaults and role bindings go with the project.
+        // Project-wide defaults, role bindings and the ceiling go with the project.
         await tx.deleteFrom("resource_defaults").where("project", "=", name).execute();
+        await tx.deleteFrom("ceilings").where("project", "=", name).execute();
         await tx.deleteFrom("role_bindings").where("project", "=", name).execute();
         await tx.deleteFrom("projects").where("name", "=", name).execute();
         await audit(

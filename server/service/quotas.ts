@@ -17,6 +17,7 @@ import { checkVersion, notFound, requireExpectedVersion, versionMismatch } from 
 import { iso, optional } from "./rows";
 import { checkClaim, managedByOf, ownershipOnCreate, ownershipOnUpdate } from "./ownership";
 import { audit, transaction } from "./transaction";
+import { checkCeilingsAbove } from "./ceilings";
 
 const kind = "Quota";
 
@@ -104,6 +105,7 @@ export function quotaService({ db, clock = systemClock }: ServiceDeps) {
               .executeTakeFirstOrThrow();
         const defaults = mergeDefaults(await defaultsRowsFor(tx, project, environment, env.domain));
         checkDefaultsWithinQuota(defaults, row, project, environment);
+        await checkCeilingsAbove(tx, project, env.domain);
         const after = toQuota(row);
         await audit(
           tx,

@@ -21,6 +21,7 @@ import { findQuota } from "./quotas";
 import { notFound } from "./errors";
 import { iso } from "./rows";
 import { audit, transaction } from "./transaction";
+import { admitUnderCeilings } from "./ceilings";
 
 const kind = "Reservation";
 
@@ -54,9 +55,10 @@ export function reservationService({ db, keyring, clock = systemClock }: Service
     },
 
     /**
-     * Reserves amounts against the environment's quota, or answers quota_exceeded. The environment
-     * row is locked first, so concurrent reservations (from any number of server processes) are
-     * admitted one at a time against the usage the previous ones left.
+     * Reserves amounts against the environment's quota and every ceiling above it, or answers
+     * quota_exceeded. The environment row is locked first, then the ceilings, so concurrent
+     * reservations (from any number of server processes) are admitted one at a time against the
+     * usage the previous ones left.
      */
     async create(actor: Actor, project: string, environment: string, body: unknown, idempotencyKey?: string) {
       const input = parseOrThrow(reservationCreateSchema, body, "reservation");
@@ -65,7 +67,7 @@ export function reservationService({ db, keyring, clock = systemClock }: Service
       return createOnce(db, keyring, actor, request, { kind, id }, async (tx) => {
         await authorize(tx, actor, "create", project, environment);
         refuseArchived(await loadProject(tx, project), "reservations");
-        await loadEnvironment(tx, project, environment, true);
+        const env = await loadEnvironment(tx, project, environment, true);
         const quota = await findQuota(tx, project, environment);
         const requested = Object.fromEntries(
           resourceKinds.map((k) => [k, input[k] === undefined ? 0n : parseQuantity(input[k])]),
@@ -94,6 +96,7 @@ export function reservationService({ db, keyring, clock = systemClock }: Service
             );
           }
         }
+        await admitUnderCeilings(tx, project, env.domain, requested, executions);
         const now = clock.now();
         const row = await tx
           .insertInto("reservations")

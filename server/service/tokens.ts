@@ -8,6 +8,7 @@ import { requireOrgAdmin } from "./access";
 import { systemClock, type Actor, type Clock, type ServiceDeps, type Tx } from "./context";
 import { createOnce } from "./idempotency";
 import { notFound } from "./errors";
+import { checkClaim, managedByOf, ownershipOnCreate } from "./ownership";
 import { iso } from "./rows";
 import { audit, transaction } from "./transaction";
 
@@ -32,6 +33,7 @@ function toToken(row: Selectable<TokenTable>): Token {
     ...(row.expires_at ? { expiresAt: iso(row.expires_at) } : {}),
     ...(row.revoked_at ? { revokedAt: iso(row.revoked_at) } : {}),
     createdAt: iso(row.created_at),
+    managedBy: managedByOf(row),
   };
 }
 
@@ -86,6 +88,7 @@ export function tokenService({ db, keyring, clock = systemClock, tokenCacheMs = 
         token_hash: hashToken(secret),
         expires_at: input.expiresAt ?? null,
         created_at: now,
+        ...ownershipOnCreate(),
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -132,6 +135,15 @@ export function tokenService({ db, keyring, clock = systemClock, tokenCacheMs = 
       return rows.map(toToken);
     },
 
+    async get(actor: Actor, id: string): Promise<Token> {
+      requireOrgAdmin(actor, "read tokens");
+      const row = await db.selectFrom("tokens").selectAll().where("id", "=", id).executeTakeFirst();
+      if (!row) throw notFound(kind, id);
+      return toToken(row);
+    },
+
+    /** Revokes a token at once (on this server; others within their token cache time). Revoking
+     * a revoked token is a no-op. */
     async revoke(actor: Actor, id: string): Promise<Token> {
       requireOrgAdmin(actor, "revoke tokens");
       const revoked = await transaction(db, { kind, id }, async (tx) => {
@@ -142,6 +154,7 @@ export function tokenService({ db, keyring, clock = systemClock, tokenCacheMs = 
           .forUpdate()
           .executeTakeFirst();
         if (!before) throw notFound(kind, id);
+        checkClaim(kind, id, before);
         if (before.revoked_at) return toToken(before);
         const now = clock.now();
         const row = await tx

@@ -11,14 +11,18 @@ export interface ManagedByColumn {
   urn: string;
 }
 
-interface Versioned {
-  version: ColumnType<number, number | undefined, number>;
-  created_at: Timestamp;
-  updated_at: Timestamp;
+/** Which Pulumi resource manages a row (see server/service/ownership.ts). */
+interface Owned {
   /** Null for an object made by hand. */
   managed_by: ColumnType<ManagedByColumn | null, string | null | undefined, string | null>;
   /** Changes at each create or adoption by a Pulumi resource; writes that carry another are refused. */
   claim: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+interface Versioned extends Owned {
+  version: ColumnType<number, number | undefined, number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 export interface DomainTable extends Versioned {
@@ -101,7 +105,32 @@ export interface ReservationTable {
   created_at: Timestamp;
 }
 
-export interface TokenTable {
+export interface TeamTable extends Versioned {
+  name: string;
+  display_name: string | null;
+  description: string | null;
+  /** Set while the team's members are declared as one list. */
+  members_authoritative: boolean;
+}
+
+export interface TeamMemberTable extends Versioned {
+  team: string;
+  subject: string;
+}
+
+/** Limits on a project or a domain as a whole (exactly one of the two is set). */
+export interface CeilingTable extends Versioned {
+  id: Generated<number>;
+  project: string | null;
+  domain: string | null;
+  cpu: string | null;
+  memory: string | null;
+  gpu: string | null;
+  storage: string | null;
+  max_concurrent_executions: number | null;
+}
+
+export interface TokenTable extends Owned {
   id: string;
   name: string;
   subject: string;
@@ -152,6 +181,9 @@ export interface Database {
   role_bindings: RoleBindingTable;
   reservations: ReservationTable;
   tokens: TokenTable;
+  teams: TeamTable;
+  team_members: TeamMemberTable;
+  ceilings: CeilingTable;
   audit: AuditTable;
   idempotency_keys: IdempotencyTable;
   sealed_settings: SealedSettingTable;

@@ -114,6 +114,41 @@ async function call(
       const quota = await call(servers[1]!.url, "GET", `${env}/quota`);
       assert.equal(quota.body.usage.executions, limit);
     });
+
+    it("never lets 1,000 reservations spread over a project's environments exceed its ceiling", async () => {
+      const [a, b] = servers;
+      await call(a!.url, "POST", "/v1/projects", { name: "batch" });
+      await call(a!.url, "POST", "/v1/domains", { name: "development", tier: "non-production" });
+      const environments = ["production", "development"];
+      for (const domain of environments) {
+        assert.equal((await call(a!.url, "POST", "/v1/projects/batch/environments", { domain })).status, 201);
+      }
+      // Each environment's quota alone would admit far more than the ceiling: only the ceiling binds.
+      await call(a!.url, "PUT", "/v1/projects/batch/quota", { cpu: "50", maxConcurrentExecutions: 300 });
+      const results = await Promise.all(
+        Array.from({ length: 1000 }, (_, i) =>
+          call(
+            servers[i % 2]!.url,
+            "POST",
+            `/v1/projects/batch/environments/${environments[(i >> 1) % 2]}/reservations`,
+            {
+              cpu: "250m",
+              executions: 1,
+            },
+          ),
+        ),
+      );
+      const admitted = results.filter((r) => r.status === 201).length;
+      assert.ok(
+        results.every((r) => r.status === 201 || r.body?.code === "quota_exceeded"),
+        JSON.stringify(results.find((r) => r.status !== 201 && r.body?.code !== "quota_exceeded")),
+      );
+      // 50 CPUs in quarters: exactly 200 fit, fewer than the 300 executions allowed.
+      assert.equal(admitted, 200);
+      const ceiling = await call(b!.url, "GET", "/v1/projects/batch/quota");
+      assert.equal(ceiling.body.usage.cpu, "50");
+      assert.equal(ceiling.body.usage.executions, 200);
+    });
   },
 );
 

@@ -10,6 +10,7 @@ import { quotasRoutes } from "./quotas";
 import { reservationsRoutes } from "./reservations";
 import { roleBindingsRoutes } from "./role-bindings";
 import { secretsRoutes } from "./secrets";
+import { teamsRoutes } from "./teams";
 import { tokensRoutes } from "./tokens";
 
 export const routes: readonly RouteSpec[] = [
@@ -23,5 +24,6 @@ export const routes: readonly RouteSpec[] = [
   ...roleBindingsRoutes,
   ...reservationsRoutes,
   ...tokensRoutes,
+  ...teamsRoutes,
   ...auditRoutes,
 ];

@@ -23,6 +23,15 @@ export const tokensRoutes = [
     handle: (s, r) => s.tokens.create(r.actor, r.body, r.idempotencyKey),
   }),
   route({
+    method: "GET",
+    url: "/v1/tokens/:id",
+    operationId: "getToken",
+    tag: "tokens",
+    summary: "Get a token (never its secret): its expiry and revocation",
+    response: m.tokenSchema,
+    handle: (s, r) => s.tokens.get(r.actor, r.params.id),
+  }),
+  route({
     method: "DELETE",
     url: "/v1/tokens/:id",
     operationId: "revokeToken",

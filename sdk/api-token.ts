@@ -1,0 +1,65 @@
+import * as pulumi from "@pulumi/pulumi";
+import { dynamicProvider, resourceInputs, type ManagedBy } from "./provider";
+
+/** The arguments of an {@link ApiToken}. Changing any but `rotateBefore` issues a new token. */
+export interface ApiTokenArgs {
+  /** What the token is for (shown in the audit log as the actor). */
+  name: pulumi.Input<string>;
+  /** `service:…` or `user:…`: whose role bindings the token uses. */
+  subject: pulumi.Input<string>;
+  /** Teams the token carries (`team:…`), as an identity provider's group claims would. */
+  teams?: pulumi.Input<pulumi.Input<string>[]>;
+  /** An org admin token may do everything. */
+  orgAdmin?: pulumi.Input<boolean>;
+  /** Lifetime from issue: `30m`, `12h`, `90d`. Omitted, the token never expires. */
+  expiresIn?: pulumi.Input<string>;
+  /** A `pulumi up` this close to the expiry (e.g. `7d`) issues a new token, then revokes the old
+   * one. Omitted, the token is re-issued by the first `up` after it expired. */
+  rotateBefore?: pulumi.Input<string>;
+  /** Refused: a token's secret is shown only once, so an existing token cannot be taken over. */
+  adopt?: pulumi.Input<boolean>;
+}
+
+/**
+ * An API token issued to a service or user. The token is a secret output (encrypted in the
+ * state); deleting the resource revokes it; a token revoked or expired outside the stack shows as
+ * gone at `pulumi refresh`, and the next `up` issues a new one.
+ *
+ * @example
+ * const ci = new tenancy.ApiToken("pipeline", { name: "pipeline", subject: "service:pipeline", expiresIn: "90d", rotateBefore: "7d" });
+ * export const pipelineToken = ci.token;
+ */
+export class ApiToken extends pulumi.dynamic.Resource {
+  declare readonly name: pulumi.Output<string>;
+  declare readonly subject: pulumi.Output<string>;
+  declare readonly teams: pulumi.Output<string[] | undefined>;
+  declare readonly orgAdmin: pulumi.Output<boolean | undefined>;
+  declare readonly expiresIn: pulumi.Output<string | undefined>;
+  declare readonly rotateBefore: pulumi.Output<string | undefined>;
+  /** The token itself: always a secret output. */
+  declare readonly token: pulumi.Output<string>;
+  /** The control plane's id of the token (also the resource's id). */
+  declare readonly tokenId: pulumi.Output<string>;
+  declare readonly expiresAt: pulumi.Output<string | undefined>;
+  declare readonly createdAt: pulumi.Output<string>;
+  /** The resource that issued the token (this one). */
+  declare readonly managedBy: pulumi.Output<ManagedBy | null>;
+
+  constructor(name: string, args: ApiTokenArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      dynamicProvider("api-token"),
+      name,
+      {
+        ...resourceInputs("ApiToken", name, args, opts),
+        ...args,
+        token: undefined,
+        tokenId: undefined,
+        expiresAt: undefined,
+        createdAt: undefined,
+      },
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["token"] }),
+      "tenancy",
+      "ApiToken",
+    );
+  }
+}

@@ -1,0 +1,44 @@
+import * as pulumi from "@pulumi/pulumi";
+import { dynamicProvider, resourceInputs, type ManagedBy } from "./provider";
+
+/** The arguments of a {@link TeamMember}. Both fields are its identity. */
+export interface TeamMemberArgs {
+  team: pulumi.Input<string>;
+  /** `user:…` or `service:…`. */
+  subject: pulumi.Input<string>;
+  adopt?: pulumi.Input<boolean>;
+}
+
+/**
+ * One membership of a team, additive: for teams whose members are kept in several stacks or
+ * synced from an identity provider. A team whose {@link Team} declares `members` refuses it.
+ *
+ * @example
+ * new tenancy.TeamMember("platform-ada", { team: "platform", subject: "user:ada" });
+ */
+export class TeamMember extends pulumi.dynamic.Resource {
+  declare readonly team: pulumi.Output<string>;
+  declare readonly subject: pulumi.Output<string>;
+  declare readonly version: pulumi.Output<number>;
+  declare readonly createdAt: pulumi.Output<string>;
+  declare readonly updatedAt: pulumi.Output<string>;
+  /** The resource that manages the membership (this one, once created). */
+  declare readonly managedBy: pulumi.Output<ManagedBy | null>;
+
+  constructor(name: string, args: TeamMemberArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      dynamicProvider("team-member"),
+      name,
+      {
+        ...resourceInputs("TeamMember", name, args, opts),
+        ...args,
+        version: undefined,
+        createdAt: undefined,
+        updatedAt: undefined,
+      },
+      opts,
+      "tenancy",
+      "TeamMember",
+    );
+  }
+}

@@ -1,0 +1,92 @@
+import * as m from "../../../model";
+import { route } from "../route";
+
+const team = "/v1/teams/:team";
+const member = `${team}/members/:subject`;
+
+export const teamsRoutes = [
+  route({
+    method: "GET",
+    url: "/v1/teams",
+    operationId: "listTeams",
+    tag: "teams",
+    summary: "List teams with their members",
+    response: m.teamSchema.array(),
+    handle: (s, r) => s.teams.list(r.actor),
+  }),
+  route({
+    method: "POST",
+    url: "/v1/teams",
+    operationId: "createTeam",
+    tag: "teams",
+    summary: "Create a team; members, when given, is its authoritative list",
+    status: 201,
+    body: m.teamCreateSchema,
+    response: m.teamSchema,
+    handle: (s, r) => s.teams.create(r.actor, r.body, r.idempotencyKey),
+  }),
+  route({
+    method: "GET",
+    url: team,
+    operationId: "getTeam",
+    tag: "teams",
+    summary: "Get a team with its members",
+    response: m.teamSchema,
+    handle: (s, r) => s.teams.get(r.actor, r.params.team),
+  }),
+  route({
+    method: "PATCH",
+    url: team,
+    operationId: "updateTeam",
+    tag: "teams",
+    summary: "Change a team; members replaces its list, null gives the list up",
+    body: m.teamPatchSchema,
+    response: m.teamSchema,
+    handle: (s, r) => s.teams.update(r.actor, r.params.team, r.body, r.expectedVersion),
+  }),
+  route({
+    method: "DELETE",
+    url: team,
+    operationId: "deleteTeam",
+    tag: "teams",
+    summary: "Delete a team and its memberships",
+    status: 204,
+    handle: (s, r) => s.teams.remove(r.actor, r.params.team, r.expectedVersion),
+  }),
+  route({
+    method: "GET",
+    url: `${team}/members`,
+    operationId: "listTeamMembers",
+    tag: "teams",
+    summary: "List a team's members and who manages each membership",
+    response: m.teamMemberSchema.array(),
+    handle: (s, r) => s.teams.members.list(r.actor, r.params.team),
+  }),
+  route({
+    method: "GET",
+    url: member,
+    operationId: "getTeamMember",
+    tag: "teams",
+    summary: "Get one membership",
+    response: m.teamMemberSchema,
+    handle: (s, r) => s.teams.members.get(r.actor, r.params.team, r.params.subject),
+  }),
+  route({
+    method: "PUT",
+    url: member,
+    operationId: "addTeamMember",
+    tag: "teams",
+    summary: "Add a member (takes effect on the next request)",
+    response: m.teamMemberSchema,
+    handle: (s, r) => s.teams.members.add(r.actor, r.params.team, r.params.subject),
+  }),
+  route({
+    method: "DELETE",
+    url: member,
+    operationId: "removeTeamMember",
+    tag: "teams",
+    summary: "Remove a member (its team roles end on the next request)",
+    status: 204,
+    handle: (s, r) => s.teams.members.remove(r.actor, r.params.team, r.params.subject),
+  }),
+];
