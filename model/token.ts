@@ -35,16 +35,16 @@ export type Token = z.output<typeof tokenSchema>;
 export const issuedTokenSchema = tokenSchema.extend({ token: z.string() });
 export type IssuedToken = z.output<typeof issuedTokenSchema>;
 
-const durationUnits = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const durationUnits = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const maxDurationMs = 3650 * durationUnits.d;
 
-/** A duration such as `90d`, `12h` or `30m`, in milliseconds. */
+/** A duration such as `90d`, `12h`, `30m` or `90s`, in milliseconds. */
 export function durationMs(text: string): number {
   return Number(text.slice(0, -1)) * durationUnits[text.slice(-1) as keyof typeof durationUnits];
 }
 
-/** A duration such as `90d`, `12h` or `30m` (at most ten years), kept as written. */
+/** A duration such as `90d`, `12h`, `30m` or `90s` (at most ten years), kept as written. */
 export const durationSchema = z
   .string()
-  .regex(/^[1-9]\d{0,6}[mhd]$/, "a whole number of minutes, hours or days: 30m, 12h, 90d")
+  .regex(/^[1-9]\d{0,8}[smhd]$/, "a whole number of seconds, minutes, hours or days: 90s, 30m, 12h, 90d")
   .refine((text) => durationMs(text) <= maxDurationMs, "at most 3650d");

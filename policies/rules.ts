@@ -7,6 +7,7 @@ import type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import { maxNameLength, maxNamespaceLength, nameProblem, namespaceOf } from "../model/names";
+import { formatQuantity, parseQuantity } from "../model/quantity";
 
 export const types = {
   domain: "pulumi-nodejs:dynamic/tenancy:Domain",
@@ -15,6 +16,7 @@ export const types = {
   quota: "pulumi-nodejs:dynamic/tenancy:Quota",
   secretBinding: "pulumi-nodejs:dynamic/tenancy:SecretBinding",
   roleBinding: "pulumi-nodejs:dynamic/tenancy:RoleBinding",
+  team: "pulumi-nodejs:dynamic/tenancy:Team",
 } as const;
 
 /** A value known during preview; computed values not yet known are skipped, not judged. */
@@ -54,6 +56,7 @@ export const naming: ResourceValidationPolicy = {
       case types.domain:
       case types.project:
       case types.secretBinding:
+      case types.team:
         check("name", args.props.name);
         break;
       case types.environment: {
@@ -150,7 +153,7 @@ export const productionQuota: StackValidationPolicy = {
   validateStack: (args, report) => {
     const quotas = new Set(
       args.resources
-        .filter((r) => r.type === types.quota)
+        .filter((r) => r.type === types.quota && known(r.props.environment))
         .map((r) => `${r.props.project}/${r.props.environment}`),
     );
     for (const env of productionEnvironments(args)) {
@@ -230,4 +233,71 @@ export const rolesViaTeams: ResourceValidationPolicy = {
   },
 };
 
-export const policies = [naming, productionProtected, productionQuota, secretIsolation, rolesViaTeams];
+const quantityDimensions = ["cpu", "memory", "gpu", "storage"] as const;
+
+/** An amount as the policy compares it: quantities in milli-units, executions as counts; undefined
+ * when unset or not known yet. */
+function amount(dimension: string, value: unknown): bigint | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (dimension === "maxConcurrentExecutions") return typeof value === "number" ? BigInt(value) : undefined;
+  try {
+    return typeof value === "string" || typeof value === "number" ? parseQuantity(value) : undefined;
+  } catch {
+    return undefined; // a malformed quantity is the control plane's to refuse, with its field
+  }
+}
+
+function amountText(dimension: string, value: bigint): string {
+  return dimension === "maxConcurrentExecutions" ? value.toString() : formatQuantity(value);
+}
+
+export const quotaCapacity: StackValidationPolicy = {
+  name: "tenancy-quota-capacity",
+  description:
+    "The environment quotas a stack declares under a project or domain ceiling it also declares add up to no more than the ceiling.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    const quotas = args.resources.filter((r) => r.type === types.quota);
+    const domainOf = new Map(environments(args.resources).map((e) => [`${e.project}/${e.name}`, e.domain]));
+    const below = quotas.filter((q) => known(q.props.project) && known(q.props.environment));
+    for (const ceiling of quotas) {
+      const { project, environment, domain } = ceiling.props;
+      let scope: string;
+      let under: PolicyResource[];
+      if (known(domain)) {
+        scope = `domain:${domain}`;
+        under = below.filter((q) => domainOf.get(`${q.props.project}/${q.props.environment}`) === domain);
+      } else if (known(project) && environment === undefined) {
+        scope = `project:${project}`;
+        under = below.filter((q) => q.props.project === project);
+      } else continue;
+      for (const dimension of [...quantityDimensions, "maxConcurrentExecutions"]) {
+        const limit = amount(dimension, ceiling.props[dimension]);
+        if (limit === undefined) continue;
+        const parts = under.flatMap((q) => {
+          const value = amount(dimension, q.props[dimension]);
+          return value === undefined ? [] : [{ q, value }];
+        });
+        const sum = parts.reduce((total, p) => total + p.value, 0n);
+        if (sum > limit) {
+          const listed = parts
+            .map((p) => `${p.q.props.project}/${p.q.props.environment} ${amountText(dimension, p.value)}`)
+            .join(", ");
+          report(
+            `${ceiling.name}: the quotas under the ceiling ${scope} add up to ${amountText(dimension, sum)} ${dimension}, more than its limit of ${amountText(dimension, limit)} (${listed}); raise the ceiling or lower the quotas.`,
+            ceiling.urn,
+          );
+        }
+      }
+    }
+  },
+};
+
+export const policies = [
+  naming,
+  productionProtected,
+  productionQuota,
+  secretIsolation,
+  rolesViaTeams,
+  quotaCapacity,
+];

@@ -6,7 +6,14 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { TenancyError, durationMs, durationSchema, tokenCreateSchema, type Token } from "../model";
+import {
+  TenancyError,
+  durationMs,
+  durationSchema,
+  tokenCreateSchema,
+  type ManagedBy,
+  type Token,
+} from "../model";
 import { orUndefined, type TenancyClient } from "../client";
 import { client } from "./config";
 import {
@@ -18,12 +25,31 @@ import {
   type OwnerInput,
 } from "./kind-provider";
 
-export const apiTokenInputsSchema = tokenCreateSchema.omit({ expiresAt: true }).extend({
-  /** How long the token lives from its issue, e.g. `90d`; omitted, it never expires. */
-  expiresIn: durationSchema.optional(),
-  /** An `up` this close to the expiry issues a new token first and revokes the old one after. */
-  rotateBefore: durationSchema.optional(),
-});
+export const apiTokenInputsSchema = tokenCreateSchema
+  .omit({ expiresAt: true })
+  .extend({
+    /** How long the token lives from its issue, e.g. `90d`; omitted, it never expires. */
+    expiresIn: durationSchema.optional(),
+    /** An `up` this close to the expiry issues a new token first and revokes the old one after. */
+    rotateBefore: durationSchema.optional(),
+  })
+  .superRefine((inputs, ctx) => {
+    if (inputs.rotateBefore === undefined) return;
+    if (inputs.expiresIn === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["rotateBefore"],
+        message: "needs expiresIn: a token that never expires is never rotated",
+      });
+    } else if (durationMs(inputs.rotateBefore) >= durationMs(inputs.expiresIn)) {
+      // Else every up would be inside the window, and re-issue the token.
+      ctx.addIssue({
+        code: "custom",
+        path: ["rotateBefore"],
+        message: `must be shorter than expiresIn (${inputs.expiresIn})`,
+      });
+    }
+  });
 export type ApiTokenInputs = z.output<typeof apiTokenInputsSchema>;
 
 export interface ApiTokenOutputs extends ApiTokenInputs {
@@ -32,6 +58,7 @@ export interface ApiTokenOutputs extends ApiTokenInputs {
   tokenId: string;
   expiresAt?: string;
   createdAt: string;
+  managedBy: ManagedBy | null;
   claim: string;
 }
 
@@ -121,7 +148,7 @@ export function apiTokenProviderFor(api: () => TenancyClient = client, clock: ()
         const issued = await api()
           .as({ ...(owner ? { owner } : {}), claim })
           .tokens.create(request(desired, clock()));
-        const outs: ApiTokenOutputs & Bag = {
+        const outs: ApiTokenOutputs = {
           ...desired,
           token: issued.token,
           tokenId: issued.id,
@@ -136,7 +163,7 @@ export function apiTokenProviderFor(api: () => TenancyClient = client, clock: ()
       }
     },
 
-    async read(id: string, props: ApiTokenOutputs & Bag) {
+    async read(id: string, props: ApiTokenOutputs) {
       try {
         const live = await orUndefined(api().tokens.get(id));
         if (live === undefined || !isLive(live, clock())) return { id: "" };

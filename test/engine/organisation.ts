@@ -91,7 +91,7 @@ export async function snapshot(options: ClientOptions) {
 }
 
 /** Declares `spec` as the stack's organisation (the program reads it from `org:spec`). */
-export async function declare(stack: TestStack, spec: ReturnType<typeof baseSpec>) {
+export async function declare(stack: TestStack, spec: ReturnType<typeof baseSpec> & Record<string, unknown>) {
   await stack.pulumiOk(["config", "set", "org:spec", JSON.stringify(spec)]);
 }
 

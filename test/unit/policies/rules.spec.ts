@@ -10,6 +10,7 @@ import {
   naming,
   productionProtected,
   productionQuota,
+  quotaCapacity,
   rolesViaTeams,
   secretIsolation,
   types,
@@ -229,5 +230,60 @@ describe("policy tenancy-roles-via-teams", () => {
       ),
       [],
     );
+  });
+});
+
+describe("policy tenancy-quota-capacity", () => {
+  const envs = [
+    resource("environment", "web-prod", { project: "web", domain: "production" }),
+    resource("environment", "web-dev", { project: "web", domain: "development" }),
+    resource("environment", "api-prod", { project: "api", domain: "production" }),
+  ];
+  const quota = (name: string, props: Record<string, unknown>) => resource("quota", name, props);
+  const below = [
+    quota("q1", {
+      project: "web",
+      environment: "production",
+      cpu: "24",
+      memory: "48Gi",
+      maxConcurrentExecutions: 20,
+    }),
+    quota("q2", { project: "web", environment: "development", cpu: "8000m", memory: "16Gi" }),
+    quota("q3", { project: "api", environment: "production", cpu: 16, gpu: 4 }),
+  ];
+
+  it("is mandatory by default", () => assert.equal(quotaCapacity.enforcementLevel, "mandatory"));
+
+  it("passes quotas that fit under a project and a domain ceiling", async () => {
+    const ceilings = [
+      quota("web", { project: "web", cpu: "32", memory: "64Gi" }),
+      quota("prod", { domain: "production", cpu: 40, gpu: "4", maxConcurrentExecutions: 20 }),
+    ];
+    assert.deepEqual(await validateStack(quotaCapacity, [...envs, ...below, ...ceilings]), []);
+  });
+
+  it("names the ceiling, the dimension, the sum and the limit", async () => {
+    const messages = await validateStack(quotaCapacity, [
+      ...envs,
+      ...below,
+      quota("web", { project: "web", memory: "32Gi" }),
+      quota("prod", { domain: "production", cpu: "39", maxConcurrentExecutions: 10 }),
+    ]);
+    assert.equal(messages.length, 3, messages.join("\n"));
+    assert.match(
+      messages[0]!,
+      /ceiling project:web add up to 64Gi memory, more than its limit of 32Gi \(web\/production 48Gi, web\/development 16Gi\)/,
+    );
+    assert.match(messages[1]!, /ceiling domain:production add up to 40 cpu, more than its limit of 39/);
+    assert.match(
+      messages[2]!,
+      /domain:production add up to 20 maxConcurrentExecutions, more than its limit of 10/,
+    );
+  });
+
+  it("skips values not known during preview", async () => {
+    const unknownCpu = quota("q4", { project: "web", environment: "staging", cpu: undefined });
+    const ceiling = quota("web", { project: "web", cpu: "32" });
+    assert.deepEqual(await validateStack(quotaCapacity, [...envs, ...below, unknownCpu, ceiling]), []);
   });
 });

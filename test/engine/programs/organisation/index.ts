@@ -26,6 +26,12 @@ interface OrgSpec {
   }[];
   secrets: { environment: string; name: string; secret?: string; reference?: string }[];
   roles: { project: string; environment?: string; subject: string; role: tenancy.Role }[];
+  teams?: { name: string; members?: string[] }[];
+  /** Additive memberships: TeamMember resources. */
+  memberships?: { team: string; subject: string }[];
+  tokens?: { name: string; subject: string; teams?: string[]; expiresIn?: string; rotateBefore?: string }[];
+  /** Project and domain ceilings: Quotas with one scope. */
+  ceilings?: { project?: string; domain?: string; cpu?: string; gpu?: string }[];
 }
 
 const config = new pulumi.Config("org");
@@ -52,13 +58,30 @@ const environments = new Map(
 );
 const env = (key: string) => environments.get(key)!;
 
-for (const { environment, ...limits } of spec.quotas) {
-  new tenancy.Quota(environment, {
+// Ceilings first: an environment's quota depends on the ceilings above it, so a ceiling raised in
+// the same run as the quotas under it is raised before they are written.
+const ceilings = (spec.ceilings ?? []).map(({ project, domain, ...limits }) => ({
+  project,
+  domain,
+  resource: new tenancy.Quota(project ? `project-${project}` : `domain-${domain}`, {
     ...limits,
     ...adopt,
-    project: env(environment).project,
-    environment: env(environment).name,
-  });
+    ...(project ? { project: projects.get(project)!.name } : { domain: domains.get(domain!)!.name }),
+  }),
+}));
+for (const { environment, ...limits } of spec.quotas) {
+  const { project, domain } = spec.environments.find((e) => e.key === environment)!;
+  const above = ceilings.filter((c) => c.project === project || c.domain === domain).map((c) => c.resource);
+  new tenancy.Quota(
+    environment,
+    {
+      ...limits,
+      ...adopt,
+      project: env(environment).project,
+      environment: env(environment).name,
+    },
+    { dependsOn: above },
+  );
 }
 for (const { key, domain, project, environment, requests } of spec.defaults) {
   new tenancy.ResourceDefaults(key, {
@@ -89,6 +112,21 @@ for (const { project, environment, subject, role } of spec.roles) {
     ...(environment ? { environment: env(environment).name } : {}),
   });
 }
+
+const teams = new Map((spec.teams ?? []).map((t) => [t.name, new tenancy.Team(t.name, { ...t, ...adopt })]));
+for (const { team, subject } of spec.memberships ?? []) {
+  new tenancy.TeamMember(`${team}-${subject.replace(/:/g, "-")}`, {
+    team: teams.get(team)?.name ?? team,
+    subject,
+    ...adopt,
+  });
+}
+const tokens = (spec.tokens ?? []).map((t) => new tenancy.ApiToken(t.name, t));
+
+/** Each token's value, by name: what a pipeline reading the stack's outputs gets. */
+export const tokenValues = pulumi
+  .all(tokens.map((t) => pulumi.all([t.name, t.token])))
+  .apply((pairs) => Object.fromEntries(pairs));
 
 export const environmentIds = [...environments.values()].map(
   (e) => pulumi.interpolate`${e.project}/${e.name}`,
