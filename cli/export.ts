@@ -5,6 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { orUndefined, type TenancyClient } from "../client";
+import { quotaDimensions, type QuotaSpec } from "../model";
 
 export interface ExportOptions {
   outDir: string;
@@ -42,6 +43,11 @@ function args(fields: [string, string | undefined][]): string {
 
 const opt = (value: unknown) => (value === undefined || value === null ? undefined : literal(value));
 
+/** The limit fields of a quota or a ceiling. */
+function limits(quota: QuotaSpec): [string, string | undefined][] {
+  return quotaDimensions.map((dimension) => [dimension, opt(quota[dimension])]);
+}
+
 export async function exportProgram(
   api: TenancyClient,
   options: ExportOptions,
@@ -71,6 +77,15 @@ export async function exportProgram(
         ["order", opt(d.order)],
       ])});`,
     );
+    const domainCeiling = await orUndefined(api.ceilings.get({ kind: "domain", domain: d.name }));
+    if (domainCeiling) {
+      lines.push(
+        `new tenancy.Quota(${literal(resourceName("domain", d.name, "ceiling"))}, ${args([
+          ["domain", `${v}.name`],
+          ...limits(domainCeiling),
+        ])});`,
+      );
+    }
     const defaults = await orUndefined(api.defaults.get({ kind: "domain", domain: d.name }));
     if (defaults) {
       lines.push(
@@ -95,6 +110,15 @@ export async function exportProgram(
         ["archived", p.archived ? "true" : undefined],
       ])});`,
     );
+    const projectCeiling = await orUndefined(api.ceilings.get({ kind: "project", project: p.name }));
+    if (projectCeiling) {
+      lines.push(
+        `new tenancy.Quota(${literal(resourceName("project", p.name, "ceiling"))}, ${args([
+          ["project", `${pv}.name`],
+          ...limits(projectCeiling),
+        ])});`,
+      );
+    }
     const projectDefaults = await orUndefined(api.defaults.get({ kind: "project", project: p.name }));
     if (projectDefaults) {
       lines.push(
@@ -128,14 +152,7 @@ export async function exportProgram(
       const quota = await orUndefined(api.quotas.get(p.name, e.name));
       if (quota) {
         lines.push(
-          `new tenancy.Quota(${literal(resourceName(p.name, e.name))}, ${args([
-            ...scope,
-            ["cpu", opt(quota.cpu)],
-            ["memory", opt(quota.memory)],
-            ["gpu", opt(quota.gpu)],
-            ["storage", opt(quota.storage)],
-            ["maxConcurrentExecutions", opt(quota.maxConcurrentExecutions)],
-          ])});`,
+          `new tenancy.Quota(${literal(resourceName(p.name, e.name))}, ${args([...scope, ...limits(quota)])});`,
         );
       }
       const defaults = await orUndefined(
@@ -183,6 +200,30 @@ export async function exportProgram(
     }
     lines.push("");
   }
+
+  // A team managed as a whole keeps its list; one managed membership by membership keeps those.
+  // Tokens are not exported: their secrets are not readable, so an ApiToken would issue new ones.
+  for (const t of await api.teams.list()) {
+    const tv = identifier("team", t.name);
+    lines.push(
+      `const ${tv} = new tenancy.Team(${literal(t.name)}, ${args([
+        ["name", literal(t.name)],
+        ["displayName", opt(t.displayName)],
+        ["description", opt(t.description)],
+        ["members", t.membersAuthoritative ? opt(t.members) : undefined],
+      ])});`,
+    );
+    if (t.membersAuthoritative) continue;
+    for (const subject of t.members) {
+      lines.push(
+        `new tenancy.TeamMember(${literal(resourceName(t.name, subject))}, ${args([
+          ["team", `${tv}.name`],
+          ["subject", literal(subject)],
+        ])});`,
+      );
+    }
+  }
+  lines.push("");
 
   fs.mkdirSync(options.outDir, { recursive: true });
   const write = (name: string, content: string) => fs.writeFileSync(path.join(options.outDir, name), content);

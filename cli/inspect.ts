@@ -8,8 +8,10 @@ export const kinds = [
   "projects",
   "environments",
   "quotas",
+  "ceilings",
   "secrets",
   "role-bindings",
+  "teams",
   "tokens",
 ] as const;
 export type Kind = (typeof kinds)[number];
@@ -88,6 +90,41 @@ export async function get(api: TenancyClient, kind: Kind): Promise<string> {
         rows,
       );
     }
+    case "ceilings": {
+      const scopes = [
+        ...(await api.projects.list()).map((p) => ({ kind: "project" as const, project: p.name })),
+        ...(await api.domains.list()).map((d) => ({ kind: "domain" as const, domain: d.name })),
+      ];
+      const rows: string[][] = [];
+      for (const scope of scopes) {
+        const c = await orUndefined(api.ceilings.get(scope));
+        if (!c) continue;
+        // Each dimension the ceiling sets: live use and what the quotas below add up to, then the limit.
+        const dimensions = [
+          ["cpu", c.cpu, c.usage.cpu, c.allocated.cpu],
+          ["memory", c.memory, c.usage.memory, c.allocated.memory],
+          ["gpu", c.gpu, c.usage.gpu, c.allocated.gpu],
+          ["storage", c.storage, c.usage.storage, c.allocated.storage],
+          ["executions", c.maxConcurrentExecutions, c.usage.executions, c.allocated.maxConcurrentExecutions],
+        ] as const;
+        for (const [name, limit, used, allocated] of dimensions) {
+          if (limit === undefined) continue;
+          rows.push([c.scope, name, String(used), String(allocated), String(limit), manager(c)]);
+        }
+      }
+      return table(["CEILING", "DIMENSION", "IN USE", "ALLOCATED", "LIMIT", "MANAGED BY"], rows);
+    }
+    case "teams":
+      return table(
+        ["NAME", "MEMBERS", "LIST", "VERSION", "MANAGED BY"],
+        (await api.teams.list()).map((t) => [
+          t.name,
+          t.members.join(","),
+          t.membersAuthoritative ? "declared" : "by membership",
+          String(t.version),
+          manager(t),
+        ]),
+      );
     case "secrets": {
       const rows: string[][] = [];
       for (const e of await environmentsOf(api)) {
@@ -115,7 +152,7 @@ export async function get(api: TenancyClient, kind: Kind): Promise<string> {
     }
     case "tokens":
       return table(
-        ["ID", "NAME", "SUBJECT", "TEAMS", "ORG ADMIN", "EXPIRES", "REVOKED"],
+        ["ID", "NAME", "SUBJECT", "TEAMS", "ORG ADMIN", "EXPIRES", "REVOKED", "MANAGED BY"],
         (await api.tokens.list()).map((t) => [
           t.id,
           t.name,
@@ -124,6 +161,7 @@ export async function get(api: TenancyClient, kind: Kind): Promise<string> {
           t.orgAdmin ? "yes" : "",
           t.expiresAt ?? "",
           t.revokedAt ?? "",
+          manager(t),
         ]),
       );
   }

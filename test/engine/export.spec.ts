@@ -40,6 +40,18 @@ describe("engine: tenancy export", function () {
       subject: "service:ci",
       role: "contributor",
     });
+    await api.ceilings.put({ kind: "project", project: "web" }, { cpu: "32", memory: "64Gi" });
+    await api.ceilings.put(
+      { kind: "domain", domain: "production" },
+      { gpu: "8", maxConcurrentExecutions: 40 },
+    );
+    await api.teams.create({
+      name: "storefront",
+      displayName: "Storefront",
+      members: ["user:ada", "user:bob"],
+    });
+    await api.teams.create({ name: "synced" });
+    await api.teams.members.add("synced", "user:carol");
     await api.close();
     const before = await snapshot(options);
 

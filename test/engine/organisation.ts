@@ -77,9 +77,22 @@ export async function snapshot(options: ClientOptions) {
           secrets.push(`${project}/${e.name}/${s.name}:${s.kind}`);
       }
     }
+    const ceilings: string[] = [];
+    for (const scope of [
+      ...projects.map((project) => ({ kind: "project" as const, project })),
+      ...domains.map((d) => ({ kind: "domain" as const, domain: d.split(":")[0]! })),
+    ]) {
+      const c = await api.ceilings.get(scope).catch(() => undefined);
+      if (c) ceilings.push(`${c.scope}:cpu=${c.cpu ?? "-"}:gpu=${c.gpu ?? "-"}`);
+    }
+    const teams = (await api.teams.list()).map(
+      (t) => `${t.name}:${t.members.join(",")}${t.membersAuthoritative ? ":declared" : ""}`,
+    );
     return {
       domains,
       projects,
+      ceilings,
+      teams,
       environments: environments.sort(),
       quotas: quotas.sort(),
       secrets: secrets.sort(),
