@@ -6,7 +6,10 @@
 #   pipeline.sh up        on the main branch: pulumi up under the same policy pack
 #
 # Environment:
-#   TENANCY_ENDPOINT, TENANCY_TOKEN   the control plane the provider talks to (required)
+#   TENANCY_ENDPOINT   the control plane the provider talks to (required)
+#   TENANCY_TOKEN      a token allowed to change the organisation; or, instead:
+#   TENANCY_TOKEN_OUTPUT  the stack output holding the pipeline's own ApiToken (e.g. pipelineToken),
+#                      read from the state at each run, so a rotated token is picked up by itself
 #   PULUMI_BACKEND_URL                where the stack's state lives, plus the backend's own settings
 #                                     (e.g. PULUMI_CONFIG_PASSPHRASE for a passphrase-encrypted stack)
 #   PROGRAM_DIR    the Pulumi program (default: the working directory)
@@ -24,9 +27,13 @@ case $mode in
     ;;
 esac
 : "${TENANCY_ENDPOINT:?set TENANCY_ENDPOINT to the control plane (https://…)}"
-: "${TENANCY_TOKEN:?set TENANCY_TOKEN to a token allowed to change the organisation}"
 program_dir=${PROGRAM_DIR:-$PWD}
 stack=${STACK:-org}
+if [[ -z ${TENANCY_TOKEN:-} && -n ${TENANCY_TOKEN_OUTPUT:-} ]]; then
+  TENANCY_TOKEN=$(pulumi stack output "$TENANCY_TOKEN_OUTPUT" --show-secrets --cwd "$program_dir" --stack "$stack" --non-interactive)
+  export TENANCY_TOKEN
+fi
+: "${TENANCY_TOKEN:?set TENANCY_TOKEN (or TENANCY_TOKEN_OUTPUT) to a token allowed to change the organisation}"
 policy_pack=${POLICY_PACK:-$program_dir/node_modules/tenancy/policies}
 summary=${SUMMARY_FILE:-${GITHUB_STEP_SUMMARY:-tenancy-summary.md}}
 log=$(mktemp)

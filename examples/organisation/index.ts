@@ -108,6 +108,21 @@ const stages: Stage[] = [
   },
 ];
 
+// Ceilings: all of production may use 128 CPUs and 8 GPUs, the web shop 48 CPUs and 96Gi across its
+// stages. The quotas below may not add up to more, and reservations are admitted only while every
+// ceiling above them holds. Each quota depends on its ceilings, so a ceiling raised together with
+// the quotas under it is raised first.
+const productionCeiling = new tenancy.Quota("production-ceiling", {
+  domain: production.name,
+  cpu: 128,
+  gpu: 8,
+});
+const webCeiling = new tenancy.Quota("web-ceiling", { project: web.name, cpu: 48, memory: "96Gi" });
+const ceilingsAbove = (stage: Stage) => [
+  ...(stage.domain === production ? [productionCeiling] : []),
+  ...(stage.project === web ? [webCeiling] : []),
+];
+
 const environments = new Map<string, tenancy.Environment>();
 for (const stage of stages) {
   const environment = new tenancy.Environment(stage.key, {
@@ -117,11 +132,11 @@ for (const stage of stages) {
     protected: stage.production,
   });
   environments.set(stage.key, environment);
-  new tenancy.Quota(stage.key, {
-    project: environment.project,
-    environment: environment.name,
-    ...stage.quota,
-  });
+  new tenancy.Quota(
+    stage.key,
+    { project: environment.project, environment: environment.name, ...stage.quota },
+    { dependsOn: ceilingsAbove(stage) },
+  );
 }
 const env = (key: string) => environments.get(key)!;
 
@@ -192,5 +207,29 @@ for (const r of roles) {
     ...(r.environment ? { environment: env(r.environment).name } : {}),
   });
 }
+
+// The teams the bindings above name, with their members: a member holds the team's roles at once,
+// with no team claim in its token; one removed loses them on the next request.
+const teams: Record<string, string[]> = {
+  storefront: ["user:ada", "user:grace"],
+  sre: ["user:linus", "service:oncall-bot"],
+  ml: ["user:fei-fei"],
+  "acme-delivery": ["user:margaret"],
+};
+for (const [name, members] of Object.entries(teams)) new tenancy.Team(name, { name, members });
+// The client's own people are synced from its identity provider elsewhere: one membership each.
+new tenancy.Team("acme-client", { name: "acme-client", description: "Acme Corp staff (synced)" });
+new tenancy.TeamMember("acme-client-wile", { team: "acme-client", subject: "user:wile.e" });
+
+// The GitOps pipeline's own token (examples/gitops): issued here, rotated by the first up in the
+// last 14 days of its 90, and read from this output at each pipeline run.
+const pipeline = new tenancy.ApiToken("gitops-pipeline", {
+  name: "gitops-pipeline",
+  subject: "service:gitops",
+  orgAdmin: true,
+  expiresIn: "90d",
+  rotateBefore: "14d",
+});
+export const pipelineToken = pipeline.token;
 
 export const namespaces = [...environments.values()].map((e) => pulumi.interpolate`${e.project}-${e.name}`);

@@ -9,10 +9,22 @@ import { baseSpec, canary, snapshot } from "./organisation";
 
 const script = path.join(repoRoot, "examples/gitops/pipeline.sh");
 
+/** The base organisation made compliant, with the pipeline's own org admin token. */
 function compliant() {
   const spec = baseSpec();
   for (const env of spec.environments) if (env.domain === "production") env.protected = true;
-  return spec;
+  return {
+    ...spec,
+    tokens: [
+      {
+        name: "pipeline",
+        subject: "service:pipeline",
+        orgAdmin: true,
+        expiresIn: "90d",
+        rotateBefore: "14d",
+      },
+    ],
+  };
 }
 
 describe("engine: the GitOps pipeline script", function () {
@@ -21,13 +33,14 @@ describe("engine: the GitOps pipeline script", function () {
   before(async () => (server = await startTestServer("pglite")));
   after(async () => server.close());
 
-  async function pipeline(stack: TestStack, mode: string, summary: string) {
+  /** Runs the script with the bootstrap token, or (`ownToken`) with the token the stack issued. */
+  async function pipeline(stack: TestStack, mode: string, summary: string, ownToken = false) {
     return run("bash", [script, mode], {
       cwd: stack.root,
       env: {
         ...stack.env,
         TENANCY_ENDPOINT: server.url,
-        TENANCY_TOKEN: adminToken,
+        ...(ownToken ? { TENANCY_TOKEN_OUTPUT: "pipelineToken" } : { TENANCY_TOKEN: adminToken }),
         PROGRAM_DIR: stack.programDir,
         STACK: stack.name,
         SUMMARY_FILE: summary,
@@ -46,7 +59,7 @@ describe("engine: the GitOps pipeline script", function () {
         assert.equal(preview.code, 0, preview.output);
         let text = await fs.readFile(summary, "utf8");
         assert.match(text, /## tenancy preview: passed/);
-        assert.match(text, /\+ 25 to create/);
+        assert.match(text, /\+ 26 to create/);
         assert.match(text, /tenancy\|local/, "the summary names the policy pack that ran");
         assert.deepEqual(
           (await snapshot({ endpoint: server.url, token: adminToken })).projects,
@@ -62,11 +75,22 @@ describe("engine: the GitOps pipeline script", function () {
           "web",
         ]);
 
+        // From here on the pipeline runs with the service token the organisation issued itself.
+        const own = await pipeline(stack, "up", summary, true);
+        assert.equal(own.code, 0, own.output);
+        const tokens = await fetch(`${server.url}/v1/tokens`, {
+          headers: { authorization: `Bearer ${adminToken}` },
+        });
+        const pipelineTokens = ((await tokens.json()) as { name: string; revokedAt?: string }[]).filter(
+          (t) => t.name === "pipeline" && !t.revokedAt,
+        );
+        assert.equal(pipelineTokens.length, 1);
+
         const violating = compliant();
         violating.quotas = violating.quotas.filter((q) => q.environment !== "web-prod");
         await stack.pulumiOk(["config", "set", "org:spec", JSON.stringify(violating)]);
         await fs.rm(summary);
-        const failed = await pipeline(stack, "preview", summary);
+        const failed = await pipeline(stack, "preview", summary, true);
         assert.notEqual(failed.code, 0, "a mandatory violation fails the pipeline");
         text = await fs.readFile(summary, "utf8");
         assert.match(text, /## tenancy preview: failed/);

@@ -29,7 +29,14 @@ interface OrgSpec {
   teams?: { name: string; members?: string[] }[];
   /** Additive memberships: TeamMember resources. */
   memberships?: { team: string; subject: string }[];
-  tokens?: { name: string; subject: string; teams?: string[]; expiresIn?: string; rotateBefore?: string }[];
+  tokens?: {
+    name: string;
+    subject: string;
+    teams?: string[];
+    orgAdmin?: boolean;
+    expiresIn?: string;
+    rotateBefore?: string;
+  }[];
   /** Project and domain ceilings: Quotas with one scope. */
   ceilings?: { project?: string; domain?: string; cpu?: string; gpu?: string }[];
 }
@@ -127,6 +134,9 @@ const tokens = (spec.tokens ?? []).map((t) => new tenancy.ApiToken(t.name, t));
 export const tokenValues = pulumi
   .all(tokens.map((t) => pulumi.all([t.name, t.token])))
   .apply((pairs) => Object.fromEntries(pairs));
+
+/** The token named `pipeline`, if declared: what the GitOps pipeline runs with. */
+export const pipelineToken = tokens.find((_token, i) => spec.tokens![i]!.name === "pipeline")?.token;
 
 export const environmentIds = [...environments.values()].map(
   (e) => pulumi.interpolate`${e.project}/${e.name}`,
