@@ -218,8 +218,11 @@ const teams: Record<string, string[]> = {
 };
 for (const [name, members] of Object.entries(teams)) new tenancy.Team(name, { name, members });
 // The client's own people are synced from its identity provider elsewhere: one membership each.
-new tenancy.Team("acme-client", { name: "acme-client", description: "Acme Corp staff (synced)" });
-new tenancy.TeamMember("acme-client-wile", { team: "acme-client", subject: "user:wile.e" });
+const acmeClient = new tenancy.Team("acme-client", {
+  name: "acme-client",
+  description: "Acme Corp staff (synced)",
+});
+new tenancy.TeamMember("acme-client-wile", { team: acmeClient.name, subject: "user:wile.e" });
 
 // The GitOps pipeline's own token (examples/gitops): issued here, rotated by the first up in the
 // last 14 days of its 90, and read from this output at each pipeline run.
