@@ -159,6 +159,7 @@ const referenceFields: Record<string, string> = {
   Project: "project",
   Domain: "domain",
   Environment: "environment",
+  Team: "team",
 };
 function fieldOf(err: TenancyError): string {
   return err.errors?.[0]?.path ?? referenceFields[err.target?.kind ?? ""] ?? "";
