@@ -35,11 +35,12 @@ import {
   type Tx,
 } from "./context";
 import { loadDomain } from "./domains";
-import { checkVersion, notFound, requireExpectedVersion, versionMismatch } from "./errors";
+import { checkVersion, notFound, requireExpectedVersion } from "./errors";
 import { checkClaim, managedByOf, ownershipOnCreate, ownershipOnUpdate } from "./ownership";
 import { loadProject } from "./projects";
 import { iso, optional } from "./rows";
 import { audit, transaction } from "./transaction";
+import { checkReplace, limitColumns } from "./usage";
 import { toUsage, usageSums } from "./usage";
 
 const kind = "Quota";
@@ -258,19 +259,9 @@ export function ceilingService({ db, clock = systemClock }: ServiceDeps) {
       return transaction(db, { kind, id }, async (tx) => {
         await lockScope(tx, scope);
         const before = await findCeiling(tx, scope, true);
-        if (before) {
-          checkClaim(kind, id, before);
-          checkVersion(kind, id, requireExpectedVersion(expected, kind, id), before);
-        } else if (expected !== undefined) throw versionMismatch(kind, id, expected, 0);
+        checkReplace(kind, id, before, expected);
         const now = clock.now();
-        const values = {
-          cpu: spec.cpu ?? null,
-          memory: spec.memory ?? null,
-          gpu: spec.gpu ?? null,
-          storage: spec.storage ?? null,
-          max_concurrent_executions: spec.maxConcurrentExecutions ?? null,
-          updated_at: now,
-        };
+        const values = { ...limitColumns(spec), updated_at: now };
         const row = before
           ? await tx
               .updateTable("ceilings")

@@ -13,10 +13,11 @@ import {
 import { checkDefaultsWithinQuota, defaultsRowsFor, mergeDefaults } from "./defaults-merge";
 import { usageOf } from "./usage";
 import { loadEnvironment } from "./environments";
-import { checkVersion, notFound, requireExpectedVersion, versionMismatch } from "./errors";
+import { checkVersion, notFound, requireExpectedVersion } from "./errors";
 import { iso, optional } from "./rows";
 import { checkClaim, managedByOf, ownershipOnCreate, ownershipOnUpdate } from "./ownership";
 import { audit, transaction } from "./transaction";
+import { checkReplace, limitColumns } from "./usage";
 import { checkCeilingsAbove } from "./ceilings";
 
 const kind = "Quota";
@@ -71,19 +72,9 @@ export function quotaService({ db, clock = systemClock }: ServiceDeps) {
         const before = await findQuota(tx, project, environment, true);
         // A quota limits its environment's users: they may not set it themselves.
         await authorize(tx, actor, "administer", project, environment);
-        if (before) {
-          checkClaim(kind, id, before);
-          checkVersion(kind, id, requireExpectedVersion(expected, kind, id), before);
-        } else if (expected !== undefined) throw versionMismatch(kind, id, expected, 0);
+        checkReplace(kind, id, before, expected);
         const now = clock.now();
-        const values = {
-          cpu: spec.cpu ?? null,
-          memory: spec.memory ?? null,
-          gpu: spec.gpu ?? null,
-          storage: spec.storage ?? null,
-          max_concurrent_executions: spec.maxConcurrentExecutions ?? null,
-          updated_at: now,
-        };
+        const values = { ...limitColumns(spec), updated_at: now };
         const row = before
           ? await tx
               .updateTable("quotas")

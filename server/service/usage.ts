@@ -1,8 +1,16 @@
 // What an environment's live reservations hold, and what its quota allows, in exact units.
 import { sql, type Selectable } from "kysely";
-import { formatQuantity, parseQuantity, type QuotaUsage, type ResourceKind } from "../../model";
-import type { QuotaTable } from "../store/schema";
-import type { Queryable } from "./context";
+import {
+  formatQuantity,
+  parseQuantity,
+  type QuotaSpec,
+  type QuotaUsage,
+  type ResourceKind,
+} from "../../model";
+import type { ManagedByColumn, QuotaTable } from "../store/schema";
+import type { ExpectedVersion, Queryable } from "./context";
+import { checkVersion, requireExpectedVersion, versionMismatch } from "./errors";
+import { checkClaim } from "./ownership";
 
 export function quotaLimit(quota: Selectable<QuotaTable>, kind: ResourceKind): bigint | undefined {
   const value = quota[kind];
@@ -39,4 +47,29 @@ export function toUsage(sums: Record<ResourceKind | "executions", string | numbe
     storage: formatQuantity(BigInt(sums.storage)),
     executions: Number(sums.executions),
   };
+}
+
+/** The limit columns of a quota or a ceiling; an omitted limit is unlimited (null). */
+export function limitColumns(spec: QuotaSpec) {
+  return {
+    cpu: spec.cpu ?? null,
+    memory: spec.memory ?? null,
+    gpu: spec.gpu ?? null,
+    storage: spec.storage ?? null,
+    max_concurrent_executions: spec.maxConcurrentExecutions ?? null,
+  };
+}
+
+/** A PUT of a singleton limit: replacing one needs its claim and If-Match; creating one needs no
+ * If-Match (one given means the caller expected an object that is not there). */
+export function checkReplace(
+  kind: string,
+  id: string,
+  before: { version: number; claim: string | null; managed_by: ManagedByColumn | null } | undefined,
+  expected: ExpectedVersion,
+) {
+  if (before) {
+    checkClaim(kind, id, before);
+    checkVersion(kind, id, requireExpectedVersion(expected, kind, id), before);
+  } else if (expected !== undefined) throw versionMismatch(kind, id, expected, 0);
 }
