@@ -21,6 +21,7 @@ import {
   checkInputs,
   defined,
   describeFailure,
+  same,
   type Bag,
   type OwnerInput,
 } from "./kind-provider";
@@ -64,10 +65,6 @@ export interface ApiTokenOutputs extends ApiTokenInputs {
 
 /** Changing any of these issues a new token (a token never changes once issued). */
 const issuedFields = ["name", "subject", "teams", "orgAdmin", "expiresIn"] as const;
-
-function same(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-}
 
 /** Whether the token is due to be replaced now: inside its rotation window (or past its expiry). */
 export function dueForRotation(olds: Partial<ApiTokenOutputs>, now: Date): boolean {

@@ -127,7 +127,8 @@ export function checkInputs<In extends object>(
   return { inputs, failures };
 }
 
-function same(a: unknown, b: unknown): boolean {
+/** Whether two input values are the same (undefined and null alike). */
+export function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }
 

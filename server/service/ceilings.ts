@@ -19,6 +19,7 @@ import {
   type Ceiling,
   type CeilingScope,
   type CeilingWithUse,
+  type FieldError,
   type QuotaAllocation,
   type QuotaUsage,
   type ResourceKind,
@@ -40,8 +41,7 @@ import { checkClaim, managedByOf, ownershipOnCreate, ownershipOnUpdate } from ".
 import { loadProject } from "./projects";
 import { iso, optional } from "./rows";
 import { audit, transaction } from "./transaction";
-import { checkReplace, limitColumns } from "./usage";
-import { toUsage, usageSums } from "./usage";
+import { checkReplace, limitColumns, overLimits, toUsage, usageSums } from "./usage";
 
 const kind = "Quota";
 
@@ -142,36 +142,38 @@ async function withUse(q: Queryable, row: CeilingRow): Promise<CeilingWithUse> {
 async function checkAllocation(q: Queryable, row: CeilingRow) {
   const scope = scopeOf(row);
   const allocated = await allocationBelow(q, scope);
-  const over: string[] = [];
+  const over: FieldError[] = [];
   for (const k of resourceKinds) {
     const limit = row[k];
     if (limit !== null && parseQuantity(allocated[k]) > parseQuantity(limit)) {
-      over.push(`${k}: the quotas below add up to ${allocated[k]} > ${limit}`);
+      over.push({ path: k, message: `${k}: the quotas below add up to ${allocated[k]} > ${limit}` });
     }
   }
   const maxExecutions = row.max_concurrent_executions;
   if (maxExecutions !== null && allocated.maxConcurrentExecutions > maxExecutions) {
-    over.push(
-      `maxConcurrentExecutions: the quotas below add up to ${allocated.maxConcurrentExecutions} > ${maxExecutions}`,
-    );
+    over.push({
+      path: "maxConcurrentExecutions",
+      message: `maxConcurrentExecutions: the quotas below add up to ${allocated.maxConcurrentExecutions} > ${maxExecutions}`,
+    });
   }
   if (over.length > 0) {
     const id = ceilingId(scope);
-    throw new TenancyError("quota_exceeded", `the ceiling ${id} does not hold (${over.join("; ")})`, {
-      target: { kind, id },
-      errors: over.map((message) => ({ path: message.slice(0, message.indexOf(":")), message })),
-    });
+    throw new TenancyError(
+      "quota_exceeded",
+      `the ceiling ${id} does not hold (${over.map((e) => e.message).join("; ")})`,
+      { target: { kind, id }, errors: over },
+    );
   }
 }
 
-/** The ceilings above an environment, the project's first (the lock order). */
-async function ceilingsAbove(q: Queryable, project: string, domain: string, forUpdate: boolean) {
+/** The ceilings above an environment, locked, the project's first (the lock order). */
+async function lockCeilingsAbove(tx: Tx, project: string, domain: string) {
   const rows = [];
   for (const scope of [
     { kind: "project", project },
     { kind: "domain", domain },
   ] as const) {
-    const row = await findCeiling(q, scope, forUpdate);
+    const row = await findCeiling(tx, scope, true);
     if (row) rows.push(row);
   }
   return rows;
@@ -182,7 +184,7 @@ async function ceilingsAbove(q: Queryable, project: string, domain: string, forU
 export async function checkCeilingsAbove(tx: Tx, project: string, domain: string) {
   await tx.selectFrom("projects").select("name").where("name", "=", project).forShare().execute();
   await tx.selectFrom("domains").select("name").where("name", "=", domain).forShare().execute();
-  for (const row of await ceilingsAbove(tx, project, domain, true)) await checkAllocation(tx, row);
+  for (const row of await lockCeilingsAbove(tx, project, domain)) await checkAllocation(tx, row);
 }
 
 /** Refuses a reservation that would take the live reservations below any ceiling above the
@@ -194,23 +196,8 @@ export async function admitUnderCeilings(
   requested: Record<ResourceKind, bigint>,
   executions: number,
 ) {
-  for (const row of await ceilingsAbove(tx, project, domain, true)) {
-    const usage = await usageBelow(tx, scopeOf(row));
-    const over: string[] = [];
-    for (const k of resourceKinds) {
-      const limit = row[k];
-      if (
-        limit !== null &&
-        requested[k] > 0n &&
-        parseQuantity(usage[k]) + requested[k] > parseQuantity(limit)
-      ) {
-        over.push(`${k}: ${usage[k]} in use + ${formatQuantity(requested[k])} requested > ${limit}`);
-      }
-    }
-    const maxExecutions = row.max_concurrent_executions;
-    if (maxExecutions !== null && executions > 0 && usage.executions + executions > maxExecutions) {
-      over.push(`executions: ${usage.executions} running + ${executions} requested > ${maxExecutions}`);
-    }
+  for (const row of await lockCeilingsAbove(tx, project, domain)) {
+    const over = overLimits(row, await usageBelow(tx, scopeOf(row)), requested, executions);
     if (over.length > 0) {
       const id = ceilingId(scopeOf(row));
       throw new TenancyError(
@@ -222,9 +209,9 @@ export async function admitUnderCeilings(
   }
 }
 
-/** The ceilings above an environment with their use, for its effective configuration. */
-export async function ceilingsWithUseAbove(q: Queryable, project: string, domain: string) {
-  return Promise.all((await ceilingsAbove(q, project, domain, false)).map((row) => withUse(q, row)));
+/** Ceilings read elsewhere (the effective configuration's statement), with their use. */
+export async function withUseOf(q: Queryable, rows: CeilingRow[]): Promise<CeilingWithUse[]> {
+  return Promise.all(rows.map((row) => withUse(q, row)));
 }
 
 export function ceilingService({ db, clock = systemClock }: ServiceDeps) {

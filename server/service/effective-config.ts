@@ -1,4 +1,5 @@
 // The effective configuration of an environment: what a runtime asks before it schedules work.
+import { sql } from "kysely";
 import { jsonArrayFrom, jsonObjectFrom } from "kysely/helpers/postgres";
 import { namespaceOf, type EffectiveConfig } from "../../model";
 import { authorize } from "./access";
@@ -6,7 +7,7 @@ import type { Actor, ServiceDeps } from "./context";
 import { mergeDefaults, reaching, weakestFirst } from "./defaults-merge";
 import { loadEnvironment } from "./environments";
 import { toQuota } from "./quotas";
-import { ceilingsWithUseAbove } from "./ceilings";
+import { withUseOf } from "./ceilings";
 import { toUsage, usageSums } from "./usage";
 
 export function effectiveService({ db }: ServiceDeps) {
@@ -38,6 +39,16 @@ export function effectiveService({ db }: ServiceDeps) {
               .select(["d.domain", "d.project", "d.environment", "d.requests", "d.limits"])
               .where(reaching(project, environment, eb.ref("e.domain"))),
           ).as("defaults"),
+          // The project's ceiling first, then the domain's; their use is read only when one exists.
+          jsonArrayFrom(
+            eb
+              .selectFrom("ceilings")
+              .selectAll("ceilings")
+              .where((c) =>
+                c.or([c("ceilings.project", "=", project), c("ceilings.domain", "=", c.ref("e.domain"))]),
+              )
+              .orderBy(sql`ceilings.project is null`),
+          ).as("ceilings"),
           jsonArrayFrom(
             eb
               .selectFrom("secrets")
@@ -54,7 +65,7 @@ export function effectiveService({ db }: ServiceDeps) {
         await loadEnvironment(db, project, environment); // throws not_found naming what is missing
         throw new Error(`environment ${project}/${environment} vanished while being read`);
       }
-      const ceilings = await ceilingsWithUseAbove(db, project, row.domain);
+      const ceilings = await withUseOf(db, row.ceilings);
       return {
         project,
         environment,

@@ -13,7 +13,7 @@ import {
 import type { ReservationTable } from "../store/schema";
 import { authorize } from "./access";
 import { systemClock, type Actor, type ServiceDeps } from "./context";
-import { quotaLimit, usageOf } from "./usage";
+import { overLimits, usageOf } from "./usage";
 import { loadEnvironment } from "./environments";
 import { createOnce } from "./idempotency";
 import { loadProject, refuseArchived } from "./projects";
@@ -74,25 +74,12 @@ export function reservationService({ db, keyring, clock = systemClock }: Service
         ) as Record<(typeof resourceKinds)[number], bigint>;
         const executions = input.executions ?? 0;
         if (quota) {
-          const usage = await usageOf(tx, project, environment);
-          const over: string[] = [];
-          for (const k of resourceKinds) {
-            const limit = quotaLimit(quota, k);
-            if (limit !== undefined && requested[k] > 0n && parseQuantity(usage[k]) + requested[k] > limit) {
-              over.push(`${k}: ${usage[k]} in use + ${formatQuantity(requested[k])} requested > ${quota[k]}`);
-            }
-          }
-          const maxExecutions = quota.max_concurrent_executions;
-          if (maxExecutions !== null && executions > 0 && usage.executions + executions > maxExecutions) {
-            over.push(`executions: ${usage.executions} running + ${executions} requested > ${maxExecutions}`);
-          }
+          const over = overLimits(quota, await usageOf(tx, project, environment), requested, executions);
           if (over.length > 0) {
             throw new TenancyError(
               "quota_exceeded",
               `the quota of environment ${id} does not admit this reservation (${over.join("; ")})`,
-              {
-                target: { kind: "Quota", id },
-              },
+              { target: { kind: "Quota", id } },
             );
           }
         }

@@ -122,12 +122,9 @@ export function teamService({ db, keyring, clock = systemClock }: ServiceDeps) {
         db.selectFrom("teams").selectAll().orderBy("name").execute(),
         db.selectFrom("team_members").select(["team", "subject"]).orderBy("subject").execute(),
       ]);
-      return teams.map((t) =>
-        toTeam(
-          t,
-          members.filter((m) => m.team === t.name).map((m) => m.subject),
-        ),
-      );
+      const byTeam = new Map<string, string[]>();
+      for (const m of members) byTeam.set(m.team, [...(byTeam.get(m.team) ?? []), m.subject]);
+      return teams.map((t) => toTeam(t, byTeam.get(t.name) ?? []));
     },
 
     async get(_actor: Actor, name: string): Promise<Team> {

@@ -3,6 +3,7 @@ import { sql, type Selectable } from "kysely";
 import {
   formatQuantity,
   parseQuantity,
+  resourceKinds,
   type QuotaSpec,
   type QuotaUsage,
   type ResourceKind,
@@ -15,6 +16,39 @@ import { checkClaim } from "./ownership";
 export function quotaLimit(quota: Selectable<QuotaTable>, kind: ResourceKind): bigint | undefined {
   const value = quota[kind];
   return value === null ? undefined : parseQuantity(value);
+}
+
+/** The limit columns a quota and a ceiling share. */
+type LimitRow = Pick<Selectable<QuotaTable>, ResourceKind | "max_concurrent_executions">;
+
+/**
+ * What a reservation of `requested` (milli-units) and `executions` would take past `limits`, given
+ * what live reservations already hold: one line per dimension over its limit, none when it fits.
+ * Only the dimensions the reservation asks for are judged, so usage already past a lowered limit
+ * does not block a reservation that adds nothing there.
+ */
+export function overLimits(
+  limits: LimitRow,
+  usage: QuotaUsage,
+  requested: Record<ResourceKind, bigint>,
+  executions: number,
+): string[] {
+  const over: string[] = [];
+  for (const k of resourceKinds) {
+    const limit = limits[k];
+    if (
+      limit !== null &&
+      requested[k] > 0n &&
+      parseQuantity(usage[k]) + requested[k] > parseQuantity(limit)
+    ) {
+      over.push(`${k}: ${usage[k]} in use + ${formatQuantity(requested[k])} requested > ${limit}`);
+    }
+  }
+  const maxExecutions = limits.max_concurrent_executions;
+  if (maxExecutions !== null && executions > 0 && usage.executions + executions > maxExecutions) {
+    over.push(`executions: ${usage.executions} running + ${executions} requested > ${maxExecutions}`);
+  }
+  return over;
 }
 
 /** The sums over an environment's reservations that make its usage, as exact decimal text
