@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# npm run bench: toolchain, dependencies and build, then bench/run.ts (writes bench/RESULTS.md).
+# npm run bench: toolchain, dependencies and build, then bench/run.ts (writes bench/RESULTS.md);
+# `bash scripts/bench.sh ceilings` (npm run bench:ceilings) runs bench/ceilings.ts instead.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=env.sh
 . scripts/env.sh
 bash scripts/npm-install.sh
 npm run --silent build
-exec node --import tsx bench/run.ts
+exec node --import tsx "bench/${1:-run}.ts"
