@@ -3,11 +3,19 @@
 // lies below: a quota, a ceiling, a transfer), and a reservation is admitted only while every
 // ceiling above its environment holds.
 //
+// Each ceiling row keeps what the live reservations below it hold (used_*): an admission adds to it
+// and checks it in one statement, a release takes from it, so an admission costs the same whatever
+// the number of live reservations, and the ceiling's row lock is held from that statement to the
+// commit only. The totals are counted afresh from the reservations when a ceiling is created and
+// when an environment moves between projects. Reservations hold their project and domain rows in
+// key-share mode, and a ceiling's creation holds its project or domain row exclusively, so no
+// reservation is in flight while a ceiling counts what lies below it.
+//
 // Locks, always taken in this order so that concurrent writers cannot deadlock: the environment
-// row, the project row, the domain row, the project's ceiling, the domain's ceiling. A ceiling write
-// holds its project or domain row exclusively; quota writes hold them shared, so a ceiling and a
-// quota written at once are judged one after the other.
-import type { Selectable } from "kysely";
+// row, the project row, the domain row, the project's ceiling, the domain's ceiling. Quota writes
+// hold the project and domain rows shared, so a ceiling and a quota written at once are judged one
+// after the other.
+import { sql, type Selectable } from "kysely";
 import {
   TenancyError,
   ceilingId,
@@ -41,7 +49,7 @@ import { checkClaim, managedByOf, ownershipOnCreate, ownershipOnUpdate } from ".
 import { loadProject } from "./projects";
 import { iso, optional } from "./rows";
 import { audit, transaction } from "./transaction";
-import { checkReplace, limitColumns, overLimits, toUsage, usageSums } from "./usage";
+import { checkReplace, limitColumns, overLimits, toUsage } from "./usage";
 
 const kind = "Quota";
 
@@ -113,29 +121,48 @@ async function allocationBelow(q: Queryable, scope: CeilingScope): Promise<Quota
   };
 }
 
-/** What the live reservations below a ceiling hold. */
-async function usageBelow(q: Queryable, scope: CeilingScope): Promise<QuotaUsage> {
-  const base = q.selectFrom("reservations").select(usageSums);
-  const row = await (
-    scope.kind === "project"
-      ? base.where("project", "=", scope.project)
-      : base.where(({ exists, selectFrom }) =>
-          exists(
-            selectFrom("environments as e")
-              .select("e.name")
-              .whereRef("e.project", "=", "reservations.project")
-              .whereRef("e.name", "=", "reservations.environment")
-              .where("e.domain", "=", scope.domain),
-          ),
-        )
-  ).executeTakeFirstOrThrow();
-  return toUsage(row);
+/** The sums of the live reservations below a ceiling, as its used_* columns take them. */
+function reservationSumsBelow(scope: CeilingScope) {
+  const sum = (column: "cpu_milli" | "memory_milli" | "gpu_milli" | "storage_milli" | "executions") => {
+    const below =
+      scope.kind === "project"
+        ? sql`r.project = ${scope.project}`
+        : sql`exists (select 1 from environments e where e.project = r.project and e.name = r.environment and e.domain = ${scope.domain})`;
+    return sql<string>`(select coalesce(sum(${sql.ref(`r.${column}`)}), 0) from reservations r where ${below})`;
+  };
+  return {
+    used_cpu_milli: sum("cpu_milli"),
+    used_memory_milli: sum("memory_milli"),
+    used_gpu_milli: sum("gpu_milli"),
+    used_storage_milli: sum("storage_milli"),
+    used_executions: sum("executions"),
+  };
+}
+
+/** Counts a ceiling's totals afresh from the reservations below it (its row is locked by then). */
+async function recount(tx: Tx, row: CeilingRow) {
+  return tx
+    .updateTable("ceilings")
+    .set(reservationSumsBelow(scopeOf(row)))
+    .where("id", "=", row.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** What the live reservations below a ceiling hold, from its totals. */
+function usageOf(row: CeilingRow): QuotaUsage {
+  return toUsage({
+    cpu: row.used_cpu_milli,
+    memory: row.used_memory_milli,
+    gpu: row.used_gpu_milli,
+    storage: row.used_storage_milli,
+    executions: row.used_executions,
+  });
 }
 
 async function withUse(q: Queryable, row: CeilingRow): Promise<CeilingWithUse> {
   const scope = scopeOf(row);
-  const [allocated, usage] = await Promise.all([allocationBelow(q, scope), usageBelow(q, scope)]);
-  return { ...toCeiling(row), allocated, usage };
+  return { ...toCeiling(row), allocated: await allocationBelow(q, scope), usage: usageOf(row) };
 }
 
 /** Refuses when the quotas below `row` add up to more than it, naming the ceiling and dimension. */
@@ -187,8 +214,46 @@ export async function checkCeilingsAbove(tx: Tx, project: string, domain: string
   for (const row of await lockCeilingsAbove(tx, project, domain)) await checkAllocation(tx, row);
 }
 
-/** Refuses a reservation that would take the live reservations below any ceiling above the
- * environment past it. The ceilings are locked, so concurrent admissions are judged one at a time. */
+/** Adds `amounts` (milli-units) to the totals of every ceiling above an environment, in one
+ * statement that locks them in the lock order (the project's first); returns them as they are
+ * after, in that order. */
+async function addToCeilingsAbove(
+  tx: Tx,
+  project: string,
+  domain: string,
+  amounts: Record<ResourceKind, bigint>,
+  executions: number,
+) {
+  const rows = await tx
+    .with("locked", (db) =>
+      db
+        .selectFrom("ceilings")
+        .select("id")
+        .where((eb) => eb.or([eb("project", "=", project), eb("domain", "=", domain)]))
+        // Rows are locked as they come out of the sort: the project's ceiling, then the domain's.
+        .orderBy(sql`project is null`)
+        .forUpdate(),
+    )
+    .updateTable("ceilings")
+    .from("locked")
+    .set((eb) => ({
+      used_cpu_milli: eb("ceilings.used_cpu_milli", "+", amounts.cpu.toString()),
+      used_memory_milli: eb("ceilings.used_memory_milli", "+", amounts.memory.toString()),
+      used_gpu_milli: eb("ceilings.used_gpu_milli", "+", amounts.gpu.toString()),
+      used_storage_milli: eb("ceilings.used_storage_milli", "+", amounts.storage.toString()),
+      used_executions: eb("ceilings.used_executions", "+", String(executions)),
+    }))
+    .whereRef("ceilings.id", "=", "locked.id")
+    .returningAll("ceilings")
+    .execute();
+  return rows.sort((a, b) => Number(a.project === null) - Number(b.project === null));
+}
+
+/**
+ * Admits a reservation under every ceiling above its environment, or refuses it (quota_exceeded,
+ * naming the ceiling): the totals are raised in one statement and checked, the last
+ * step of the admission, so a ceiling's row is locked only until the commit that follows.
+ */
 export async function admitUnderCeilings(
   tx: Tx,
   project: string,
@@ -196,8 +261,16 @@ export async function admitUnderCeilings(
   requested: Record<ResourceKind, bigint>,
   executions: number,
 ) {
-  for (const row of await lockCeilingsAbove(tx, project, domain)) {
-    const over = overLimits(row, await usageBelow(tx, scopeOf(row)), requested, executions);
+  for (const row of await addToCeilingsAbove(tx, project, domain, requested, executions)) {
+    const before = usageOf({
+      ...row,
+      used_cpu_milli: String(BigInt(row.used_cpu_milli) - requested.cpu),
+      used_memory_milli: String(BigInt(row.used_memory_milli) - requested.memory),
+      used_gpu_milli: String(BigInt(row.used_gpu_milli) - requested.gpu),
+      used_storage_milli: String(BigInt(row.used_storage_milli) - requested.storage),
+      used_executions: String(Number(row.used_executions) - executions),
+    });
+    const over = overLimits(row, before, requested, executions);
     if (over.length > 0) {
       const id = ceilingId(scopeOf(row));
       throw new TenancyError(
@@ -208,6 +281,74 @@ export async function admitUnderCeilings(
     }
   }
 }
+
+/** Takes a released reservation's amounts from the ceilings above its environment. */
+export async function releaseUnderCeilings(
+  tx: Tx,
+  project: string,
+  domain: string,
+  released: Record<ResourceKind, bigint>,
+  executions: number,
+) {
+  const negated = Object.fromEntries(resourceKinds.map((k) => [k, -released[k]])) as Record<
+    ResourceKind,
+    bigint
+  >;
+  await addToCeilingsAbove(tx, project, domain, negated, -executions);
+}
+
+/**
+ * Holds a project's and a domain's rows in key-share mode for a reservation's admission or
+ * release, so that no ceiling is created over it while it is in flight; returns the project.
+ */
+export async function holdScopesForReservation(tx: Tx, project: string, domain: string) {
+  const row = await tx
+    .selectFrom(["projects as p", "domains as d"])
+    .selectAll("p")
+    .where("p.name", "=", project)
+    .where("d.name", "=", domain)
+    .forKeyShare()
+    .executeTakeFirst();
+  if (!row) throw notFound("Project", project);
+  return row;
+}
+
+/** After an environment moved from `source` to `destination` with its reservations: the two
+ * projects' ceilings count what lies below them afresh. */
+export async function recountProjectCeilings(tx: Tx, source: string, destination: string) {
+  const projects = [source, destination].sort();
+  await tx.selectFrom("projects").select("name").where("name", "in", projects).forKeyShare().execute();
+  const rows = await tx
+    .selectFrom("ceilings")
+    .selectAll()
+    .where("project", "in", projects)
+    .orderBy("project")
+    .forUpdate()
+    .execute();
+  for (const row of rows) await recount(tx, row);
+}
+
+/** A ceiling's columns for reading it inside a JSON aggregate: its totals as exact text. */
+export const ceilingColumnsAsJson = [
+  "ceilings.id",
+  "ceilings.project",
+  "ceilings.domain",
+  "ceilings.cpu",
+  "ceilings.memory",
+  "ceilings.gpu",
+  "ceilings.storage",
+  "ceilings.max_concurrent_executions",
+  "ceilings.version",
+  "ceilings.created_at",
+  "ceilings.updated_at",
+  "ceilings.managed_by",
+  "ceilings.claim",
+  sql<string>`ceilings.used_cpu_milli::text`.as("used_cpu_milli"),
+  sql<string>`ceilings.used_memory_milli::text`.as("used_memory_milli"),
+  sql<string>`ceilings.used_gpu_milli::text`.as("used_gpu_milli"),
+  sql<string>`ceilings.used_storage_milli::text`.as("used_storage_milli"),
+  sql<string>`ceilings.used_executions::text`.as("used_executions"),
+] as const;
 
 /** Ceilings read elsewhere (the effective configuration's statement), with their use. */
 export async function withUseOf(q: Queryable, rows: CeilingRow[]): Promise<CeilingWithUse[]> {
@@ -267,8 +408,11 @@ export function ceilingService({ db, clock = systemClock }: ServiceDeps) {
               })
               .returningAll()
               .executeTakeFirstOrThrow();
-        await checkAllocation(tx, row);
-        const after = toCeiling(row);
+        // A new ceiling counts what is already reserved below it: no reservation is in flight
+        // there, its scope's row being held exclusively.
+        const counted = before ? row : await recount(tx, row);
+        await checkAllocation(tx, counted);
+        const after = toCeiling(counted);
         await audit(
           tx,
           actor,

@@ -7,7 +7,7 @@ import type { Actor, ServiceDeps } from "./context";
 import { mergeDefaults, reaching, weakestFirst } from "./defaults-merge";
 import { loadEnvironment } from "./environments";
 import { toQuota } from "./quotas";
-import { withUseOf } from "./ceilings";
+import { ceilingColumnsAsJson, withUseOf } from "./ceilings";
 import { toUsage, usageSums } from "./usage";
 
 export function effectiveService({ db }: ServiceDeps) {
@@ -43,7 +43,7 @@ export function effectiveService({ db }: ServiceDeps) {
           jsonArrayFrom(
             eb
               .selectFrom("ceilings")
-              .selectAll("ceilings")
+              .select(ceilingColumnsAsJson)
               .where((c) =>
                 c.or([c("ceilings.project", "=", project), c("ceilings.domain", "=", c.ref("e.domain"))]),
               )

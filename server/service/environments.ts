@@ -26,7 +26,7 @@ import { checkVersion, notFound, requireExpectedVersion } from "./errors";
 import { iso, json, optional } from "./rows";
 import { checkClaim, managedByOf, ownershipOnCreate, ownershipOnUpdate } from "./ownership";
 import { audit, transaction } from "./transaction";
-import { checkCeilingsAbove } from "./ceilings";
+import { checkCeilingsAbove, recountProjectCeilings } from "./ceilings";
 
 const kind = "Environment";
 
@@ -216,7 +216,12 @@ export function environmentService({ db, keyring, clock = systemClock }: Service
           .returningAll()
           .executeTakeFirstOrThrow();
         // What moved in (its quota) must fit under the destination project's ceiling.
-        if (destination !== undefined) await checkCeilingsAbove(tx, destination, row.domain);
+        if (destination !== undefined) {
+          // Its reservations moved too: both projects' ceilings count afresh (locking them first,
+          // in the lock order), then the destination's must hold its quota.
+          await recountProjectCeilings(tx, project, destination);
+          await checkCeilingsAbove(tx, destination, row.domain);
+        }
         const after = toEnvironment(row);
         const action = destination !== undefined ? "environment.transfer" : "environment.update";
         await audit(tx, actor, now, action, { kind, id }, toEnvironment(before), after);

@@ -16,12 +16,12 @@ import { systemClock, type Actor, type ServiceDeps } from "./context";
 import { overLimits, usageOf } from "./usage";
 import { loadEnvironment } from "./environments";
 import { createOnce } from "./idempotency";
-import { loadProject, refuseArchived } from "./projects";
+import { refuseArchived } from "./projects";
 import { findQuota } from "./quotas";
 import { notFound } from "./errors";
 import { iso } from "./rows";
 import { audit, transaction } from "./transaction";
-import { admitUnderCeilings } from "./ceilings";
+import { admitUnderCeilings, holdScopesForReservation, releaseUnderCeilings } from "./ceilings";
 
 const kind = "Reservation";
 
@@ -56,9 +56,9 @@ export function reservationService({ db, keyring, clock = systemClock }: Service
 
     /**
      * Reserves amounts against the environment's quota and every ceiling above it, or answers
-     * quota_exceeded. The environment row is locked first, then the ceilings, so concurrent
+     * quota_exceeded. The environment row is locked first and each ceiling last, so concurrent
      * reservations (from any number of server processes) are admitted one at a time against the
-     * usage the previous ones left.
+     * usage the previous ones left, per environment and per ceiling.
      */
     async create(actor: Actor, project: string, environment: string, body: unknown, idempotencyKey?: string) {
       const input = parseOrThrow(reservationCreateSchema, body, "reservation");
@@ -66,8 +66,8 @@ export function reservationService({ db, keyring, clock = systemClock }: Service
       const request = { key: idempotencyKey, operation: `reservation.create:${id}`, body: input };
       return createOnce(db, keyring, actor, request, { kind, id }, async (tx) => {
         await authorize(tx, actor, "create", project, environment);
-        refuseArchived(await loadProject(tx, project), "reservations");
         const env = await loadEnvironment(tx, project, environment, true);
+        refuseArchived(await holdScopesForReservation(tx, project, env.domain), "reservations");
         const quota = await findQuota(tx, project, environment);
         const requested = Object.fromEntries(
           resourceKinds.map((k) => [k, input[k] === undefined ? 0n : parseQuantity(input[k])]),
@@ -83,7 +83,6 @@ export function reservationService({ db, keyring, clock = systemClock }: Service
             );
           }
         }
-        await admitUnderCeilings(tx, project, env.domain, requested, executions);
         const now = clock.now();
         const row = await tx
           .insertInto("reservations")
@@ -103,6 +102,8 @@ export function reservationService({ db, keyring, clock = systemClock }: Service
           .executeTakeFirstOrThrow();
         const created = toReservation(row);
         await audit(tx, actor, now, "reservation.create", { kind, id: created.id }, undefined, created);
+        // Last: the ceilings' rows stay locked from here to the commit only.
+        await admitUnderCeilings(tx, project, env.domain, requested, executions);
         return created;
       });
     },
@@ -110,6 +111,8 @@ export function reservationService({ db, keyring, clock = systemClock }: Service
     async remove(actor: Actor, project: string, environment: string, reservationId: string): Promise<void> {
       await transaction(db, { kind, id: reservationId }, async (tx) => {
         await authorize(tx, actor, "delete", project, environment);
+        const env = await loadEnvironment(tx, project, environment);
+        await holdScopesForReservation(tx, project, env.domain);
         const row = await tx
           .deleteFrom("reservations")
           .where("id", "=", reservationId)
@@ -118,6 +121,13 @@ export function reservationService({ db, keyring, clock = systemClock }: Service
           .returningAll()
           .executeTakeFirst();
         if (!row) throw notFound(kind, reservationId);
+        const released = {
+          cpu: BigInt(row.cpu_milli),
+          memory: BigInt(row.memory_milli),
+          gpu: BigInt(row.gpu_milli),
+          storage: BigInt(row.storage_milli),
+        };
+        await releaseUnderCeilings(tx, project, env.domain, released, row.executions);
         await audit(
           tx,
           actor,

@@ -128,6 +128,12 @@ export interface CeilingTable extends Versioned {
   gpu: string | null;
   storage: string | null;
   max_concurrent_executions: number | null;
+  /** What the live reservations below it hold, in thousandths (kept by admissions and releases). */
+  used_cpu_milli: ColumnType<string, string | bigint | undefined, string | bigint>;
+  used_memory_milli: ColumnType<string, string | bigint | undefined, string | bigint>;
+  used_gpu_milli: ColumnType<string, string | bigint | undefined, string | bigint>;
+  used_storage_milli: ColumnType<string, string | bigint | undefined, string | bigint>;
+  used_executions: ColumnType<string, string | number | undefined, string | number>;
 }
 
 export interface TokenTable extends Owned {

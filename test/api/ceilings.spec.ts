@@ -117,6 +117,58 @@ for (const kind of STORES) {
       }
     }
 
+    it("counts what is already reserved when a ceiling is created, and follows releases and transfers", async () => {
+      const envs = "/v1/projects/api/environments";
+      await server.request("POST", envs, { body: { name: "jobs", domain: "development" } });
+      const held = await server.request("POST", `${envs}/jobs/reservations`, {
+        body: { cpu: "2", executions: 3 },
+      });
+      assert.equal(held.status, 201);
+      await server.request("PUT", "/v1/projects/api/quota", { body: { cpu: "100" } });
+      await server.request("PUT", "/v1/projects/web/quota", { body: { cpu: "100" } });
+      const use = async (url: string) => (await server.request("GET", url)).body.usage;
+      assert.deepEqual(await use("/v1/projects/api/quota"), {
+        cpu: "2",
+        memory: "0",
+        gpu: "0",
+        storage: "0",
+        executions: 3,
+      });
+      await server.request("POST", `${envs}/jobs/reservations`, { body: { cpu: "500m" } });
+      assert.equal((await use("/v1/projects/api/quota")).cpu, "2500m");
+
+      // The environment moves to web with its reservations: each project's ceiling follows.
+      const moved = await server.request("POST", `${envs}/jobs/transfer`, {
+        body: { project: "web" },
+        headers: { "if-match": await version(`${envs}/jobs`) },
+      });
+      assert.equal(moved.status, 200, JSON.stringify(moved.body));
+      assert.equal((await use("/v1/projects/api/quota")).cpu, "0");
+      assert.deepEqual(await use("/v1/projects/web/quota"), {
+        cpu: "2500m",
+        memory: "0",
+        gpu: "0",
+        storage: "0",
+        executions: 3,
+      });
+      const effective = await server.request("GET", "/v1/projects/web/environments/jobs/effective");
+      assert.equal(effective.body.ceilings[0].usage.cpu, "2500m");
+
+      for (const r of (await server.request("GET", "/v1/projects/web/environments/jobs/reservations")).body) {
+        await server.request("DELETE", `/v1/projects/web/environments/jobs/reservations/${r.id}`);
+      }
+      assert.deepEqual(await use("/v1/projects/web/quota"), {
+        cpu: "0",
+        memory: "0",
+        gpu: "0",
+        storage: "0",
+        executions: 0,
+      });
+      for (const url of ["/v1/projects/api/quota", "/v1/projects/web/quota"]) {
+        await server.request("DELETE", url, { headers: { "if-match": await version(url) } });
+      }
+    });
+
     it("checks a transfer against the destination project's ceiling", async () => {
       await server.request("POST", "/v1/projects/api/environments", {
         body: { name: "batch", domain: "development" },
