@@ -298,18 +298,30 @@ export async function releaseUnderCeilings(
 }
 
 /**
- * Holds a project's and a domain's rows in key-share mode for a reservation's admission or
- * release, so that no ceiling is created over it while it is in flight; returns the project.
+ * The environment a reservation is admitted in (locked for update: admissions there go one at a
+ * time) or released from, with whether its project is archived. Its project's and domain's rows are
+ * held in key-share mode by the same statement, so no ceiling is created over the reservation while
+ * it is in flight.
  */
-export async function holdScopesForReservation(tx: Tx, project: string, domain: string) {
-  const row = await tx
-    .selectFrom(["projects as p", "domains as d"])
-    .selectAll("p")
-    .where("p.name", "=", project)
-    .where("d.name", "=", domain)
-    .forKeyShare()
-    .executeTakeFirst();
-  if (!row) throw notFound("Project", project);
+export async function environmentForReservation(
+  tx: Tx,
+  project: string,
+  environment: string,
+  lock: "admit" | "release",
+) {
+  let query = tx
+    .selectFrom("environments as e")
+    .innerJoin("projects as p", "p.name", "e.project")
+    .innerJoin("domains as d", "d.name", "e.domain")
+    .select(["e.domain", "p.name", "p.archived"])
+    .where("e.project", "=", project)
+    .where("e.name", "=", environment);
+  query = lock === "admit" ? query.forUpdate(["e"]).forKeyShare(["p", "d"]) : query.forKeyShare(["p", "d"]);
+  const row = await query.executeTakeFirst();
+  if (!row) {
+    await loadProject(tx, project); // says which of the two is missing
+    throw notFound("Environment", `${project}/${environment}`);
+  }
   return row;
 }
 

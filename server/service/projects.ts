@@ -40,7 +40,7 @@ export async function loadProject(q: Queryable, name: string, forUpdate = false)
 }
 
 /** Archived projects accept no new environments, bindings or reservations. */
-export function refuseArchived(project: Selectable<ProjectTable>, what: string) {
+export function refuseArchived(project: Pick<Selectable<ProjectTable>, "name" | "archived">, what: string) {
   if (project.archived) {
     throw new TenancyError(
       "archived",

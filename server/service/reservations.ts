@@ -21,7 +21,7 @@ import { findQuota } from "./quotas";
 import { notFound } from "./errors";
 import { iso } from "./rows";
 import { audit, transaction } from "./transaction";
-import { admitUnderCeilings, holdScopesForReservation, releaseUnderCeilings } from "./ceilings";
+import { admitUnderCeilings, environmentForReservation, releaseUnderCeilings } from "./ceilings";
 
 const kind = "Reservation";
 
@@ -66,8 +66,8 @@ export function reservationService({ db, keyring, clock = systemClock }: Service
       const request = { key: idempotencyKey, operation: `reservation.create:${id}`, body: input };
       return createOnce(db, keyring, actor, request, { kind, id }, async (tx) => {
         await authorize(tx, actor, "create", project, environment);
-        const env = await loadEnvironment(tx, project, environment, true);
-        refuseArchived(await holdScopesForReservation(tx, project, env.domain), "reservations");
+        const env = await environmentForReservation(tx, project, environment, "admit");
+        refuseArchived(env, "reservations");
         const quota = await findQuota(tx, project, environment);
         const requested = Object.fromEntries(
           resourceKinds.map((k) => [k, input[k] === undefined ? 0n : parseQuantity(input[k])]),
@@ -111,8 +111,7 @@ export function reservationService({ db, keyring, clock = systemClock }: Service
     async remove(actor: Actor, project: string, environment: string, reservationId: string): Promise<void> {
       await transaction(db, { kind, id: reservationId }, async (tx) => {
         await authorize(tx, actor, "delete", project, environment);
-        const env = await loadEnvironment(tx, project, environment);
-        await holdScopesForReservation(tx, project, env.domain);
+        const env = await environmentForReservation(tx, project, environment, "release");
         const row = await tx
           .deleteFrom("reservations")
           .where("id", "=", reservationId)
