@@ -16,6 +16,8 @@ export interface ApiRequest {
 export interface WriteOwnership {
   /** The URN of the resource that manages the object (sent as Tenancy-Owner). */
   owner?: string;
+  /** The URN of the environment resource the object goes with (Tenancy-Deleted-With). */
+  deletedWith?: string;
   /** The claim that resource holds on the object (Tenancy-Claim): a write with a claim the object
    * no longer holds is refused, naming its manager. */
   claim?: string;
@@ -33,6 +35,7 @@ export function ownershipHeaders(request: ApiRequest): {
   const { ownership = {} } = request;
   const headers: Record<string, string> = {};
   if (ownership.owner !== undefined) headers["tenancy-owner"] = ownership.owner;
+  if (ownership.deletedWith !== undefined) headers["tenancy-deleted-with"] = ownership.deletedWith;
   if (ownership.claim !== undefined) headers["tenancy-claim"] = ownership.claim;
   if (ownership.adopt) headers["tenancy-adopt"] = "true";
   const query = ownership.dryRun ? { ...request.query, dryRun: "true" } : request.query;

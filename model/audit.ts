@@ -19,6 +19,10 @@ export const auditQuerySchema = z.strictObject({
   targetKind: z.string().optional(),
   targetId: z.string().optional(),
   since: z.iso.datetime({ offset: true }).optional(),
+  /** Entries about the project or anything in it. */
+  project: z.string().optional(),
+  /** Paging: entries older than this id (the last id of the previous page). */
+  before: z.coerce.number().int().positive().optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
 export type AuditQuery = z.output<typeof auditQuerySchema>;

@@ -46,8 +46,15 @@ export type ResourceAmounts = z.output<typeof resourceAmountsSchema>;
 export const resourceKinds = ["cpu", "memory", "gpu", "storage"] as const;
 export type ResourceKind = (typeof resourceKinds)[number];
 
-/** The Pulumi resource that manages an object (stack and URN), or null when it was made by hand. */
-export const managedBySchema = z.object({ stack: z.string(), urn: z.string() }).nullable();
+/**
+ * The Pulumi resource that manages an object (stack and URN), or null when it was made by hand.
+ * `deletedWith` is the URN of the environment resource the object goes with: Pulumi skips the
+ * object's own delete when that environment is deleted in the same run, and the environment's
+ * delete takes the object along, in one transaction.
+ */
+export const managedBySchema = z
+  .object({ stack: z.string(), urn: z.string(), deletedWith: z.string().optional() })
+  .nullable();
 
 /** The optimistic-concurrency version, timestamps and manager every stored object carries. */
 export const metaSchema = z.object({

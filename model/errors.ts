@@ -30,6 +30,8 @@ export interface FieldError {
 export interface ManagedBy {
   stack: string;
   urn: string;
+  /** The URN of the environment resource the object goes with (see managedBySchema). */
+  deletedWith?: string;
 }
 
 /** Who manages an object, in words: `by <urn> (stack <stack>)`, or by hand when no resource does. */

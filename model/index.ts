@@ -2,6 +2,7 @@
 // and the error registry. Imports nothing of ours.
 export * from "./audit";
 export * from "./common";
+export * from "./console";
 export * from "./domain";
 export * from "./effective";
 export * from "./environment";

@@ -32,6 +32,25 @@ export type ProviderKind = keyof typeof implementations;
 
 const methods = ["check", "diff", "create", "read", "update", "delete"] as const;
 
+// The dynamic-provider host prints every failure to stderr (`${err}: ${err.stack}`) and then returns
+// it to the engine, which prints it again: a failure's own text marks it, and that first copy is
+// dropped, so each failure is said once, without a stack trace.
+const alreadyReported = "\u0000tenancy: reported through the engine";
+let stderrFiltered = false;
+function reportOnce(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  if (!stderrFiltered) {
+    stderrFiltered = true;
+    const print = console.error.bind(console);
+    console.error = (...args: unknown[]) => {
+      if (typeof args[0] === "string" && args[0].startsWith(alreadyReported)) return;
+      print(...args);
+    };
+  }
+  err.toString = () => alreadyReported;
+  return err;
+}
+
 /** Gives `target`, the provider object the engine deserialized, the methods of `kind`, then
  * applies the stack's configuration. */
 export async function install(
@@ -41,6 +60,17 @@ export async function install(
 ): Promise<void> {
   const implementation = implementations[kind] as unknown as Record<string, unknown>;
   if (!implementation) throw new Error(`tenancy: no provider for kind ${JSON.stringify(kind)}`);
-  for (const method of methods) Object.assign(target, { [method]: implementation[method] });
+  for (const method of methods) {
+    const call = implementation[method] as (...args: unknown[]) => Promise<unknown>;
+    Object.assign(target, {
+      [method]: async (...args: unknown[]) => {
+        try {
+          return await call(...args);
+        } catch (err) {
+          throw reportOnce(err);
+        }
+      },
+    });
+  }
   await configure(req);
 }

@@ -43,6 +43,9 @@ export interface KindSpec<In extends object, Live extends LiveMeta, Out extends 
   /** The object belongs to one environment (when `environment` is declared) and moves with it: a
    * new `project` with the same `environment` follows a transfer and is an update, not a replace. */
   followsEnvironment?: boolean;
+  /** The control plane deletes the object with its environment when the object records that it goes
+   * with the environment's resource (`managedBy.deletedWith`): a change of it is an update. */
+  recordsDeletedWith?: boolean;
   /** Inputs whose new value is kept secret in diffs and errors. */
   secretFields?: readonly (keyof In & string)[];
   get(api: TenancyClient, inputs: In): Promise<Live | undefined>;
@@ -134,17 +137,25 @@ export function same(a: unknown, b: unknown): boolean {
 
 /** Compares inputs only: no request reaches the control plane. */
 export function diffInputs<In extends object>(
-  spec: Pick<KindSpec<In, LiveMeta>, "fields" | "replaceOn" | "replaceWhenUnknown" | "followsEnvironment">,
+  spec: Pick<
+    KindSpec<In, LiveMeta>,
+    "fields" | "replaceOn" | "replaceWhenUnknown" | "followsEnvironment" | "recordsDeletedWith"
+  >,
   olds: Bag,
   news: Bag,
 ): pulumi.dynamic.DiffResult {
-  const changed = spec.fields.filter((field) => isUnknown(news[field]) || !same(olds[field], news[field]));
+  const changed: string[] = spec.fields.filter(
+    (field) => isUnknown(news[field]) || !same(olds[field], news[field]),
+  );
+  if (spec.recordsDeletedWith && deletedWithChanged(olds, news)) changed.push("managedBy");
   const followsMove = (field: string) =>
     field === "project" && spec.followsEnvironment === true && movesWithEnvironment(olds, news);
+  const replaceOn: readonly string[] = spec.replaceOn;
+  const replaceWhenUnknown: readonly string[] = spec.replaceWhenUnknown ?? [];
   const replaces = changed.filter(
     (field) =>
-      (spec.replaceOn.includes(field) && !followsMove(field)) ||
-      (isUnknown(news[field]) && spec.replaceWhenUnknown?.includes(field)),
+      (replaceOn.includes(field) && !followsMove(field)) ||
+      (isUnknown(news[field]) && replaceWhenUnknown.includes(field)),
   );
   return {
     changes: changed.length > 0,
@@ -210,6 +221,15 @@ export async function askControlPlane(
       reason: `the control plane would refuse this: ${err.message}`,
     };
   }
+}
+
+/** Whether the environment resource the object goes with changed, for the same manager (an object
+ * created before it was recorded, or a program that now passes the environment's output). */
+function deletedWithChanged(olds: Bag, news: Bag): boolean {
+  const before = olds.managedBy as ManagedBy | null | undefined;
+  const after = news.managedBy as ManagedBy | undefined;
+  if (isUnknown(news.managedBy) || !before || !after || before.urn !== after.urn) return false;
+  return (before.deletedWith ?? null) !== (after.deletedWith ?? null);
 }
 
 /** Whether a change of project is the object following its environment to another project: the
@@ -315,18 +335,20 @@ export function providerFor<In extends object, Live extends LiveMeta, Out extend
       const desired = fieldsOf(inputs);
       const id = spec.id(desired);
       const owner = inputs.managedBy?.urn;
+      const deletedWith = inputs.managedBy?.deletedWith;
       // A new claim at each create: the state's copy of the resource before this one (a replaced or
       // adopted object) holds the old claim, and its later update or delete is refused.
       const claim = randomUUID();
       const tenancy = api();
-      const writer = tenancy.as({ ...(owner ? { owner } : {}), claim });
+      const manager = { ...(owner ? { owner } : {}), ...(deletedWith ? { deletedWith } : {}) };
+      const writer = tenancy.as({ ...manager, claim });
       const adoptFlag = inputs.adopt ? { adopt: true } : {};
       /** Moves the claim to this resource and gives the object the declared fields. */
       const takeOver = async (existing: Live) => {
         const current = spec.toOutputs(existing, desired);
         // Secret fields cannot be read back to compare: an adopted object is given the declared ones.
         for (const field of spec.secretFields ?? []) delete current[field];
-        const adopting = tenancy.as({ ...(owner ? { owner } : {}), claim, adopt: true });
+        const adopting = tenancy.as({ ...manager, claim, adopt: true });
         return (spec.takeOver ?? spec.update)(adopting, current, desired);
       };
       try {
@@ -381,6 +403,7 @@ export function providerFor<In extends object, Live extends LiveMeta, Out extend
       try {
         const tenancy = api().as({
           ...(news.managedBy ? { owner: news.managedBy.urn } : {}),
+          ...(news.managedBy?.deletedWith ? { deletedWith: news.managedBy.deletedWith } : {}),
           ...(olds.claim ? { claim: olds.claim } : {}),
         });
         let current: Out = olds;

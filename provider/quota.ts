@@ -73,6 +73,7 @@ export const quotaSpec = {
   id: (inputs) => idOf(scopeOf(inputs)),
   fields: ["project", "environment", "domain", ...quotaDimensions],
   followsEnvironment: true,
+  recordsDeletedWith: true,
   replaceOn: ["project", "environment", "domain"],
   get: (api, inputs) => get(api, scopeOf(inputs)),
   async create(api, inputs) {

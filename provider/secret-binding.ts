@@ -17,6 +17,7 @@ export const secretBindingSpec = {
   id: (inputs) => secretBindingId(inputs.project, inputs.environment, inputs.name),
   fields: ["project", "environment", "name", "value", "reference", "description"],
   followsEnvironment: true,
+  recordsDeletedWith: true,
   replaceOn: ["project", "environment", "name"],
   secretFields: ["value"],
   get: (api, inputs) => orUndefined(api.secrets.get(inputs.project, inputs.environment, inputs.name)),

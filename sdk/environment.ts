@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, resourceInputs, type ManagedBy } from "./provider";
+import { dynamicProvider, registerEnvironment, resourceInputs, type ManagedBy } from "./provider";
 
 /** The arguments of an {@link Environment}. */
 export interface EnvironmentArgs {
@@ -43,11 +43,12 @@ export class Environment extends pulumi.dynamic.Resource {
   declare readonly managedBy: pulumi.Output<ManagedBy | null>;
 
   constructor(name: string, args: EnvironmentArgs, opts?: pulumi.CustomResourceOptions) {
+    const inputs = resourceInputs("Environment", name, args, opts);
     super(
       dynamicProvider("environment"),
       name,
       {
-        ...resourceInputs("Environment", name, args, opts),
+        ...inputs,
         name: undefined,
         ...args,
         version: undefined,
@@ -60,5 +61,6 @@ export class Environment extends pulumi.dynamic.Resource {
       "tenancy",
       "Environment",
     );
+    registerEnvironment(this.name, this, inputs.managedBy);
   }
 }

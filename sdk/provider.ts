@@ -69,3 +69,43 @@ export function resourceInputs(
       .map(([key]) => key),
   };
 }
+
+/** Each Environment's `name` output, for the resources given it as their `environment`. */
+const environments = new WeakMap<object, { resource: pulumi.Resource; owner: pulumi.Input<ManagedBy> }>();
+
+export function registerEnvironment(
+  name: pulumi.Output<string>,
+  resource: pulumi.Resource,
+  owner: pulumi.Input<ManagedBy>,
+) {
+  environments.set(name, { resource, owner });
+}
+
+/**
+ * The inputs and options of a resource inside one environment. Given the `name` output of an
+ * Environment of this program, it goes with that environment: Pulumi skips its own delete when
+ * the environment is deleted in the same run (`deletedWith`), and the control plane deletes it with
+ * the environment, in one transaction. So a run that removes an environment deletes nothing of it
+ * when the environment's delete is refused (protected, or with live reservations).
+ */
+export function environmentResource(
+  kind: string,
+  name: string,
+  args: { environment?: pulumi.Input<string> },
+  opts: pulumi.CustomResourceOptions | undefined,
+) {
+  const inputs = resourceInputs(kind, name, args, opts);
+  const environment = pulumi.Output.isInstance(args.environment)
+    ? environments.get(args.environment)
+    : undefined;
+  if (environment === undefined) return { inputs, opts };
+  return {
+    inputs: {
+      ...inputs,
+      managedBy: pulumi
+        .all([inputs.managedBy, environment.owner])
+        .apply(([own, env]) => ({ ...own, deletedWith: env.urn })),
+    },
+    opts: pulumi.mergeOptions(opts, { deletedWith: environment.resource }),
+  };
+}

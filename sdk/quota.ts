@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, resourceInputs, type ManagedBy } from "./provider";
+import { dynamicProvider, environmentResource, type ManagedBy } from "./provider";
 
 /** A Kubernetes quantity (`500m`, `2`, `16Gi`) or a number. */
 export type Quantity = string | number;
@@ -46,11 +46,12 @@ export class Quota extends pulumi.dynamic.Resource {
   declare readonly managedBy: pulumi.Output<ManagedBy | null>;
 
   constructor(name: string, args: QuotaArgs, opts?: pulumi.CustomResourceOptions) {
+    const scoped = environmentResource("Quota", name, args, opts);
     super(
       dynamicProvider("quota"),
       name,
       {
-        ...resourceInputs("Quota", name, args, opts),
+        ...scoped.inputs,
         project: undefined,
         environment: undefined,
         domain: undefined,
@@ -59,7 +60,7 @@ export class Quota extends pulumi.dynamic.Resource {
         createdAt: undefined,
         updatedAt: undefined,
       },
-      opts,
+      scoped.opts,
       "tenancy",
       "Quota",
     );

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, resourceInputs, type ManagedBy } from "./provider";
+import { dynamicProvider, environmentResource, type ManagedBy } from "./provider";
 import type { Quantity } from "./quota";
 
 /** Amounts per resource kind. */
@@ -40,17 +40,18 @@ export class ResourceDefaults extends pulumi.dynamic.Resource {
   declare readonly managedBy: pulumi.Output<ManagedBy | null>;
 
   constructor(name: string, args: ResourceDefaultsArgs, opts?: pulumi.CustomResourceOptions) {
+    const scoped = environmentResource("ResourceDefaults", name, args, opts);
     super(
       dynamicProvider("resource-defaults"),
       name,
       {
-        ...resourceInputs("ResourceDefaults", name, args, opts),
+        ...scoped.inputs,
         ...args,
         version: undefined,
         createdAt: undefined,
         updatedAt: undefined,
       },
-      opts,
+      scoped.opts,
       "tenancy",
       "ResourceDefaults",
     );

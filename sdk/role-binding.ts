@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, resourceInputs, type ManagedBy } from "./provider";
+import { dynamicProvider, environmentResource, type ManagedBy } from "./provider";
 
 export type Role = "admin" | "developer" | "contributor" | "viewer";
 
@@ -35,11 +35,12 @@ export class RoleBinding extends pulumi.dynamic.Resource {
   declare readonly managedBy: pulumi.Output<ManagedBy | null>;
 
   constructor(name: string, args: RoleBindingArgs, opts?: pulumi.CustomResourceOptions) {
+    const scoped = environmentResource("RoleBinding", name, args, opts);
     super(
       dynamicProvider("role-binding"),
       name,
       {
-        ...resourceInputs("RoleBinding", name, args, opts),
+        ...scoped.inputs,
         environment: undefined,
         ...args,
         bindingId: undefined,
@@ -47,7 +48,7 @@ export class RoleBinding extends pulumi.dynamic.Resource {
         createdAt: undefined,
         updatedAt: undefined,
       },
-      opts,
+      scoped.opts,
       "tenancy",
       "RoleBinding",
     );

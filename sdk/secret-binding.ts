@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, resourceInputs, type ManagedBy } from "./provider";
+import { dynamicProvider, environmentResource, type ManagedBy } from "./provider";
 
 /** The arguments of a {@link SecretBinding}: exactly one of `value` and `reference`. */
 export interface SecretBindingArgs {
@@ -38,11 +38,12 @@ export class SecretBinding extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: SecretBindingArgs, opts?: pulumi.CustomResourceOptions) {
     const value = args.value === undefined ? undefined : pulumi.secret(args.value);
+    const scoped = environmentResource("SecretBinding", name, args, opts);
     super(
       dynamicProvider("secret-binding"),
       name,
       {
-        ...resourceInputs("SecretBinding", name, args, opts),
+        ...scoped.inputs,
         ...args,
         value,
         valueVersion: undefined,
@@ -50,7 +51,7 @@ export class SecretBinding extends pulumi.dynamic.Resource {
         createdAt: undefined,
         updatedAt: undefined,
       },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["value"] }),
+      pulumi.mergeOptions(scoped.opts, { additionalSecretOutputs: ["value"] }),
       "tenancy",
       "SecretBinding",
     );

@@ -4,3 +4,4 @@ export { assertOk, repoRoot, run, type CommandResult, type RunOptions } from "./
 export { createDatabase, freePort, startPostgresCluster, type PostgresCluster } from "./postgres-cluster";
 export * from "./pulumi-stack";
 export { serve, type ServeProcess } from "./serve-process";
+export { launchBrowser, signIn } from "./browser";

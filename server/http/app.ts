@@ -14,6 +14,7 @@ import { isDatabaseUnavailable } from "../store/unavailable";
 import { withWriteContext, type Actor, type Service, type WriteContext } from "../service";
 import { authFailureTracker, defaultAuthFailureLimit, type AuthFailureLimit } from "./auth-failures";
 import { openApiDocument } from "./openapi";
+import { registerConsole } from "./console-ui";
 import { routes } from "./routes";
 
 export interface AppOptions {
@@ -85,6 +86,10 @@ function parseIfMatch(header: string | string[] | undefined): number | undefined
 
 const ownerPattern = /^urn:pulumi:([^:]+)::[^:]+::.+::.+$/;
 
+function isUrn(value: string): boolean {
+  return value.length <= 2000 && ownerPattern.test(value);
+}
+
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -93,15 +98,22 @@ function header(request: FastifyRequest, name: string): string | undefined {
 /** Owner, claim, adoption and dry run of a write, from its headers and `?dryRun=true`. */
 function writeContextOf(request: FastifyRequest, isWrite: boolean): WriteContext {
   const owner = header(request, "tenancy-owner");
+  const deletedWith = header(request, "tenancy-deleted-with");
   const claim = header(request, "tenancy-claim");
   const adopt = header(request, "tenancy-adopt");
   const dryRun = (request.query as Record<string, unknown> | undefined)?.dryRun;
   const errors: { path: string; message: string }[] = [];
   const stack = owner === undefined ? undefined : ownerPattern.exec(owner)?.[1];
-  if (owner !== undefined && (stack === undefined || owner.length > 2000)) {
+  if (owner !== undefined && (stack === undefined || !isUrn(owner))) {
     errors.push({
       path: "Tenancy-Owner",
       message: "a Pulumi URN: urn:pulumi:<stack>::<project>::<type>::<name>",
+    });
+  }
+  if (deletedWith !== undefined && (owner === undefined || !isUrn(deletedWith))) {
+    errors.push({
+      path: "Tenancy-Deleted-With",
+      message: "the URN of an environment resource, sent with Tenancy-Owner",
     });
   }
   if (claim !== undefined && !/^[\x21-\x7e]{1,200}$/.test(claim)) {
@@ -120,7 +132,9 @@ function writeContextOf(request: FastifyRequest, isWrite: boolean): WriteContext
     });
   }
   return {
-    ...(owner !== undefined && stack !== undefined ? { owner: { stack, urn: owner } } : {}),
+    ...(owner !== undefined && stack !== undefined
+      ? { owner: { stack, urn: owner, ...(deletedWith !== undefined ? { deletedWith } : {}) } }
+      : {}),
     ...(claim !== undefined ? { claim } : {}),
     adopt: adopt === "true",
     dryRun: isWrite && dryRun === "true",
@@ -254,6 +268,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   const document = openApiDocument(routes, options.version ?? "0.0.0");
   app.get("/openapi.json", async () => document);
+  registerConsole(app);
 
   // Authentication runs when the request's headers are in, before its body is read or parsed, after
   // the rate limiter; an address that keeps failing is refused before any token lookup.

@@ -72,6 +72,10 @@ function writeParameters(route: RouteSpec) {
     ...(changes ? [header("If-Match", "The version read; required to change or delete an object.")] : []),
     ...(route.method === "POST" ? [header("Idempotency-Key", "Replays the first result for 24 hours.")] : []),
     header("Tenancy-Owner", "URN of the Pulumi resource that manages the object."),
+    header(
+      "Tenancy-Deleted-With",
+      "URN of the environment resource the object goes with: deleting that environment from its own resource deletes the object too.",
+    ),
     header("Tenancy-Claim", "The claim the writer holds; refused (409, managedBy) when it has moved on."),
     header("Tenancy-Adopt", "true: take the object over, moving its claim to this writer.", {
       type: "string",
@@ -99,6 +103,7 @@ const tagDescriptions: Record<string, string> = {
   reservations: "Amounts held against an environment's quota while work runs.",
   tokens: "API tokens issued to users and services; their secrets are shown once.",
   audit: "Every change, who made it and when.",
+  console: "Aggregates the web console's pages read, one request per page.",
 };
 
 export function openApiDocument(routes: readonly RouteSpec[], version: string) {

@@ -405,7 +405,7 @@ export function ceilingService({ db, clock = systemClock }: ServiceDeps) {
         const row = before
           ? await tx
               .updateTable("ceilings")
-              .set({ ...values, ...ownershipOnUpdate(), version: before.version + 1 })
+              .set({ ...values, ...ownershipOnUpdate(before), version: before.version + 1 })
               .where("id", "=", before.id)
               .returningAll()
               .executeTakeFirstOrThrow()

@@ -98,7 +98,7 @@ export function defaultsService({ db, clock = systemClock }: ServiceDeps) {
         const row = before
           ? await tx
               .updateTable("resource_defaults")
-              .set({ ...values, ...ownershipOnUpdate(), version: before.version + 1 })
+              .set({ ...values, ...ownershipOnUpdate(before), version: before.version + 1 })
               .where("id", "=", before.id)
               .returningAll()
               .executeTakeFirstOrThrow()

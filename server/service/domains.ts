@@ -93,7 +93,7 @@ export function domainService({ db, keyring, clock = systemClock }: ServiceDeps)
             ...(patch.displayName !== undefined ? { display_name: patch.displayName } : {}),
             ...(patch.description !== undefined ? { description: patch.description } : {}),
             ...(patch.order !== undefined ? { order: patch.order } : {}),
-            ...ownershipOnUpdate(),
+            ...ownershipOnUpdate(before),
             version: before.version + 1,
             updated_at: now,
           })

@@ -1,4 +1,4 @@
-import type { Selectable } from "kysely";
+import { sql, type Selectable } from "kysely";
 import {
   TenancyError,
   environmentCreateSchema,
@@ -7,6 +7,7 @@ import {
   environmentTransferSchema,
   namespaceProblem,
   parseOrThrow,
+  secretBindingId,
   type Environment,
 } from "../../model";
 import type { EnvironmentTable } from "../store/schema";
@@ -25,6 +26,9 @@ import { loadProject, refuseArchived } from "./projects";
 import { checkVersion, notFound, requireExpectedVersion } from "./errors";
 import { iso, json, optional } from "./rows";
 import { checkClaim, managedByOf, ownershipOnCreate, ownershipOnUpdate } from "./ownership";
+import { writeContext } from "./write-context";
+import { toQuota } from "./quotas";
+import { auditedSecret } from "./secrets";
 import { audit, transaction } from "./transaction";
 import { checkCeilingsAbove, recountProjectCeilings } from "./ceilings";
 
@@ -124,6 +128,44 @@ async function move(tx: Tx, actor: Actor, before: Selectable<EnvironmentTable>, 
   }
 }
 
+/**
+ * Deletes the quota and secret bindings that go with the environment resource `urn` (their
+ * resources declare `deletedWith` it, so Pulumi skips their own deletes), each audited. Objects
+ * made by hand or managed otherwise stay, and keep the environment from being deleted.
+ */
+async function deleteGoingWith(tx: Tx, actor: Actor, at: Date, urn: string, project: string, name: string) {
+  const goesWith = sql<boolean>`managed_by->>'deletedWith' = ${urn}`;
+  const quotas = await tx
+    .deleteFrom("quotas")
+    .where("project", "=", project)
+    .where("environment", "=", name)
+    .where(goesWith)
+    .returningAll()
+    .execute();
+  for (const row of quotas) {
+    await audit(
+      tx,
+      actor,
+      at,
+      "quota.delete",
+      { kind: "Quota", id: environmentId(project, name) },
+      toQuota(row),
+      undefined,
+    );
+  }
+  const secrets = await tx
+    .deleteFrom("secrets")
+    .where("project", "=", project)
+    .where("environment", "=", name)
+    .where(goesWith)
+    .returningAll()
+    .execute();
+  for (const row of secrets) {
+    const id = secretBindingId(project, name, row.name);
+    await audit(tx, actor, at, "secret.delete", { kind: "SecretBinding", id }, auditedSecret(row), undefined);
+  }
+}
+
 export function environmentService({ db, keyring, clock = systemClock }: ServiceDeps) {
   return {
     /** A project's environments the caller may read: all with a project-wide binding, else its own. */
@@ -207,7 +249,7 @@ export function environmentService({ db, keyring, clock = systemClock }: Service
             ...(patch.description !== undefined ? { description: patch.description } : {}),
             ...(patch.labels !== undefined ? { labels: json(patch.labels) } : {}),
             ...(patch.protected !== undefined ? { protected: patch.protected } : {}),
-            ...ownershipOnUpdate(),
+            ...ownershipOnUpdate(before),
             version: before.version + 1,
             updated_at: now,
           })
@@ -238,6 +280,10 @@ export function environmentService({ db, keyring, clock = systemClock }: Service
         checkClaim(kind, id, before);
         checkVersion(kind, id, version, before);
         refuseProtected(before, "deleted");
+        // From its own resource: what Pulumi deletes with it (it skips their deletes) goes too.
+        if (writeContext().claim !== undefined && before.managed_by !== null) {
+          await deleteGoingWith(tx, actor, clock.now(), before.managed_by.urn, project, name);
+        }
         const [quota, secrets, reservations] = await Promise.all([
           tx
             .selectFrom("quotas")

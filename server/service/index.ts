@@ -4,6 +4,7 @@ import { sql } from "kysely";
 import type { ServiceDeps } from "./context";
 import { auditService } from "./audit-log";
 import { ceilingService } from "./ceilings";
+import { consoleService } from "./console";
 import { defaultsService } from "./defaults";
 import { domainService } from "./domains";
 import { effectiveService } from "./effective-config";
@@ -31,6 +32,7 @@ export function createService(deps: ServiceDeps) {
     tokens: tokenService(deps),
     teams: teamService(deps),
     audit: auditService(deps),
+    console: consoleService(deps),
     /** Resolves when the database answers a query; rejects with its error otherwise. */
     ready: async () => void (await sql`select 1`.execute(deps.db)),
   };

@@ -9,7 +9,9 @@ import { writeContext } from "./write-context";
 
 /** The stored owner as the model shows it. */
 export function managedByOf(row: { managed_by: ManagedByColumn | null }): ManagedBy | null {
-  return row.managed_by === null ? null : { stack: row.managed_by.stack, urn: row.managed_by.urn };
+  if (row.managed_by === null) return null;
+  const { stack, urn, deletedWith } = row.managed_by;
+  return { stack, urn, ...(deletedWith !== undefined ? { deletedWith } : {}) };
 }
 
 /** The ownership columns of a new row: the writer's, or none for an object made by hand. */
@@ -18,9 +20,13 @@ export function ownershipOnCreate() {
   return { managed_by: json(owner ?? null), claim: claim ?? null };
 }
 
-/** The ownership columns an update sets: the writer's when it adopts the object, else unchanged. */
-export function ownershipOnUpdate() {
-  return writeContext().adopt ? ownershipOnCreate() : {};
+/**
+ * The ownership columns an update sets: the writer's when it adopts the object or is its manager
+ * (which environment it goes with may have changed), else unchanged.
+ */
+export function ownershipOnUpdate(before: { managed_by: ManagedByColumn | null }) {
+  const { adopt, owner } = writeContext();
+  return adopt || (owner !== undefined && owner.urn === before.managed_by?.urn) ? ownershipOnCreate() : {};
 }
 
 /** Refuses an update or delete whose claim the object no longer holds (unless it adopts it). */

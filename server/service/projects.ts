@@ -121,7 +121,7 @@ export function projectService({ db, keyring, clock = systemClock }: ServiceDeps
             ...(patch.description !== undefined ? { description: patch.description } : {}),
             ...(patch.labels !== undefined ? { labels: json(patch.labels) } : {}),
             ...(patch.archived !== undefined ? { archived: patch.archived } : {}),
-            ...ownershipOnUpdate(),
+            ...ownershipOnUpdate(before),
             version: before.version + 1,
             updated_at: now,
           })

@@ -78,7 +78,7 @@ export function quotaService({ db, clock = systemClock }: ServiceDeps) {
         const row = before
           ? await tx
               .updateTable("quotas")
-              .set({ ...values, ...ownershipOnUpdate(), version: before.version + 1 })
+              .set({ ...values, ...ownershipOnUpdate(before), version: before.version + 1 })
               .where("project", "=", project)
               .where("environment", "=", environment)
               .returningAll()

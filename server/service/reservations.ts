@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Selectable } from "kysely";
+import { sql, type Selectable } from "kysely";
 import {
   TenancyError,
   environmentId,
@@ -38,6 +38,9 @@ function toReservation(row: Selectable<ReservationTable>): Reservation {
     createdAt: iso(row.created_at),
   };
 }
+
+/** How long released reservations stay in the history the console charts. */
+const historyKeptMs = 8 * 24 * 3600 * 1000;
 
 export function reservationService({ db, keyring, clock = systemClock }: ServiceDeps) {
   return {
@@ -112,12 +115,44 @@ export function reservationService({ db, keyring, clock = systemClock }: Service
       await transaction(db, { kind, id: reservationId }, async (tx) => {
         await authorize(tx, actor, "delete", project, environment);
         const env = await environmentForReservation(tx, project, environment, "release");
+        // One statement: the release, its entry in the history, and the history's oldest entries
+        // of this environment dropped.
+        const releasedAt = clock.now();
         const row = await tx
-          .deleteFrom("reservations")
-          .where("id", "=", reservationId)
-          .where("project", "=", project)
-          .where("environment", "=", environment)
-          .returningAll()
+          .with("released", (w) =>
+            w
+              .deleteFrom("reservations")
+              .where("id", "=", reservationId)
+              .where("project", "=", project)
+              .where("environment", "=", environment)
+              .returningAll(),
+          )
+          .with("pruned", (w) =>
+            w
+              .deleteFrom("reservation_history")
+              .where("project", "=", project)
+              .where("environment", "=", environment)
+              .where("released_at", "<", new Date(releasedAt.getTime() - historyKeptMs)),
+          )
+          .with("recorded", (w) =>
+            w
+              .insertInto("reservation_history")
+              .columns(["id", "project", "environment", "executions", "admitted_at", "released_at"])
+              .expression((eb) =>
+                eb
+                  .selectFrom("released")
+                  .select([
+                    "released.id",
+                    "released.project",
+                    "released.environment",
+                    "released.executions",
+                    "released.created_at",
+                    sql<Date>`${releasedAt}::timestamptz`.as("released_at"),
+                  ]),
+              ),
+          )
+          .selectFrom("released")
+          .selectAll()
           .executeTakeFirst();
         if (!row) throw notFound(kind, reservationId);
         const released = {

@@ -38,7 +38,7 @@ function toSecret(row: Selectable<SecretTable>): SecretBinding {
 }
 
 /** What the audit log keeps of a binding: its metadata, the value marked as redacted. */
-function audited(row: Selectable<SecretTable>) {
+export function auditedSecret(row: Selectable<SecretTable>) {
   return { ...toSecret(row), ...(row.kind === "value" ? { value: "[redacted]" } : {}) };
 }
 
@@ -123,7 +123,7 @@ export function secretService({ db, keyring, clock = systemClock }: ServiceDeps)
           })
           .returningAll()
           .executeTakeFirstOrThrow();
-        await audit(tx, actor, now, "secret.create", target, undefined, audited(row));
+        await audit(tx, actor, now, "secret.create", target, undefined, auditedSecret(row));
         return toSecret(row);
       });
     },
@@ -158,14 +158,14 @@ export function secretService({ db, keyring, clock = systemClock }: ServiceDeps)
               : {}),
             ...(patch.description !== undefined ? { description: patch.description } : {}),
             value_version: newSource ? before.value_version + 1 : before.value_version,
-            ...ownershipOnUpdate(),
+            ...ownershipOnUpdate(before),
             version: before.version + 1,
             updated_at: now,
           })
           .where("id", "=", before.id)
           .returningAll()
           .executeTakeFirstOrThrow();
-        await audit(tx, actor, now, "secret.update", target, audited(before), audited(row));
+        await audit(tx, actor, now, "secret.update", target, auditedSecret(before), auditedSecret(row));
         return toSecret(row);
       });
     },
@@ -185,7 +185,7 @@ export function secretService({ db, keyring, clock = systemClock }: ServiceDeps)
         checkClaim(kind, target.id, before);
         checkVersion(kind, target.id, version, before);
         await tx.deleteFrom("secrets").where("id", "=", before.id).execute();
-        await audit(tx, actor, clock.now(), "secret.delete", target, audited(before), undefined);
+        await audit(tx, actor, clock.now(), "secret.delete", target, auditedSecret(before), undefined);
       });
     },
 

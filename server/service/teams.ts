@@ -175,7 +175,7 @@ export function teamService({ db, keyring, clock = systemClock }: ServiceDeps) {
             ...(patch.displayName !== undefined ? { display_name: patch.displayName } : {}),
             ...(patch.description !== undefined ? { description: patch.description } : {}),
             ...(patch.members !== undefined ? { members_authoritative: patch.members !== null } : {}),
-            ...ownershipOnUpdate(),
+            ...ownershipOnUpdate(before),
             version: before.version + 1,
             updated_at: now,
           })

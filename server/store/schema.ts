@@ -9,6 +9,7 @@ type Json<T> = ColumnType<T, string, string>;
 export interface ManagedByColumn {
   stack: string;
   urn: string;
+  deletedWith?: string;
 }
 
 /** Which Pulumi resource manages a row (see server/service/ownership.ts). */
@@ -105,6 +106,15 @@ export interface ReservationTable {
   created_at: Timestamp;
 }
 
+export interface ReservationHistoryTable {
+  id: string;
+  project: string;
+  environment: string;
+  executions: number;
+  admitted_at: Timestamp;
+  released_at: Timestamp;
+}
+
 export interface TeamTable extends Versioned {
   name: string;
   display_name: string | null;
@@ -186,6 +196,7 @@ export interface Database {
   secrets: SecretTable;
   role_bindings: RoleBindingTable;
   reservations: ReservationTable;
+  reservation_history: ReservationHistoryTable;
   tokens: TokenTable;
   teams: TeamTable;
   team_members: TeamMemberTable;

@@ -144,6 +144,106 @@ for (const kind of STORES) {
       );
     });
 
+    it("deletes with an environment, from its own resource, only what goes with it", async () => {
+      const envUrn = "urn:pulumi:prod::org::pulumi-nodejs:dynamic/tenancy:Environment::web-staging";
+      const quotaUrn = "urn:pulumi:prod::org::pulumi-nodejs:dynamic/tenancy:Quota::web-staging";
+      const secretUrn = "urn:pulumi:prod::org::pulumi-nodejs:dynamic/tenancy:SecretBinding::web-staging-db";
+      const goesWith = (urn: string, claim: string) => as(urn, claim, { "tenancy-deleted-with": envUrn });
+      const env = "/v1/projects/web/environments/staging";
+      assert.equal(
+        (
+          await server.request("POST", "/v1/projects/web/environments", {
+            body: { domain: "staging" },
+            headers: as(envUrn, "env-claim"),
+          })
+        ).status,
+        201,
+      );
+      const quota = await server.request("PUT", `${env}/quota`, {
+        body: { cpu: "2" },
+        headers: goesWith(quotaUrn, "quota-claim"),
+      });
+      assert.equal(quota.status, 200, JSON.stringify(quota.body));
+      assert.deepEqual(quota.body.managedBy, { stack: "prod", urn: quotaUrn, deletedWith: envUrn });
+      const secret = await server.request("POST", `${env}/secrets`, {
+        body: { name: "db", value: "s3cret-value" },
+        headers: goesWith(secretUrn, "secret-claim"),
+      });
+      assert.ok([200, 201].includes(secret.status), JSON.stringify(secret.body));
+      const byHand = await server.request("POST", `${env}/secrets`, {
+        body: { name: "by-hand", reference: "vault://x" },
+      });
+      assert.ok([200, 201].includes(byHand.status), JSON.stringify(byHand.body));
+
+      // A secret made by hand stays, and keeps the environment (and what goes with it) in place.
+      const refused = await server.request("DELETE", env, {
+        headers: { ...as(undefined, "env-claim"), "if-match": "1" },
+      });
+      assertProblem(refused, 409, "conflict");
+      assert.match(refused.body.detail, /by-hand/);
+      assert.equal((await server.request("GET", `${env}/quota`)).status, 200);
+      assert.equal((await server.request("GET", `${env}/secrets/db`)).status, 200);
+      const bySecretVersion = (await server.request("GET", `${env}/secrets/by-hand`)).body.version;
+      assert.equal(
+        (
+          await server.request("DELETE", `${env}/secrets/by-hand`, {
+            headers: { "if-match": String(bySecretVersion) },
+          })
+        ).status,
+        204,
+      );
+      // Deleted by hand (no claim), the environment still wants its quota and secrets deleted first.
+      assertProblem(await server.request("DELETE", env, { headers: { "if-match": "1" } }), 409, "conflict");
+
+      const deleted = await server.request("DELETE", env, {
+        headers: { ...as(undefined, "env-claim"), "if-match": "1" },
+      });
+      assert.equal(deleted.status, 204, JSON.stringify(deleted.body));
+      const audit = (await server.request("GET", "/v1/audit?limit=1000")).body as {
+        action: string;
+        targetId: string;
+      }[];
+      const actions = audit.filter((e) => e.targetId.startsWith("web/staging")).map((e) => e.action);
+      for (const action of ["quota.delete", "secret.delete", "environment.delete"]) {
+        assert.ok(actions.includes(action), `${action} audited: ${actions.join(", ")}`);
+      }
+      assert.doesNotMatch(JSON.stringify(audit), /s3cret-value/);
+    });
+
+    it("records which environment resource an object goes with, and updates it from its manager", async () => {
+      const envUrn = "urn:pulumi:prod::org::pulumi-nodejs:dynamic/tenancy:Environment::web-development";
+      const quotaUrn = "urn:pulumi:prod::org::pulumi-nodejs:dynamic/tenancy:Quota::web-development";
+      const path = "/v1/projects/web/environments/development/quota";
+      const created = await server.request("PUT", path, { body: { cpu: "1" }, headers: as(quotaUrn, "q") });
+      assert.deepEqual(created.body.managedBy, { stack: "prod", urn: quotaUrn });
+      const updated = await server.request("PUT", path, {
+        body: { cpu: "1" },
+        headers: {
+          ...as(quotaUrn, "q", { "tenancy-deleted-with": envUrn }),
+          "if-match": String(created.body.version),
+        },
+      });
+      assert.equal(updated.status, 200, JSON.stringify(updated.body));
+      assert.deepEqual(updated.body.managedBy, { stack: "prod", urn: quotaUrn, deletedWith: envUrn });
+      const version = updated.body.version;
+      assertProblem(
+        await server.request("PUT", path, {
+          body: { cpu: "1" },
+          headers: { "tenancy-deleted-with": envUrn, "if-match": String(version) },
+        }),
+        400,
+        "validation_failed",
+      );
+      assert.equal(
+        (
+          await server.request("DELETE", path, {
+            headers: { ...as(undefined, "q"), "if-match": String(version) },
+          })
+        ).status,
+        204,
+      );
+    });
+
     it("refuses malformed ownership headers, naming the header", async () => {
       const bad = await server.request("POST", "/v1/projects", {
         body: { name: "bad-owner" },

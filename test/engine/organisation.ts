@@ -65,6 +65,7 @@ export async function snapshot(options: ClientOptions) {
     const quotas: string[] = [];
     const secrets: string[] = [];
     const roles: string[] = [];
+    const defaults: string[] = [];
     const projects = (await api.projects.list()).map((p) => p.name).sort();
     for (const project of projects) {
       for (const b of await api.roleBindings.list(project))
@@ -75,6 +76,8 @@ export async function snapshot(options: ClientOptions) {
         if (quota) quotas.push(`${project}/${e.name}:cpu=${quota.cpu ?? "-"}`);
         for (const s of await api.secrets.list(project, e.name))
           secrets.push(`${project}/${e.name}/${s.name}:${s.kind}`);
+        const scope = { kind: "environment" as const, project, environment: e.name };
+        if (await api.defaults.get(scope).catch(() => undefined)) defaults.push(`${project}/${e.name}`);
       }
     }
     const ceilings: string[] = [];
@@ -97,6 +100,7 @@ export async function snapshot(options: ClientOptions) {
       quotas: quotas.sort(),
       secrets: secrets.sort(),
       roles: roles.sort(),
+      defaults: defaults.sort(),
     };
   } finally {
     await api.close();

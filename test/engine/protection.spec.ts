@@ -56,4 +56,65 @@ describeOnTransports("engine: protected environments at preview", (_transport, s
       },
     );
   });
+
+  it("deletes nothing of a protected environment whose removal is refused only when applied", async () => {
+    await withStack(
+      { program: "organisation", config: { "org:secret-db": { secret: canary } } },
+      async (stack) => {
+        const api = await connect(stack, server(), adminToken);
+        const spec = baseSpec();
+        spec.environments.find((e) => e.key === "web-prod")!.protected = true;
+        Object.assign(
+          spec.environments.find((e) => e.key === "ml-prod")!,
+          {
+            protected: true,
+            protectedAsOutput: true,
+          },
+        );
+        spec.roles.push({ project: "web", environment: "web-prod", subject: "team:oncall", role: "viewer" });
+        await declare(stack, spec);
+        assertOk(await stack.up(), "up");
+        const before = await snapshot(api);
+        const without = (key: string) => {
+          const removed = structuredClone(spec);
+          removed.environments = removed.environments.filter((e) => e.key !== key);
+          removed.quotas = removed.quotas.filter((q) => q.environment !== key);
+          removed.defaults = removed.defaults.filter((d) => d.environment !== key);
+          removed.secrets = removed.secrets.filter((s) => s.environment !== key);
+          removed.roles = removed.roles.filter((r) => r.environment !== key);
+          return removed;
+        };
+
+        // Without a preview, Pulumi's protect is checked only when the environment's delete comes,
+        // after its dependents' deletes; they go with the environment, so none of them happened.
+        await declare(stack, without("web-prod"));
+        const skipped = await stack.pulumi(["up", "--yes", "--skip-preview"]);
+        assert.notEqual(skipped.code, 0, "up must fail on the protected environment");
+        assert.match(skipped.output, /web-prod/);
+        assert.deepEqual(await snapshot(api), before, "up --skip-preview deleted something");
+        await declare(stack, spec);
+        assertOk(await stack.up(), "up declaring it again");
+        assert.deepEqual(await snapshot(api), before);
+        const again = await stack.preview();
+        assert.match(again.output, /\b0 to (create|update|delete)|unchanged/, again.output);
+
+        // Protected through an Output, only the control plane refuses, when the delete is sent.
+        await declare(stack, without("ml-prod"));
+        const refused = await stack.up();
+        assert.notEqual(refused.code, 0, "the control plane refuses deleting a protected environment");
+        assert.match(refused.output, /protected/);
+        const diagnostics = refused.output.slice(refused.output.lastIndexOf("Diagnostics:"));
+        assert.equal(
+          diagnostics.match(/Could not delete Environment ml\/production/g)?.length,
+          1,
+          `said once:\n${diagnostics}`,
+        );
+        assert.doesNotMatch(refused.output, /\n\s+at .+\(.+:\d+:\d+\)/, "no stack trace");
+        assert.deepEqual(await snapshot(api), before, "up deleted something before the refusal");
+        await declare(stack, spec);
+        assertOk(await stack.up(), "up declaring it again");
+        assert.deepEqual(await snapshot(api), before);
+      },
+    );
+  });
 });

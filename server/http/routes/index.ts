@@ -1,6 +1,7 @@
 // Every route of the API, one module per kind.
 import type { RouteSpec } from "../route";
 import { auditRoutes } from "./audit";
+import { consoleRoutes } from "./console";
 import { defaultsRoutes } from "./defaults";
 import { domainsRoutes } from "./domains";
 import { effectiveRoutes } from "./effective";
@@ -26,4 +27,5 @@ export const routes: readonly RouteSpec[] = [
   ...tokensRoutes,
   ...teamsRoutes,
   ...auditRoutes,
+  ...consoleRoutes,
 ];

@@ -156,6 +156,39 @@ describe("provider diff", () => {
     assert.deepEqual(d.replaces, ["role"]);
   });
 
+  it("updates a quota or secret binding whose environment resource to go with changed, for its manager", async () => {
+    const urn = "urn:pulumi:s::p::pulumi-nodejs:dynamic/tenancy:Quota::q";
+    const envUrn = "urn:pulumi:s::p::pulumi-nodejs:dynamic/tenancy:Environment::e";
+    const fields = { project: "web", environment: "production", cpu: "2" };
+    const quota = quotaProvider;
+    const olds = { ...fields, managedBy: { stack: "s", urn } };
+    const recorded = await quota.diff("web/production", olds, {
+      ...fields,
+      managedBy: { stack: "s", urn, deletedWith: envUrn },
+    });
+    assert.equal(recorded.changes, true);
+    assert.deepEqual(recorded.replaces, []);
+    const same = await quota.diff(
+      "web/production",
+      { ...olds, managedBy: { stack: "s", urn, deletedWith: envUrn } },
+      {
+        ...fields,
+        managedBy: { stack: "s", urn, deletedWith: envUrn },
+      },
+    );
+    assert.equal(same.changes, false);
+    // Another manager's object is not this resource's to update.
+    const other = await quota.diff(
+      "web/production",
+      { ...fields, managedBy: { stack: "t", urn: "urn:pulumi:t::p::x::y" } },
+      {
+        ...fields,
+        managedBy: { stack: "s", urn, deletedWith: envUrn },
+      },
+    );
+    assert.equal(other.changes, false);
+  });
+
   it("compares quotas after normalisation", async () => {
     const olds = { project: "web", environment: "production", cpu: "2", ...meta };
     const news = (await quotaProvider.check({}, { project: "web", environment: "production", cpu: "2000m" }))

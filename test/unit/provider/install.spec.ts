@@ -29,6 +29,37 @@ describe("serialized provider", () => {
       assert.equal(typeof deserialized[method], "function", method);
   });
 
+  it("has a failure printed once: the host's own stderr copy of it is dropped", async () => {
+    const target: Partial<pulumi.dynamic.ResourceProvider> = {};
+    // Nothing listens on port 9: the update fails at once as unavailable.
+    const settings: Record<string, string> = {
+      "tenancy:endpoint": "http://127.0.0.1:9",
+      "tenancy:retryTimeout": "0",
+    };
+    const unreachable = {
+      config: { get: (key: string) => settings[key] },
+    } as unknown as pulumi.dynamic.ConfigureRequest;
+    await install(target, "quota", unreachable);
+    const printed: unknown[][] = [];
+    const print = console.error;
+    console.error = (...args: unknown[]) => void printed.push(args);
+    try {
+      const inputs = { project: "web", environment: "production", cpu: "2", version: 1 };
+      const failure = await target.update!("web/production", inputs as never, inputs as never).catch(
+        (e: unknown) => e,
+      );
+      assert.ok(failure instanceof Error);
+      // What the dynamic-provider host prints before returning the error to the engine.
+      console.error(`${failure}: ${failure.stack}`);
+      console.error("another line");
+      assert.deepEqual(printed, [["another line"]]);
+      assert.match(failure.message, /Could not update Quota web\/production/);
+    } finally {
+      console.error = print;
+      await install({}, "quota", configureRequest);
+    }
+  });
+
   it("refuses a kind it does not know", async () => {
     await assert.rejects(install({}, "cluster" as never, configureRequest), /no provider for kind "cluster"/);
   });

@@ -1,0 +1,42 @@
+// The console's one way to the API: same origin, the signed-in token as a bearer token.
+import { session } from "./session";
+
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function get<T>(path: string, query: Record<string, string | undefined> = {}): Promise<T> {
+  const token = session.token();
+  if (token === undefined) throw new ApiError("not signed in", 401, "unauthorized");
+  const search = new URLSearchParams(
+    Object.entries(query).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== "",
+    ),
+  ).toString();
+  const response = await fetch(search ? `${path}?${search}` : path, {
+    headers: { authorization: `Bearer ${token}`, accept: "application/json" },
+    cache: "no-store",
+    credentials: "omit",
+  });
+  if (!response.ok) {
+    const problem = (await response.json().catch(() => ({}))) as { detail?: string; code?: string };
+    throw new ApiError(problem.detail ?? response.statusText, response.status, problem.code ?? "internal");
+  }
+  return (await response.json()) as T;
+}
+
+/** A path of the API, its segments encoded. */
+export function apiPath(...segments: string[]): string {
+  return "/v1/" + segments.map(encodeURIComponent).join("/");
+}
+
+/** A page of the console, its segments encoded. */
+export function pagePath(...segments: string[]): string {
+  return "/ui/" + segments.map(encodeURIComponent).join("/");
+}

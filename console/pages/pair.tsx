@@ -1,0 +1,301 @@
+// A project-domain pair's dashboard: quota use against the limit and every ceiling above it,
+// executions over 24 hours, effective defaults with their source, secret bindings (never a value),
+// who has access, who manages it, and its latest audit entries. Two requests.
+import type { AccessEntry, CeilingWithUse, EffectiveConfig, PairDashboard } from "../../model";
+import { apiPath, get, pagePath } from "../api";
+import { usePolled } from "../poll";
+import { ExecutionsChart } from "../chart";
+import { Badge, Empty, Freshness, Manager, Meter, Section, When } from "../parts";
+import { formatPercent } from "./matrix";
+
+interface Dashboard {
+  effective: EffectiveConfig;
+  pair: PairDashboard;
+}
+
+const dimensions = [
+  { key: "cpu", label: "CPU" },
+  { key: "memory", label: "Memory" },
+  { key: "gpu", label: "GPU" },
+  { key: "storage", label: "Storage" },
+  { key: "executions", label: "Executions" },
+] as const;
+
+type Dimension = (typeof dimensions)[number]["key"];
+
+function limitOf(
+  limits: { cpu?: string; memory?: string; gpu?: string; storage?: string; maxConcurrentExecutions?: number },
+  key: Dimension,
+): string | undefined {
+  if (key === "executions") return limits.maxConcurrentExecutions?.toString();
+  return limits[key];
+}
+
+const suffixes: Record<string, number> = {
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+};
+
+/** A quantity as a number, for the bar only: the text shows the exact values. */
+function amount(text: string): number {
+  const match = /^([0-9.]+)([A-Za-z]*)$/.exec(text);
+  if (!match) return Number.NaN;
+  return Number(match[1]) * (match[2] ? (suffixes[match[2]] ?? Number.NaN) : 1);
+}
+
+function Use({ used, limit }: { used: string; limit: string | undefined }) {
+  if (limit === undefined) return <span class="use">{used} / no limit</span>;
+  const percent = (amount(used) / amount(limit)) * 100;
+  const text = `${used} / ${limit}`;
+  return Number.isFinite(percent) ? (
+    <Meter percent={percent} label={`${text} (${formatPercent(percent)})`} />
+  ) : (
+    <span class="use">{text}</span>
+  );
+}
+
+function usedOf(usage: EffectiveConfig["ceilings"][number]["usage"], key: Dimension): string {
+  return key === "executions" ? String(usage.executions) : usage[key];
+}
+
+function QuotaTable({ effective }: { effective: EffectiveConfig }) {
+  const quota = effective.quota;
+  const ceilings: CeilingWithUse[] = effective.ceilings;
+  if (!quota && ceilings.length === 0)
+    return <Empty>No quota and no ceiling: nothing limits this environment.</Empty>;
+  return (
+    <table class="quota">
+      <thead>
+        <tr>
+          <th scope="col">Dimension</th>
+          <th scope="col">This environment</th>
+          {ceilings.map((c) => (
+            <th scope="col" key={c.scope}>
+              Ceiling of {c.project ? `project ${c.project}` : `domain ${c.domain}`}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {dimensions.map(({ key, label }) => (
+          <tr key={key} data-dimension={key}>
+            <th scope="row">{label}</th>
+            <td>
+              {quota ? (
+                <Use used={usedOf(quota.usage, key)} limit={limitOf(quota, key)} />
+              ) : (
+                <span class="muted">no quota</span>
+              )}
+            </td>
+            {ceilings.map((c) => (
+              <td key={c.scope}>
+                <Use used={usedOf(c.usage, key)} limit={limitOf(c, key)} />
+              </td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function DefaultsTable({ defaults }: { defaults: EffectiveConfig["defaults"] }) {
+  const rows = (["requests", "limits"] as const).flatMap((group) =>
+    Object.entries(defaults[group]).map(([field, value]) => ({ field: `${group}.${field}`, ...value! })),
+  );
+  if (rows.length === 0) return <Empty>No defaults reach this environment.</Empty>;
+  return (
+    <table>
+      <thead>
+        <tr>
+          <th scope="col">Field</th>
+          <th scope="col">Value</th>
+          <th scope="col">Set by</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={r.field}>
+            <td>
+              <code>{r.field}</code>
+            </td>
+            <td>{r.value}</td>
+            <td>
+              <code>{r.source}</code>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function AccessTable({ access }: { access: AccessEntry[] }) {
+  if (access.length === 0) return <Empty>No role binding this token may read.</Empty>;
+  return (
+    <table>
+      <thead>
+        <tr>
+          <th scope="col">Subject</th>
+          <th scope="col">Role</th>
+          <th scope="col">Scope</th>
+          <th scope="col">Members</th>
+        </tr>
+      </thead>
+      <tbody>
+        {access.map((a) => (
+          <tr key={a.id}>
+            <td>
+              <code>{a.subject}</code>
+            </td>
+            <td>{a.role}</td>
+            <td>{a.environment ? `environment ${a.environment}` : "whole project"}</td>
+            <td>
+              {a.members === undefined
+                ? ""
+                : a.members.length === 0
+                  ? "no members listed"
+                  : a.members.join(", ")}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function PairPage({ project, environment }: { project: string; environment: string }) {
+  const state = usePolled<Dashboard>(async () => {
+    const [effective, pair] = await Promise.all([
+      get<EffectiveConfig>(apiPath("projects", project, "environments", environment, "effective")),
+      get<PairDashboard>(apiPath("console", "projects", project, "environments", environment)),
+    ]);
+    return { effective, pair };
+  }, `${project}/${environment}`);
+  const data = state.data;
+  const env = data?.pair.environment;
+  return (
+    <main>
+      <p class="crumbs">
+        <a href="/ui/">Matrix</a> / <a href={pagePath("projects", project)}>{project}</a> / {environment}
+      </p>
+      <h1>
+        {project} / {environment} {env?.protected && <Badge tone="protected">protected</Badge>}
+      </h1>
+      <Freshness state={state} />
+      {data && env && (
+        <>
+          <dl class="facts">
+            <dt>Domain</dt>
+            <dd>{env.domain}</dd>
+            <dt>Namespace</dt>
+            <dd>
+              <code>{data.effective.namespace}</code>
+            </dd>
+            {env.description !== undefined && (
+              <>
+                <dt>Description</dt>
+                <dd>{env.description}</dd>
+              </>
+            )}
+            <dt>Managed by</dt>
+            <dd>
+              <Manager managedBy={env.managedBy} />
+            </dd>
+          </dl>
+          <Section title="Quota use">
+            <QuotaTable effective={data.effective} />
+          </Section>
+          <Section title="Executions">
+            <ExecutionsChart samples={data.pair.executions} />
+          </Section>
+          <Section title="Effective defaults">
+            <DefaultsTable defaults={data.effective.defaults} />
+          </Section>
+          <Section title="Secret bindings">
+            {data.pair.secrets.length === 0 ? (
+              <Empty>No secret binding.</Empty>
+            ) : (
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Name</th>
+                    <th scope="col">Value or reference</th>
+                    <th scope="col">Version</th>
+                    <th scope="col">Last change</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.pair.secrets.map((s) => (
+                    <tr key={s.name}>
+                      <td>
+                        <code>{s.name}</code>
+                      </td>
+                      <td>
+                        {s.kind === "reference" ? (
+                          <code>{s.reference}</code>
+                        ) : (
+                          <span class="muted">a value, stored encrypted (never shown)</span>
+                        )}
+                      </td>
+                      <td>{s.valueVersion}</td>
+                      <td>
+                        <When at={s.updatedAt} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </Section>
+          <Section title="Access">
+            <AccessTable access={data.pair.access} />
+          </Section>
+          <Section title="Latest changes">
+            {data.pair.audit.length === 0 ? (
+              <Empty>No audit entry yet.</Empty>
+            ) : (
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">When</th>
+                    <th scope="col">Who</th>
+                    <th scope="col">What</th>
+                    <th scope="col">Object</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.pair.audit.map((entry) => (
+                    <tr key={entry.id}>
+                      <td>
+                        <When at={entry.at} />
+                      </td>
+                      <td>{entry.actor}</td>
+                      <td>
+                        <code>{entry.action}</code>
+                      </td>
+                      <td>
+                        {entry.targetKind} <code>{entry.targetId}</code>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </Section>
+        </>
+      )}
+    </main>
+  );
+}

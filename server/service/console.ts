@@ -1,0 +1,263 @@
+// The web console's aggregates: the matrix, a project's page and a pair's dashboard, each in one
+// request, holding exactly what the caller may read (the same role checks as every other read).
+import { sql } from "kysely";
+import {
+  formatQuantity,
+  parseQuantity,
+  resourceKinds,
+  type AccessEntry,
+  type Domain,
+  type EnvironmentCell,
+  type FullestDimension,
+  type Matrix,
+  type PairDashboard,
+  type ProjectPage,
+  type ProjectRow,
+} from "../../model";
+import { authorize, authorizeProjectRead, environmentsVisibleTo, visibleScopes } from "./access";
+import { systemClock, type Actor, type Queryable, type ServiceDeps } from "./context";
+import { auditEntryOf } from "./audit-log";
+import { iso, optional } from "./rows";
+import { loadProject } from "./projects";
+import { environmentService } from "./environments";
+import { secretService } from "./secrets";
+import { roleBindingService } from "./role-bindings";
+
+/** How far back the pair's executions chart goes, and how often it is sampled. */
+const historyHours = 24;
+const sampleMinutes = 15;
+
+export function consoleService(deps: ServiceDeps) {
+  const { db, clock = systemClock } = deps;
+  const environments = environmentService(deps);
+  const secrets = secretService(deps);
+  const roleBindings = roleBindingService(deps);
+
+  /** The access list of a project (environment undefined) or of one environment and its project. */
+  async function accessOf(actor: Actor, project: string, environment?: string): Promise<AccessEntry[]> {
+    const bindings = (await roleBindings.list(actor, project)).filter(
+      (b) => environment === undefined || b.environment === undefined || b.environment === environment,
+    );
+    const teams = [
+      ...new Set(bindings.filter((b) => b.subject.startsWith("team:")).map((b) => b.subject.slice(5))),
+    ];
+    const members =
+      teams.length === 0
+        ? []
+        : await db
+            .selectFrom("team_members")
+            .select(["team", "subject"])
+            .where("team", "in", teams)
+            .orderBy("subject")
+            .execute();
+    return bindings.map((b) => ({
+      id: b.id,
+      ...(b.environment !== undefined ? { environment: b.environment } : {}),
+      subject: b.subject,
+      role: b.role,
+      ...(b.subject.startsWith("team:")
+        ? { members: members.filter((m) => `team:${m.team}` === b.subject).map((m) => m.subject) }
+        : {}),
+    }));
+  }
+
+  return {
+    async matrix(actor: Actor): Promise<Matrix> {
+      const scopes = await visibleScopes(db, actor);
+      const domains = await db
+        .selectFrom("domains")
+        .select(["name", "tier", "order"])
+        .orderBy("order")
+        .orderBy("name")
+        .execute();
+      const projects = await projectRows(db, scopes);
+      return {
+        domains: domains.map((d) => ({
+          name: d.name,
+          tier: d.tier as Domain["tier"],
+          ...(d.order !== null ? { order: d.order } : {}),
+        })),
+        projects,
+      };
+    },
+
+    async project(actor: Actor, name: string): Promise<ProjectPage> {
+      await authorizeProjectRead(db, actor, name);
+      const visible = await environmentsVisibleTo(db, actor, name);
+      const scopes =
+        visible === "all"
+          ? [{ project: name, environment: null }]
+          : visible.map((environment) => ({ project: name, environment }));
+      const [row] = await projectRows(db, scopes);
+      const project = await loadProject(db, name);
+      return {
+        ...row!,
+        managedBy:
+          project.managed_by === null
+            ? null
+            : { stack: project.managed_by.stack, urn: project.managed_by.urn },
+        access: await accessOf(actor, name),
+      };
+    },
+
+    async pair(actor: Actor, project: string, environment: string): Promise<PairDashboard> {
+      await authorize(db, actor, "read", project, environment);
+      const now = clock.now();
+      const [env, secretList, access, executions, audit] = await Promise.all([
+        environments.get(actor, project, environment),
+        secrets.list(actor, project, environment),
+        accessOf(actor, project, environment),
+        executionsHistory(db, project, environment, now),
+        db
+          .selectFrom("audit")
+          .selectAll()
+          .where((eb) =>
+            eb.or([
+              eb("target_id", "=", `${project}/${environment}`),
+              eb("target_id", "like", `${escapeLike(`${project}/${environment}`)}/%`),
+              eb.and([
+                sql<boolean>`after->>'project' = ${project} or before->>'project' = ${project}`,
+                sql<boolean>`coalesce(after->>'environment', before->>'environment') = ${environment}`,
+              ]),
+            ]),
+          )
+          .orderBy("id", "desc")
+          .limit(20)
+          .execute(),
+      ]);
+      return { environment: env, secrets: secretList, access, executions, audit: audit.map(auditEntryOf) };
+    },
+  };
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** The matrix rows of the projects `scopes` reach (undefined: every project), in one statement. */
+async function projectRows(
+  db: Queryable,
+  scopes: { project: string; environment: string | null }[] | undefined,
+): Promise<ProjectRow[]> {
+  if (scopes !== undefined && scopes.length === 0) return [];
+  const wholeProjects = scopes?.filter((s) => s.environment === null).map((s) => s.project) ?? [];
+  const someEnvironments = scopes?.filter((s) => s.environment !== null) ?? [];
+  let projects = db.selectFrom("projects").selectAll().orderBy("name");
+  if (scopes !== undefined)
+    projects = projects.where("name", "in", [...new Set(scopes.map((s) => s.project))]);
+  let cells = db
+    .selectFrom("environments as e")
+    .leftJoin("quotas as q", (j) =>
+      j.onRef("q.project", "=", "e.project").onRef("q.environment", "=", "e.name"),
+    )
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom("reservations as r")
+          .select([
+            sql<string>`coalesce(sum(r.cpu_milli), 0)::text`.as("cpu"),
+            sql<string>`coalesce(sum(r.memory_milli), 0)::text`.as("memory"),
+            sql<string>`coalesce(sum(r.gpu_milli), 0)::text`.as("gpu"),
+            sql<string>`coalesce(sum(r.storage_milli), 0)::text`.as("storage"),
+            sql<number>`coalesce(sum(r.executions), 0)::int`.as("executions"),
+          ])
+          .whereRef("r.project", "=", "e.project")
+          .whereRef("r.environment", "=", "e.name")
+          .as("u"),
+      (j) => j.onTrue(),
+    )
+    .select([
+      "e.project",
+      "e.name",
+      "e.domain",
+      "e.protected",
+      "q.cpu as limit_cpu",
+      "q.memory as limit_memory",
+      "q.gpu as limit_gpu",
+      "q.storage as limit_storage",
+      "q.max_concurrent_executions as limit_executions",
+      "u.cpu",
+      "u.memory",
+      "u.gpu",
+      "u.storage",
+      "u.executions",
+    ])
+    .orderBy("e.project")
+    .orderBy("e.name");
+  if (scopes !== undefined) {
+    cells = cells.where((eb) =>
+      eb.or([
+        ...(wholeProjects.length > 0 ? [eb("e.project", "in", wholeProjects)] : []),
+        ...someEnvironments.map((s) =>
+          eb.and([eb("e.project", "=", s.project), eb("e.name", "=", s.environment!)]),
+        ),
+      ]),
+    );
+  }
+  const [projectList, cellList] = await Promise.all([projects.execute(), cells.execute()]);
+  const byProject = new Map<string, EnvironmentCell[]>();
+  for (const c of cellList) {
+    const list = byProject.get(c.project) ?? [];
+    list.push({
+      name: c.name,
+      domain: c.domain,
+      protected: c.protected,
+      fullest: fullestOf(c),
+      running: c.executions ?? 0,
+    });
+    byProject.set(c.project, list);
+  }
+  return projectList.map((p) => ({
+    name: p.name,
+    ...(optional(p.description) !== undefined ? { description: p.description! } : {}),
+    labels: (p.labels as Record<string, string> | null) ?? {},
+    archived: p.archived,
+    environments: byProject.get(p.name) ?? [],
+  }));
+}
+
+/** Sums are null only when the lateral join found no row, which an aggregate never does. */
+type CellRow = Record<`limit_${(typeof resourceKinds)[number]}`, string | null> &
+  Record<(typeof resourceKinds)[number], string | null> & {
+    limit_executions: number | null;
+    executions: number | null;
+  };
+
+/** The dimension whose use is the largest share of its limit. */
+function fullestOf(row: CellRow): FullestDimension | null {
+  let fullest: FullestDimension | null = null;
+  const consider = (dimension: string, used: bigint, limit: bigint, show: (v: bigint) => string) => {
+    const percent = limit === 0n ? (used > 0n ? 100 : 0) : Number((used * 10000n) / limit) / 100;
+    if (fullest === null || percent > fullest.percent) {
+      fullest = { dimension, used: show(used), limit: show(limit), percent };
+    }
+  };
+  for (const kind of resourceKinds) {
+    const limit = row[`limit_${kind}`];
+    if (limit !== null) consider(kind, BigInt(row[kind] ?? 0), parseQuantity(limit), formatQuantity);
+  }
+  if (row.limit_executions !== null) {
+    consider("executions", BigInt(row.executions ?? 0), BigInt(row.limit_executions), String);
+  }
+  return fullest;
+}
+
+/** Executions running at each sample of the last 24 hours: live reservations and released ones. */
+async function executionsHistory(db: Queryable, project: string, environment: string, now: Date) {
+  const since = new Date(now.getTime() - historyHours * 3600_000);
+  const rows = await sql<{ at: Date; running: number }>`
+    with spans as (
+      select created_at as admitted_at, null::timestamptz as released_at, executions
+        from reservations where project = ${project} and environment = ${environment}
+      union all
+      select admitted_at, released_at, executions
+        from reservation_history
+        where project = ${project} and environment = ${environment} and released_at > ${since}
+    )
+    select s.at, coalesce(sum(spans.executions), 0)::int as running
+      from generate_series(${since}::timestamptz, ${now}::timestamptz, ${`${sampleMinutes} minutes`}::interval) as s(at)
+      left join spans on spans.admitted_at <= s.at and (spans.released_at is null or spans.released_at > s.at)
+      group by s.at
+      order by s.at`.execute(db);
+  return rows.rows.map((r) => ({ at: iso(r.at), running: Number(r.running) }));
+}
