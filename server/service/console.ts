@@ -116,7 +116,7 @@ export function consoleService(deps: ServiceDeps) {
               eb("target_id", "=", `${project}/${environment}`),
               eb("target_id", "like", `${escapeLike(`${project}/${environment}`)}/%`),
               eb.and([
-                sql<boolean>`after->>'project' = ${project} or before->>'project' = ${project}`,
+                sql<boolean>`coalesce(after->>'project', before->>'project') = ${project}`,
                 sql<boolean>`coalesce(after->>'environment', before->>'environment') = ${environment}`,
               ]),
             ]),

@@ -136,10 +136,9 @@ describe("console (chromium against tenancy serve)", function () {
     const access = await p.getByRole("region", { name: "Access" }).innerText();
     assert.match(access, /team:storefront\s+developer\s+whole project\s+user:ana, user:bo/);
     assert.match(await p.getByRole("region", { name: "Executions" }).innerText(), /now 3, peak 3/);
-    assert.match(
-      await p.getByRole("region", { name: "Latest changes" }).innerText(),
-      /reservation\.create|secret\.create/,
-    );
+    const changes = await p.getByRole("region", { name: "Latest changes" }).innerText();
+    assert.match(changes, /secret\.create\s+SecretBinding web\/production\/db-password/);
+    assert.doesNotMatch(changes, /web\/development|ml\//, "only this environment's entries");
     await p.context().close();
   });
 
