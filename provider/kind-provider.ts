@@ -255,7 +255,8 @@ export function describeFailure(action: string, kind: string, id: string, err: u
     // Without --run-program, refresh and destroy configure the provider as the last `up` saved it.
     hint =
       " If tenancy:endpoint or tenancy:token changed since the last `pulumi up`, run `pulumi refresh " +
-      "--run-program` or `pulumi destroy --run-program`: without it the engine uses the configuration of that up.";
+      "--run-program` or `pulumi destroy --run-program` (or set PULUMI_RUN_PROGRAM=true): without it the " +
+      "engine uses the configuration of that up.";
   }
   const wrapped = new Error(`Could not ${action} ${kind} ${id}: ${detail}${hint}`, { cause: err });
   if (TenancyError.isInstance(err)) Object.assign(wrapped, { code: err.code });

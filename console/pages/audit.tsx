@@ -21,6 +21,40 @@ const kinds = [
   "Token",
 ];
 
+/** Audit entries, newest first: when, who, what, and the object. */
+export function AuditTable({ entries }: { entries: AuditEntry[] }) {
+  return (
+    <table class="audit">
+      <thead>
+        <tr>
+          <th scope="col">When</th>
+          <th scope="col">Who</th>
+          <th scope="col">What</th>
+          <th scope="col">Kind</th>
+          <th scope="col">Object</th>
+        </tr>
+      </thead>
+      <tbody>
+        {entries.map((entry) => (
+          <tr key={entry.id}>
+            <td>
+              <When at={entry.at} />
+            </td>
+            <td>{entry.actor}</td>
+            <td>
+              <code>{entry.action}</code>
+            </td>
+            <td>{entry.targetKind}</td>
+            <td>
+              <code>{entry.targetId}</code>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 interface Filters {
   actor: string;
   targetKind: string;
@@ -91,36 +125,7 @@ export function AuditPage() {
         <Freshness state={state} />
       )}
       {state.data && entries.length === 0 && <Empty>No entry matches.</Empty>}
-      {entries.length > 0 && (
-        <table class="audit">
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Who</th>
-              <th scope="col">What</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Object</th>
-            </tr>
-          </thead>
-          <tbody>
-            {entries.map((entry) => (
-              <tr key={entry.id}>
-                <td>
-                  <When at={entry.at} />
-                </td>
-                <td>{entry.actor}</td>
-                <td>
-                  <code>{entry.action}</code>
-                </td>
-                <td>{entry.targetKind}</td>
-                <td>
-                  <code>{entry.targetId}</code>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      {entries.length > 0 && <AuditTable entries={entries} />}
       <nav class="pager" aria-label="Pages">
         <button
           type="button"

@@ -7,6 +7,7 @@ import { usePolled } from "../poll";
 import { ExecutionsChart } from "../chart";
 import { Badge, Empty, Freshness, Manager, Meter, Section, When } from "../parts";
 import { formatPercent } from "./matrix";
+import { AuditTable } from "./audit";
 
 interface Dashboard {
   effective: EffectiveConfig;
@@ -266,32 +267,7 @@ export function PairPage({ project, environment }: { project: string; environmen
             {data.pair.audit.length === 0 ? (
               <Empty>No audit entry yet.</Empty>
             ) : (
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">When</th>
-                    <th scope="col">Who</th>
-                    <th scope="col">What</th>
-                    <th scope="col">Object</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.pair.audit.map((entry) => (
-                    <tr key={entry.id}>
-                      <td>
-                        <When at={entry.at} />
-                      </td>
-                      <td>{entry.actor}</td>
-                      <td>
-                        <code>{entry.action}</code>
-                      </td>
-                      <td>
-                        {entry.targetKind} <code>{entry.targetId}</code>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <AuditTable entries={data.pair.audit} />
             )}
           </Section>
         </>

@@ -137,7 +137,7 @@ describe("console (chromium against tenancy serve)", function () {
     assert.match(access, /team:storefront\s+developer\s+whole project\s+user:ana, user:bo/);
     assert.match(await p.getByRole("region", { name: "Executions" }).innerText(), /now 3, peak 3/);
     const changes = await p.getByRole("region", { name: "Latest changes" }).innerText();
-    assert.match(changes, /secret\.create\s+SecretBinding web\/production\/db-password/);
+    assert.match(changes, /secret\.create\s+SecretBinding\s+web\/production\/db-password/);
     assert.doesNotMatch(changes, /web\/development|ml\//, "only this environment's entries");
     await p.context().close();
   });
