@@ -32,6 +32,13 @@ const secretKey = randomBytes(32).toString("base64");
 const sizes = (process.env.BENCH_SIZES ?? "10").split(",").map(Number);
 const scaleSizes = (process.env.BENCH_SCALE_SIZES ?? "100,300").split(",").map(Number);
 const reps = Number(process.env.BENCH_REPS ?? 3);
+/** Which parts run: `database,engine,scale` by default. A run of fewer parts writes its figures beside
+ * bench/RESULTS.md (RESULTS-engine.md, …), which stays the record of one complete run. */
+const allParts = ["database", "engine", "scale"] as const;
+const parts = (process.env.BENCH_PARTS ?? allParts.join(",")).split(",");
+for (const part of parts) {
+  if (!(allParts as readonly string[]).includes(part)) throw new Error(`BENCH_PARTS: unknown part ${part}`);
+}
 const steps = [
   "preview (empty)",
   "up (create all)",
@@ -531,7 +538,10 @@ async function databaseBench(lines: string[]) {
   }
 }
 
-const resultsFile = path.join(repoRoot, "bench/RESULTS.md");
+const resultsFile = path.join(
+  repoRoot,
+  parts.length === allParts.length ? "bench/RESULTS.md" : `bench/RESULTS-${parts.join("-")}.md`,
+);
 
 /** Writes what is measured so far, so a long run that fails late still leaves its figures. */
 function save(lines: string[]) {
@@ -551,15 +561,19 @@ async function main() {
     lines.push(
       "# Benchmark results",
       "",
-      `Recorded ${new Date().toISOString()} by \`npm run bench\` (BENCH_SIZES=${sizes.join(",")}, BENCH_REPS=${reps}, BENCH_SCALE_SIZES=${scaleSizes.join(",")}).`,
+      `Recorded ${new Date().toISOString()} by \`npm run bench\` (BENCH_PARTS=${parts.join(",")}, BENCH_SIZES=${sizes.join(",")}, BENCH_REPS=${reps}, BENCH_SCALE_SIZES=${scaleSizes.join(",")}).`,
       `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${node}; pulumi ${pulumi}; PostgreSQL 15 (fsync off, test cluster).`,
       "",
     );
-    await databaseBench(lines);
-    save(lines);
-    if (process.env.BENCH_SKIP_ENGINE !== "1") {
+    if (parts.includes("database")) {
+      await databaseBench(lines);
+      save(lines);
+    }
+    if (parts.includes("engine")) {
       await engineBench(lines);
       save(lines);
+    }
+    if (parts.includes("scale")) {
       await scaleBench(lines);
       save(lines);
     }
