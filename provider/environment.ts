@@ -44,6 +44,12 @@ export const environmentSpec = {
       olds.version,
     ),
   delete: (api, olds) => api.environments.delete(olds.project, olds.name, olds.version),
+  // Protected in the control plane as last read (even when the program gives `protected` as an
+  // Output, which Pulumi's protect cannot see): a replacement would delete it.
+  refuseReplacement: (olds) =>
+    olds.protected === true
+      ? "it is protected, and a replacement deletes it; set protected to false and run pulumi up first"
+      : undefined,
   toOutputs: (live, inputs) =>
     defined({
       project: live.project,

@@ -58,6 +58,9 @@ export interface KindSpec<In extends object, Live extends LiveMeta, Out extends 
   /** The outputs: the inputs as the control plane holds them, plus version and times.
    * `previous` is the state a refresh starts from. */
   toOutputs(live: Live, inputs: In, previous?: Out): Out;
+  /** Why the object in the state may not be replaced, if it may not: said by diff, so that the
+   * preview fails before anything changes. */
+  refuseReplacement?(olds: Bag): string | undefined;
   /** Fills inputs derived from others before validation (an environment's name from its domain). */
   prepare?(news: Bag): Bag;
 }
@@ -328,8 +331,11 @@ export function providerFor<In extends object, Live extends LiveMeta, Out extend
       return refusal ? { inputs, failures: [refusal] } : checked;
     },
 
-    async diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>) {
-      return diffInputs(spec, olds, news);
+    async diff(id: string, olds: Record<string, unknown>, news: Record<string, unknown>) {
+      const result = diffInputs(spec, olds, news);
+      const refusal = (result.replaces?.length ?? 0) > 0 ? spec.refuseReplacement?.(olds) : undefined;
+      if (refusal) throw new Error(`Could not replace ${spec.kind} ${id}: ${refusal}`);
+      return result;
     },
 
     async create(inputs: In & AdoptInput & OwnerInput) {

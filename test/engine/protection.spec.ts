@@ -114,6 +114,15 @@ describeOnTransports("engine: protected environments at preview", (_transport, s
         await declare(stack, spec);
         assertOk(await stack.up(), "up declaring it again");
         assert.deepEqual(await snapshot(api), before);
+
+        // Replaced with its renamed project, it is refused at preview, from the state's record of it.
+        const renamed = structuredClone(spec);
+        renamed.projects.find((p) => p.key === "ml")!.name = "ml-platform";
+        await declare(stack, renamed);
+        const rename = await stack.preview();
+        assert.notEqual(rename.code, 0, "replacing a protected environment is refused at preview");
+        assert.match(rename.output, /Could not replace Environment ml\/production: it is protected/);
+        assert.deepEqual(await snapshot(api), before);
       },
     );
   });

@@ -122,6 +122,27 @@ describe("provider diff", () => {
     assert.deepEqual(replaced.replaces, ["project"]);
   });
 
+  it("refuses, in diff, to replace an environment the state holds as protected, however it is declared", async () => {
+    const olds = { project: "web", name: "production", domain: "production", protected: true, ...meta };
+    await assert.rejects(
+      environmentProvider.diff("web/production", olds, {
+        project: unknownValue,
+        name: "production",
+        domain: "production",
+        protected: unknownValue,
+      }),
+      /Could not replace Environment web\/production: it is protected/,
+    );
+    // Changes in place, a transfer included, are the control plane's to judge.
+    const moved = await environmentProvider.diff("web/production", olds, {
+      project: "ml",
+      name: "production",
+      domain: "production",
+      protected: true,
+    });
+    assert.deepEqual(moved.replaces, []);
+  });
+
   it("sees a new secret value as an update and a new name as a replacement", async () => {
     const olds = {
       project: "web",
