@@ -125,19 +125,18 @@ async function call(
       }
       // Each environment's quota alone would admit far more than the ceiling: only the ceiling binds.
       await call(a!.url, "PUT", "/v1/projects/batch/quota", { cpu: "50", maxConcurrentExecutions: 300 });
-      const results = await Promise.all(
-        Array.from({ length: 1000 }, (_, i) =>
-          call(
-            servers[i % 2]!.url,
-            "POST",
-            `/v1/projects/batch/environments/${environments[(i >> 1) % 2]}/reservations`,
-            {
-              cpu: "250m",
-              executions: 1,
-            },
-          ),
-        ),
-      );
+      // As a runtime does: each reservation with its idempotency key, retried on 503 (a server whose
+      // connections are all busy past 5 s says to retry) until it has an answer.
+      const reserve = async (i: number) => {
+        const url = `/v1/projects/batch/environments/${environments[(i >> 1) % 2]}/reservations`;
+        const key = { "idempotency-key": `batch-${i}` };
+        for (;;) {
+          const result = await call(servers[i % 2]!.url, "POST", url, { cpu: "250m", executions: 1 }, key);
+          if (result.status !== 503) return result;
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
+      };
+      const results = await Promise.all(Array.from({ length: 1000 }, (_, i) => reserve(i)));
       const admitted = results.filter((r) => r.status === 201).length;
       assert.ok(
         results.every((r) => r.status === 201 || r.body?.code === "quota_exceeded"),
