@@ -1,6 +1,6 @@
 // The layers and the one way their arrows point (DESIGN.md, "Layout"):
 // model <- client <- provider <- sdk, model <- server <- provider, model <- policies,
-// model <- console (the browser's bundle: types only); cli imports
+// model <- console (the browser's bundle); cli imports
 // any layer and nothing imports it. `npm run lint` fails on an import that points the other way.
 const layer = (name) => `^${name}/`;
 const ours = "^(model|client|server|provider|sdk|policies|cli|console)/";

@@ -2,6 +2,7 @@
 // executions over 24 hours, effective defaults with their source, secret bindings (never a value),
 // who has access, who manages it, and its latest audit entries. Two requests.
 import type { AccessEntry, CeilingWithUse, EffectiveConfig, PairDashboard } from "../../model";
+import { parseQuantity } from "../../model/quantity";
 import { apiPath, get, pagePath } from "../api";
 import { usePolled } from "../poll";
 import { ExecutionsChart } from "../chart";
@@ -32,38 +33,16 @@ function limitOf(
   return limits[key];
 }
 
-const suffixes: Record<string, number> = {
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-  m: 1e-3,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-};
-
-/** A quantity as a number, for the bar only: the text shows the exact values. */
-function amount(text: string): number {
-  const match = /^([0-9.]+)([A-Za-z]*)$/.exec(text);
-  if (!match) return Number.NaN;
-  return Number(match[1]) * (match[2] ? (suffixes[match[2]] ?? Number.NaN) : 1);
+/** Use as a share of a limit, from the exact quantities. */
+function percentOf(used: string, limit: string): number {
+  const whole = parseQuantity(limit);
+  return whole === 0n ? 0 : Number((parseQuantity(used) * 10000n) / whole) / 100;
 }
 
 function Use({ used, limit }: { used: string; limit: string | undefined }) {
   if (limit === undefined) return <span class="use">{used} / no limit</span>;
-  const percent = (amount(used) / amount(limit)) * 100;
-  const text = `${used} / ${limit}`;
-  return Number.isFinite(percent) ? (
-    <Meter percent={percent} label={`${text} (${formatPercent(percent)})`} />
-  ) : (
-    <span class="use">{text}</span>
-  );
+  const percent = percentOf(used, limit);
+  return <Meter percent={percent} label={`${used} / ${limit} (${formatPercent(percent)})`} />;
 }
 
 function usedOf(usage: EffectiveConfig["ceilings"][number]["usage"], key: Dimension): string {

@@ -18,6 +18,8 @@ import { authorize, authorizeProjectRead, environmentsVisibleTo, visibleScopes }
 import { systemClock, type Actor, type Queryable, type ServiceDeps } from "./context";
 import { auditEntryOf } from "./audit-log";
 import { iso, optional } from "./rows";
+import { usageSums } from "./usage";
+import { managedByOf } from "./ownership";
 import { loadProject } from "./projects";
 import { environmentService } from "./environments";
 import { secretService } from "./secrets";
@@ -92,10 +94,7 @@ export function consoleService(deps: ServiceDeps) {
       const project = await loadProject(db, name);
       return {
         ...row!,
-        managedBy:
-          project.managed_by === null
-            ? null
-            : { stack: project.managed_by.stack, urn: project.managed_by.urn },
+        managedBy: managedByOf(project),
         access: await accessOf(actor, name),
       };
     },
@@ -154,13 +153,7 @@ async function projectRows(
       (eb) =>
         eb
           .selectFrom("reservations as r")
-          .select([
-            sql<string>`coalesce(sum(r.cpu_milli), 0)::text`.as("cpu"),
-            sql<string>`coalesce(sum(r.memory_milli), 0)::text`.as("memory"),
-            sql<string>`coalesce(sum(r.gpu_milli), 0)::text`.as("gpu"),
-            sql<string>`coalesce(sum(r.storage_milli), 0)::text`.as("storage"),
-            sql<number>`coalesce(sum(r.executions), 0)::int`.as("executions"),
-          ])
+          .select(usageSums)
           .whereRef("r.project", "=", "e.project")
           .whereRef("r.environment", "=", "e.name")
           .as("u"),
@@ -203,7 +196,7 @@ async function projectRows(
       domain: c.domain,
       protected: c.protected,
       fullest: fullestOf(c),
-      running: c.executions ?? 0,
+      running: Number(c.executions ?? 0),
     });
     byProject.set(c.project, list);
   }
@@ -220,7 +213,7 @@ async function projectRows(
 type CellRow = Record<`limit_${(typeof resourceKinds)[number]}`, string | null> &
   Record<(typeof resourceKinds)[number], string | null> & {
     limit_executions: number | null;
-    executions: number | null;
+    executions: string | null;
   };
 
 /** The dimension whose use is the largest share of its limit. */
