@@ -33,12 +33,6 @@ function positiveInteger(value: string): number {
   return n;
 }
 
-function seconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("a number of seconds, 0 or more");
-  return n;
-}
-
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("a port is 0-65535");
@@ -69,12 +63,6 @@ program
     positiveInteger,
     30,
   )
-  .option(
-    "--token-cache-seconds <s>",
-    "reuse a token's identity this long; a token revoked through another server process stops working within it (0: look every token up)",
-    seconds,
-    2,
-  )
   .action(
     async (opts: {
       data: string;
@@ -84,7 +72,6 @@ program
       rateLimit: number;
       authFailureLimit: number;
       requestTimeoutSeconds: number;
-      tokenCacheSeconds: number;
     }) => {
       // Everything the server writes (the PGlite folder, the key file) is for its own user only.
       process.umask(0o077);
@@ -97,7 +84,6 @@ program
         rateLimit: { max: opts.rateLimit, timeWindowMs: 60_000 },
         authFailureLimit: { max: opts.authFailureLimit, windowMs: 60_000 },
         requestTimeoutMs: opts.requestTimeoutSeconds * 1000,
-        tokenCacheMs: opts.tokenCacheSeconds * 1000,
         keyDir: opts.data,
       });
       if (server.bootstrapToken) {

@@ -21,6 +21,8 @@ async function open(dataDir: string) {
     const service = createService({ db: store.db, keyring: await openKeys(store.db, keyring) });
     app = await buildApp({
       service,
+      // Its requests come from this process only: nobody to limit.
+      rateLimit: false,
       localActor: { tokenId: "local", name: "local", subject: "service:local", teams: [], orgAdmin: true },
     });
   } catch (err) {

@@ -22,9 +22,6 @@ export interface ServerOptions {
   authFailureLimit?: AuthFailureLimit;
   /** A request, body included, must arrive within this, else 408 (default 30 s). */
   requestTimeoutMs?: number;
-  /** How long an authenticated token is trusted before it is looked up again (default 2000 ms): a
-   * token revoked through another server process of the same database stops working within it. */
-  tokenCacheMs?: number;
 }
 
 export interface RunningServer {
@@ -48,7 +45,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const service = createService({
       db: store.db,
       keyring: await openKeys(store.db, keyring),
-      tokenCacheMs: options.tokenCacheMs ?? 2000,
     });
     const given = env.TENANCY_BOOTSTRAP_TOKEN;
     const created = await service.tokens.bootstrap(given);

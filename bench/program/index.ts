@@ -1,7 +1,7 @@
 // The benchmark organisation: N projects × 3 domains; each environment has a quota, defaults, two
 // secret bindings and two role bindings. `bench:mode` picks tenancy's resources, or the engine
 // floor: the same graph (same count, same dependencies) of dynamic resources whose provider does
-// nothing. `bench:bump` changes the quota of 1% of the environments.
+// nothing. `bench:bump` changes the quota of 1% of the environments (or of `bench:bumped` of them).
 import * as pulumi from "@pulumi/pulumi";
 import * as tenancy from "tenancy";
 
@@ -67,7 +67,7 @@ const domains = (["development", "staging", "production"] as const).map((name, i
     : { name: pulumi.output(name) },
 );
 const environmentCount = projectCount * domains.length;
-const bumped = Math.ceil(environmentCount / 100);
+const bumped = config.getNumber("bumped") ?? Math.ceil(environmentCount / 100);
 let environmentIndex = 0;
 for (let p = firstProject; p < firstProject + projectCount; p++) {
   const projectName = `project-${p}`;

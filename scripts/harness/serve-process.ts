@@ -10,11 +10,16 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `tenancy serve <args>` on a free port and waits until it listens (or fails). */
-export function serve(args: string[], env: NodeJS.ProcessEnv): Promise<ServeProcess> {
+/** Starts `tenancy serve <args>` on a free port and waits until it listens (or fails); `nodeArgs` go
+ * to node itself (a profiler's flags). */
+export function serve(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  nodeArgs: string[] = [],
+): Promise<ServeProcess> {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", path.join(repoRoot, "cli/main.ts"), "serve", "--port", "0", ...args],
+    [...nodeArgs, "--import", "tsx", path.join(repoRoot, "cli/main.ts"), "serve", "--port", "0", ...args],
     {
       cwd: repoRoot,
       env: { ...process.env, TENANCY_LOG_LEVEL: "warn", ...env },

@@ -23,8 +23,9 @@ export interface AppOptions {
   logger?: FastifyBaseLogger;
   /** Largest request body accepted, in bytes (default 256 KiB). */
   bodyLimit?: number;
-  /** Requests per token (or per address, unauthenticated) per window (default 6000 per minute). */
-  rateLimit?: { max: number; timeWindowMs: number };
+  /** Requests per token (or per address, unauthenticated) per window (default 6000 per minute);
+   * false for none (the embedded transport, whose requests come from its own process). */
+  rateLimit?: { max: number; timeWindowMs: number } | false;
   /** Failed authentications per address per window before the address is refused unheard. */
   authFailureLimit?: AuthFailureLimit;
   /** A request, body included, must arrive within this (default 30 s), else 408. */
@@ -147,6 +148,29 @@ function bearer(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
+/** A listening server's rate limit: per token (keyed by its hash, so the token itself is never a map
+ * key in memory dumps or logs), or per address for requests without one. */
+async function registerRateLimit(app: FastifyInstance, limits: { max: number; timeWindowMs: number }) {
+  await app.register(rateLimit, {
+    global: true,
+    max: limits.max,
+    timeWindow: limits.timeWindowMs,
+    keyGenerator: (request) => {
+      const token = bearer(request);
+      return token ? createHash("sha256").update(token).digest("hex") : `ip:${request.ip}`;
+    },
+    allowList: (request) => request.url === "/healthz" || request.url === "/readyz",
+    errorResponseBuilder: (_request, context) =>
+      new TenancyError(
+        "rate_limited",
+        `rate limit of ${context.max} requests per ${context.after} reached; retry after ${context.after}`,
+        {
+          retryAfterSeconds: Math.ceil(context.ttl / 1000),
+        },
+      ),
+  });
+}
+
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const requestTimeout = options.requestTimeoutMs ?? 30_000;
   const app: FastifyInstance = Fastify({
@@ -203,25 +227,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ),
   );
 
-  await app.register(rateLimit, {
-    global: true,
-    max: limits.max,
-    timeWindow: limits.timeWindowMs,
-    // Per token: the hash, so the token itself is never a map key in memory dumps or logs.
-    keyGenerator: (request) => {
-      const token = bearer(request);
-      return token ? createHash("sha256").update(token).digest("hex") : `ip:${request.ip}`;
-    },
-    allowList: (request) => request.url === "/healthz" || request.url === "/readyz",
-    errorResponseBuilder: (_request, context) =>
-      new TenancyError(
-        "rate_limited",
-        `rate limit of ${context.max} requests per ${context.after} reached; retry after ${context.after}`,
-        {
-          retryAfterSeconds: Math.ceil(context.ttl / 1000),
-        },
-      ),
-  });
+  if (limits) await registerRateLimit(app, limits);
 
   // An empty body is no body (clients often send Content-Type on every request); anything else must
   // be valid UTF-8 (not silently repaired) and goes through Fastify's own parser, which refuses
@@ -286,8 +292,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         retryAfterSeconds: wait,
       });
     }
+    // The project the route concerns: its bindings are read with the token. One that cannot be
+    // stored is left to the handler, which refuses it.
+    const project = (request.params as Record<string, unknown> | undefined)?.project;
+    const storable = typeof project === "string" && unstorableText(project).length === 0;
     try {
-      request.actor = await service.tokens.authenticate(token);
+      request.actor = await service.tokens.authenticate(token, storable ? project : undefined);
     } catch (err) {
       if (TenancyError.isInstance(err) && err.code === "unauthorized") failures.recordFailure(request.ip);
       throw err;

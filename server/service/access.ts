@@ -48,6 +48,22 @@ export function bindingCovers(actor: Actor) {
     ]);
 }
 
+/** The bindings that speak for the actor in a project, project-wide or on one environment: from
+ * the request's authentication when it read them for this project, else asked now. */
+async function bindingsIn(
+  q: Queryable,
+  actor: Actor,
+  project: string,
+): Promise<{ environment: string | null; role: string }[]> {
+  if (actor.rolesIn?.project === project) return actor.rolesIn.bindings;
+  return q
+    .selectFrom("role_bindings")
+    .select(["environment", "role"])
+    .where("project", "=", project)
+    .where(bindingCovers(actor))
+    .execute();
+}
+
 /**
  * The strongest role the actor holds on a project (environment undefined: project-wide bindings
  * only) or on one environment (project-wide bindings and that environment's).
@@ -58,33 +74,18 @@ export async function roleOn(
   project: string,
   environment?: string,
 ): Promise<Role | undefined> {
-  let query = q
-    .selectFrom("role_bindings")
-    .select("role")
-    .where("project", "=", project)
-    .where(bindingCovers(actor));
-  query =
-    environment === undefined
-      ? query.where("environment", "is", null)
-      : query.where((eb) => eb.or([eb("environment", "is", null), eb("environment", "=", environment)]));
-  const rows = await query.execute();
   let best: Role | undefined;
-  for (const { role } of rows) {
-    if (best === undefined || rank(role as Role) > rank(best)) best = role as Role;
+  for (const binding of await bindingsIn(q, actor, project)) {
+    if (binding.environment !== null && binding.environment !== environment) continue;
+    const role = binding.role as Role;
+    if (best === undefined || rank(role) > rank(best)) best = role;
   }
   return best;
 }
 
 /** Whether the actor holds any binding in the project, project-wide or on one environment. */
 async function holdsAnyRoleIn(q: Queryable, actor: Actor, project: string): Promise<boolean> {
-  const row = await q
-    .selectFrom("role_bindings")
-    .select(sql<number>`1`.as("one"))
-    .where("project", "=", project)
-    .where(bindingCovers(actor))
-    .limit(1)
-    .executeTakeFirst();
-  return row !== undefined;
+  return (await bindingsIn(q, actor, project)).length > 0;
 }
 
 /**
@@ -146,12 +147,7 @@ export async function environmentsVisibleTo(
   project: string,
 ): Promise<"all" | string[]> {
   if (actor.orgAdmin) return "all";
-  const bindings = await q
-    .selectFrom("role_bindings")
-    .select("environment")
-    .where("project", "=", project)
-    .where(bindingCovers(actor))
-    .execute();
+  const bindings = await bindingsIn(q, actor, project);
   if (bindings.length === 0) await authorize(q, actor, "read", project);
   if (bindings.some((b) => b.environment === null)) return "all";
   return bindings.map((b) => b.environment!);

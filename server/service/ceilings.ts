@@ -15,7 +15,7 @@
 // row, the project row, the domain row, the project's ceiling, the domain's ceiling. Quota writes
 // hold the project and domain rows shared, so a ceiling and a quota written at once are judged one
 // after the other.
-import { sql, type Selectable } from "kysely";
+import { sql, type QueryCreator, type Selectable } from "kysely";
 import {
   TenancyError,
   ceilingId,
@@ -32,7 +32,7 @@ import {
   type QuotaUsage,
   type ResourceKind,
 } from "../../model";
-import type { CeilingTable } from "../store/schema";
+import type { CeilingTable, Database } from "../store/schema";
 import { authorizeProjectRead, requireOrgAdmin } from "./access";
 import {
   systemClock,
@@ -49,7 +49,7 @@ import { checkClaim, managedByOf, ownershipOnCreate, ownershipOnUpdate } from ".
 import { loadProject } from "./projects";
 import { iso, optional } from "./rows";
 import { audit, transaction } from "./transaction";
-import { checkReplace, limitColumns, overLimits, toUsage } from "./usage";
+import { addToTotals, checkReplace, limitColumns, overLimits, toUsage } from "./usage";
 
 const kind = "Quota";
 
@@ -193,75 +193,69 @@ async function checkAllocation(q: Queryable, row: CeilingRow) {
   }
 }
 
-/** The ceilings above an environment, locked, the project's first (the lock order). */
+/** The ceilings above an environment, locked in one statement, the project's first (the lock
+ * order: rows are locked as they come out of the sort). */
 async function lockCeilingsAbove(tx: Tx, project: string, domain: string) {
-  const rows = [];
-  for (const scope of [
-    { kind: "project", project },
-    { kind: "domain", domain },
-  ] as const) {
-    const row = await findCeiling(tx, scope, true);
-    if (row) rows.push(row);
-  }
-  return rows;
+  return tx
+    .selectFrom("ceilings")
+    .selectAll()
+    .where((eb) => eb.or([eb("project", "=", project), eb("domain", "=", domain)]))
+    .orderBy(sql`project is null`)
+    .forUpdate()
+    .execute();
 }
 
 /** After a write that changes the quotas below an environment's project or domain (its quota, a
  * transfer): the ceilings above it must still hold. */
 export async function checkCeilingsAbove(tx: Tx, project: string, domain: string) {
-  await tx.selectFrom("projects").select("name").where("name", "=", project).forShare().execute();
-  await tx.selectFrom("domains").select("name").where("name", "=", domain).forShare().execute();
+  await tx
+    .selectFrom("projects as p")
+    .innerJoin("domains as d", (join) => join.onTrue())
+    .select("p.name")
+    .where("p.name", "=", project)
+    .where("d.name", "=", domain)
+    .forShare()
+    .execute();
   for (const row of await lockCeilingsAbove(tx, project, domain)) await checkAllocation(tx, row);
 }
 
 /** Adds `amounts` (milli-units) to the totals of every ceiling above an environment, in one
- * statement that locks them in the lock order (the project's first); returns them as they are
- * after, in that order. */
-async function addToCeilingsAbove(
-  tx: Tx,
+ * statement that locks them in the lock order (the project's first), returning them as they are
+ * after (with their totals as exact text). It runs alone or inside an admission's statement. */
+export function raiseCeilingsAbove(
+  q: QueryCreator<Database>,
   project: string,
   domain: string,
   amounts: Record<ResourceKind, bigint>,
   executions: number,
 ) {
-  const rows = await tx
-    .with("locked", (db) =>
-      db
+  return q
+    .updateTable("ceilings")
+    .from(
+      q
         .selectFrom("ceilings")
         .select("id")
         .where((eb) => eb.or([eb("project", "=", project), eb("domain", "=", domain)]))
         // Rows are locked as they come out of the sort: the project's ceiling, then the domain's.
         .orderBy(sql`project is null`)
-        .forUpdate(),
+        .forUpdate()
+        .as("locked"),
     )
-    .updateTable("ceilings")
-    .from("locked")
-    .set((eb) => ({
-      used_cpu_milli: eb("ceilings.used_cpu_milli", "+", amounts.cpu.toString()),
-      used_memory_milli: eb("ceilings.used_memory_milli", "+", amounts.memory.toString()),
-      used_gpu_milli: eb("ceilings.used_gpu_milli", "+", amounts.gpu.toString()),
-      used_storage_milli: eb("ceilings.used_storage_milli", "+", amounts.storage.toString()),
-      used_executions: eb("ceilings.used_executions", "+", String(executions)),
-    }))
+    .set(addToTotals(amounts, executions))
     .whereRef("ceilings.id", "=", "locked.id")
-    .returningAll("ceilings")
-    .execute();
-  return rows.sort((a, b) => Number(a.project === null) - Number(b.project === null));
+    .returning(ceilingColumnsAsJson);
 }
 
-/**
- * Admits a reservation under every ceiling above its environment, or refuses it (quota_exceeded,
- * naming the ceiling): the totals are raised in one statement and checked, the last
- * step of the admission, so a ceiling's row is locked only until the commit that follows.
- */
-export async function admitUnderCeilings(
-  tx: Tx,
-  project: string,
-  domain: string,
+/** Refuses (quota_exceeded, naming the ceiling) when a reservation of `requested` took a ceiling
+ * past a limit: `raised` are the ceilings above its environment with the reservation added. */
+export function checkCeilingsAdmit(
+  raised: CeilingRow[],
   requested: Record<ResourceKind, bigint>,
   executions: number,
 ) {
-  for (const row of await addToCeilingsAbove(tx, project, domain, requested, executions)) {
+  // The project's ceiling is judged first.
+  const ordered = [...raised].sort((a, b) => Number(a.project === null) - Number(b.project === null));
+  for (const row of ordered) {
     const before = usageOf({
       ...row,
       used_cpu_milli: String(BigInt(row.used_cpu_milli) - requested.cpu),
@@ -294,30 +288,26 @@ export async function releaseUnderCeilings(
     ResourceKind,
     bigint
   >;
-  await addToCeilingsAbove(tx, project, domain, negated, -executions);
+  await raiseCeilingsAbove(tx, project, domain, negated, -executions).execute();
 }
 
 /**
- * The environment a reservation is admitted in (locked for update: admissions there go one at a
- * time) or released from, with whether its project is archived. Its project's and domain's rows are
- * held in key-share mode by the same statement, so no ceiling is created over the reservation while
- * it is in flight.
+ * The environment a reservation is admitted in or released from, locked for update (admissions and
+ * releases there go one at a time: they change its totals), with whether its project is archived.
+ * Its project's and domain's rows are held in key-share mode by the same statement, so no ceiling is
+ * created over the reservation while it is in flight.
  */
-export async function environmentForReservation(
-  tx: Tx,
-  project: string,
-  environment: string,
-  lock: "admit" | "release",
-) {
-  let query = tx
+export async function environmentForReservation(tx: Tx, project: string, environment: string) {
+  const row = await tx
     .selectFrom("environments as e")
     .innerJoin("projects as p", "p.name", "e.project")
     .innerJoin("domains as d", "d.name", "e.domain")
     .select(["e.domain", "p.name", "p.archived"])
     .where("e.project", "=", project)
-    .where("e.name", "=", environment);
-  query = lock === "admit" ? query.forUpdate(["e"]).forKeyShare(["p", "d"]) : query.forKeyShare(["p", "d"]);
-  const row = await query.executeTakeFirst();
+    .where("e.name", "=", environment)
+    .forUpdate(["e"])
+    .forKeyShare(["p", "d"])
+    .executeTakeFirst();
   if (!row) {
     await loadProject(tx, project); // says which of the two is missing
     throw notFound("Environment", `${project}/${environment}`);

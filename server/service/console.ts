@@ -18,7 +18,7 @@ import { authorize, authorizeProjectRead, environmentsVisibleTo, visibleScopes }
 import { systemClock, type Actor, type Queryable, type ServiceDeps } from "./context";
 import { auditEntryOf } from "./audit-log";
 import { iso, optional } from "./rows";
-import { usageSums } from "./usage";
+import { usageTotals } from "./usage";
 import { managedByOf } from "./ownership";
 import { loadProject } from "./projects";
 import { environmentService } from "./environments";
@@ -149,16 +149,6 @@ async function projectRows(
     .leftJoin("quotas as q", (j) =>
       j.onRef("q.project", "=", "e.project").onRef("q.environment", "=", "e.name"),
     )
-    .leftJoinLateral(
-      (eb) =>
-        eb
-          .selectFrom("reservations as r")
-          .select(usageSums)
-          .whereRef("r.project", "=", "e.project")
-          .whereRef("r.environment", "=", "e.name")
-          .as("u"),
-      (j) => j.onTrue(),
-    )
     .select([
       "e.project",
       "e.name",
@@ -169,11 +159,7 @@ async function projectRows(
       "q.gpu as limit_gpu",
       "q.storage as limit_storage",
       "q.max_concurrent_executions as limit_executions",
-      "u.cpu",
-      "u.memory",
-      "u.gpu",
-      "u.storage",
-      "u.executions",
+      ...usageTotals("e"),
     ])
     .orderBy("e.project")
     .orderBy("e.name");

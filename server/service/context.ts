@@ -11,6 +11,13 @@ export interface Actor {
   subject: string;
   teams: string[];
   orgAdmin: boolean;
+  /**
+   * The role bindings that speak for the actor in one project, read in the same statement as its
+   * token at the start of the request (see tokens.authenticate): the request's role checks in that
+   * project use them instead of asking again. Read afresh at every request, so a binding deleted
+   * or a token revoked through any server takes effect on the next request.
+   */
+  rolesIn?: { project: string; bindings: { environment: string | null; role: string }[] };
 }
 
 export interface Clock {
@@ -23,8 +30,6 @@ export interface ServiceDeps {
   db: Kysely<Database>;
   keyring: Keyring;
   clock?: Clock;
-  /** How long a token's identity is reused without looking the token up again (default 0: never). */
-  tokenCacheMs?: number;
 }
 
 export type Tx = Transaction<Database>;

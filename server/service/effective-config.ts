@@ -3,64 +3,63 @@ import { sql } from "kysely";
 import { jsonArrayFrom, jsonObjectFrom } from "kysely/helpers/postgres";
 import { namespaceOf, type EffectiveConfig } from "../../model";
 import { authorize } from "./access";
+import { compiledOnce } from "./compiled-once";
 import type { Actor, ServiceDeps } from "./context";
 import { mergeDefaults, reaching, weakestFirst } from "./defaults-merge";
 import { loadEnvironment } from "./environments";
 import { toQuota } from "./quotas";
 import { ceilingColumnsAsJson, withUseOf } from "./ceilings";
-import { toUsage, usageSums } from "./usage";
+import { toUsage, usageTotals } from "./usage";
+
+/** Everything the effective configuration is made of, in one statement: a runtime asks this before
+ * it schedules each workload. */
+const effectiveRow = compiledOnce((q, project: string, environment: string) =>
+  q
+    .selectFrom("environments as e")
+    .select((eb) => [
+      "e.domain",
+      jsonObjectFrom(
+        eb
+          .selectFrom("quotas")
+          .selectAll("quotas")
+          .where("quotas.project", "=", project)
+          .where("quotas.environment", "=", environment),
+      ).as("quota"),
+      ...usageTotals("e"),
+      jsonArrayFrom(
+        eb
+          .selectFrom("resource_defaults as d")
+          .select(["d.domain", "d.project", "d.environment", "d.requests", "d.limits"])
+          .where(reaching(project, environment, eb.ref("e.domain"))),
+      ).as("defaults"),
+      // The project's ceiling first, then the domain's; their use is read only when one exists.
+      jsonArrayFrom(
+        eb
+          .selectFrom("ceilings")
+          .select(ceilingColumnsAsJson)
+          .where((c) =>
+            c.or([c("ceilings.project", "=", project), c("ceilings.domain", "=", c.ref("e.domain"))]),
+          )
+          .orderBy(sql`ceilings.project is null`),
+      ).as("ceilings"),
+      jsonArrayFrom(
+        eb
+          .selectFrom("secrets")
+          .select(["secrets.name", "secrets.kind", "secrets.value_version"])
+          .where("secrets.project", "=", project)
+          .where("secrets.environment", "=", environment)
+          .orderBy("secrets.name"),
+      ).as("secrets"),
+    ])
+    .where("e.project", "=", project)
+    .where("e.name", "=", environment),
+);
 
 export function effectiveService({ db }: ServiceDeps) {
   return {
     async get(actor: Actor, project: string, environment: string): Promise<EffectiveConfig> {
       await authorize(db, actor, "read", project, environment);
-      // One statement: a runtime asks this before it schedules each workload.
-      const row = await db
-        .selectFrom("environments as e")
-        .select((eb) => [
-          "e.domain",
-          jsonObjectFrom(
-            eb
-              .selectFrom("quotas")
-              .selectAll("quotas")
-              .where("quotas.project", "=", project)
-              .where("quotas.environment", "=", environment),
-          ).as("quota"),
-          jsonObjectFrom(
-            eb
-              .selectFrom("reservations")
-              .select(usageSums)
-              .where("reservations.project", "=", project)
-              .where("reservations.environment", "=", environment),
-          ).as("usage"),
-          jsonArrayFrom(
-            eb
-              .selectFrom("resource_defaults as d")
-              .select(["d.domain", "d.project", "d.environment", "d.requests", "d.limits"])
-              .where(reaching(project, environment, eb.ref("e.domain"))),
-          ).as("defaults"),
-          // The project's ceiling first, then the domain's; their use is read only when one exists.
-          jsonArrayFrom(
-            eb
-              .selectFrom("ceilings")
-              .select(ceilingColumnsAsJson)
-              .where((c) =>
-                c.or([c("ceilings.project", "=", project), c("ceilings.domain", "=", c.ref("e.domain"))]),
-              )
-              .orderBy(sql`ceilings.project is null`),
-          ).as("ceilings"),
-          jsonArrayFrom(
-            eb
-              .selectFrom("secrets")
-              .select(["secrets.name", "secrets.kind", "secrets.value_version"])
-              .where("secrets.project", "=", project)
-              .where("secrets.environment", "=", environment)
-              .orderBy("secrets.name"),
-          ).as("secrets"),
-        ])
-        .where("e.project", "=", project)
-        .where("e.name", "=", environment)
-        .executeTakeFirst();
+      const [row] = await effectiveRow(db, project, environment);
       if (!row) {
         await loadEnvironment(db, project, environment); // throws not_found naming what is missing
         throw new Error(`environment ${project}/${environment} vanished while being read`);
@@ -72,7 +71,7 @@ export function effectiveService({ db }: ServiceDeps) {
         domain: row.domain,
         namespace: namespaceOf(project, environment),
         defaults: mergeDefaults(weakestFirst(row.defaults)),
-        ...(row.quota ? { quota: { ...toQuota(row.quota), usage: toUsage(row.usage!) } } : {}),
+        ...(row.quota ? { quota: { ...toQuota(row.quota), usage: toUsage(row) } } : {}),
         ceilings,
         secrets: row.secrets.map((s) => ({
           name: s.name,

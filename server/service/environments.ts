@@ -31,6 +31,7 @@ import { toQuota } from "./quotas";
 import { auditedSecret } from "./secrets";
 import { audit, transaction } from "./transaction";
 import { checkCeilingsAbove, recountProjectCeilings } from "./ceilings";
+import { compiledOnce } from "./compiled-once";
 
 const kind = "Environment";
 
@@ -49,14 +50,15 @@ function toEnvironment(row: Selectable<EnvironmentTable>): Environment {
   };
 }
 
+const environmentRow = (q: Queryable, project: string, name: string) =>
+  q.selectFrom("environments").selectAll().where("project", "=", project).where("name", "=", name);
+const readEnvironment = compiledOnce(environmentRow);
+const lockEnvironment = compiledOnce((q, project: string, name: string) =>
+  environmentRow(q, project, name).forUpdate(),
+);
+
 export async function loadEnvironment(q: Queryable, project: string, name: string, forUpdate = false) {
-  let query = q
-    .selectFrom("environments")
-    .selectAll()
-    .where("project", "=", project)
-    .where("name", "=", name);
-  if (forUpdate) query = query.forUpdate();
-  const row = await query.executeTakeFirst();
+  const [row] = await (forUpdate ? lockEnvironment : readEnvironment)(q, project, name);
   if (!row) {
     await loadProject(q, project); // says which of the two is missing
     throw notFound(kind, environmentId(project, name));

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { sql, type Selectable } from "kysely";
+import { jsonArrayFrom, jsonObjectFrom } from "kysely/helpers/postgres";
 import {
   TenancyError,
   environmentId,
@@ -13,15 +14,19 @@ import {
 import type { ReservationTable } from "../store/schema";
 import { authorize } from "./access";
 import { systemClock, type Actor, type ServiceDeps } from "./context";
-import { overLimits, usageOf } from "./usage";
+import { addToTotals, overLimits, toUsage, usageTotals } from "./usage";
 import { loadEnvironment } from "./environments";
 import { createOnce } from "./idempotency";
 import { refuseArchived } from "./projects";
-import { findQuota } from "./quotas";
 import { notFound } from "./errors";
 import { iso } from "./rows";
-import { audit, transaction } from "./transaction";
-import { admitUnderCeilings, environmentForReservation, releaseUnderCeilings } from "./ceilings";
+import { audit, auditEntry, transaction } from "./transaction";
+import {
+  checkCeilingsAdmit,
+  environmentForReservation,
+  raiseCeilingsAbove,
+  releaseUnderCeilings,
+} from "./ceilings";
 
 const kind = "Reservation";
 
@@ -59,25 +64,92 @@ export function reservationService({ db, keyring, clock = systemClock }: Service
 
     /**
      * Reserves amounts against the environment's quota and every ceiling above it, or answers
-     * quota_exceeded. The environment row is locked first and each ceiling last, so concurrent
-     * reservations (from any number of server processes) are admitted one at a time against the
-     * usage the previous ones left, per environment and per ceiling.
+     * quota_exceeded. The environment row is locked first (admissions there go one at a time, from
+     * any number of server processes); then one statement inserts the reservation and its audit
+     * entry, adds it to the environment's totals and to every ceiling's above (locking those last),
+     * and reads the quota; what it returns is judged before the commit, and a refusal rolls it all
+     * back. An admission is three round trips under the environment's lock, whatever the number of
+     * live reservations.
      */
     async create(actor: Actor, project: string, environment: string, body: unknown, idempotencyKey?: string) {
       const input = parseOrThrow(reservationCreateSchema, body, "reservation");
       const id = environmentId(project, environment);
       const request = { key: idempotencyKey, operation: `reservation.create:${id}`, body: input };
+      const requested = Object.fromEntries(
+        resourceKinds.map((k) => [k, input[k] === undefined ? 0n : parseQuantity(input[k])]),
+      ) as Record<(typeof resourceKinds)[number], bigint>;
+      const executions = input.executions ?? 0;
       return createOnce(db, keyring, actor, request, { kind, id }, async (tx) => {
         await authorize(tx, actor, "create", project, environment);
-        const env = await environmentForReservation(tx, project, environment, "admit");
+        const env = await environmentForReservation(tx, project, environment);
         refuseArchived(env, "reservations");
-        const quota = await findQuota(tx, project, environment);
-        const requested = Object.fromEntries(
-          resourceKinds.map((k) => [k, input[k] === undefined ? 0n : parseQuantity(input[k])]),
-        ) as Record<(typeof resourceKinds)[number], bigint>;
-        const executions = input.executions ?? 0;
-        if (quota) {
-          const over = overLimits(quota, await usageOf(tx, project, environment), requested, executions);
+        const now = clock.now();
+        const created: Reservation = {
+          id: `rsv_${randomBytes(12).toString("base64url")}`,
+          project,
+          environment,
+          ...(Object.fromEntries(resourceKinds.map((k) => [k, formatQuantity(requested[k])])) as Record<
+            (typeof resourceKinds)[number],
+            string
+          >),
+          executions,
+          createdAt: now.toISOString(),
+        };
+        const row = await tx
+          // The ceilings' rows stay locked from here to the commit only.
+          .with("raised", (q) => raiseCeilingsAbove(q, project, env.domain, requested, executions))
+          .with("admitted", (q) =>
+            q.insertInto("reservations").values({
+              id: created.id,
+              project,
+              environment,
+              cpu_milli: requested.cpu,
+              memory_milli: requested.memory,
+              gpu_milli: requested.gpu,
+              storage_milli: requested.storage,
+              executions,
+              actor: actor.name,
+              created_at: now,
+            }),
+          )
+          .with("audited", (q) =>
+            q
+              .insertInto("audit")
+              .values(
+                auditEntry(actor, now, "reservation.create", { kind, id: created.id }, undefined, created),
+              ),
+          )
+          .with("totals", (q) =>
+            q
+              .updateTable("environments")
+              .set(addToTotals(requested, executions))
+              .where("project", "=", project)
+              .where("name", "=", environment)
+              .returning(usageTotals("environments")),
+          )
+          .selectFrom("totals")
+          .selectAll("totals")
+          .select((eb) => [
+            jsonObjectFrom(
+              eb
+                .selectFrom("quotas")
+                .selectAll("quotas")
+                .where("quotas.project", "=", project)
+                .where("quotas.environment", "=", environment),
+            ).as("quota"),
+            jsonArrayFrom(eb.selectFrom("raised").selectAll("raised")).as("ceilings"),
+          ])
+          .executeTakeFirstOrThrow();
+        if (row.quota) {
+          const after = toUsage(row);
+          const before = toUsage({
+            cpu: String(BigInt(row.cpu) - requested.cpu),
+            memory: String(BigInt(row.memory) - requested.memory),
+            gpu: String(BigInt(row.gpu) - requested.gpu),
+            storage: String(BigInt(row.storage) - requested.storage),
+            executions: String(after.executions - executions),
+          });
+          const over = overLimits(row.quota, before, requested, executions);
           if (over.length > 0) {
             throw new TenancyError(
               "quota_exceeded",
@@ -86,27 +158,7 @@ export function reservationService({ db, keyring, clock = systemClock }: Service
             );
           }
         }
-        const now = clock.now();
-        const row = await tx
-          .insertInto("reservations")
-          .values({
-            id: `rsv_${randomBytes(12).toString("base64url")}`,
-            project,
-            environment,
-            cpu_milli: requested.cpu,
-            memory_milli: requested.memory,
-            gpu_milli: requested.gpu,
-            storage_milli: requested.storage,
-            executions,
-            actor: actor.name,
-            created_at: now,
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        const created = toReservation(row);
-        await audit(tx, actor, now, "reservation.create", { kind, id: created.id }, undefined, created);
-        // Last: the ceilings' rows stay locked from here to the commit only.
-        await admitUnderCeilings(tx, project, env.domain, requested, executions);
+        checkCeilingsAdmit(row.ceilings, requested, executions);
         return created;
       });
     },
@@ -114,9 +166,9 @@ export function reservationService({ db, keyring, clock = systemClock }: Service
     async remove(actor: Actor, project: string, environment: string, reservationId: string): Promise<void> {
       await transaction(db, { kind, id: reservationId }, async (tx) => {
         await authorize(tx, actor, "delete", project, environment);
-        const env = await environmentForReservation(tx, project, environment, "release");
-        // One statement: the release, its entry in the history, and the history's oldest entries
-        // of this environment dropped.
+        const env = await environmentForReservation(tx, project, environment);
+        // One statement: the release, its entry in the history, the environment's totals lowered,
+        // and the history's oldest entries of this environment dropped.
         const releasedAt = clock.now();
         const row = await tx
           .with("released", (w) =>
@@ -133,6 +185,20 @@ export function reservationService({ db, keyring, clock = systemClock }: Service
               .where("project", "=", project)
               .where("environment", "=", environment)
               .where("released_at", "<", new Date(releasedAt.getTime() - historyKeptMs)),
+          )
+          .with("lowered", (w) =>
+            w
+              .updateTable("environments")
+              .from("released")
+              .set({
+                used_cpu_milli: sql`environments.used_cpu_milli - released.cpu_milli`,
+                used_memory_milli: sql`environments.used_memory_milli - released.memory_milli`,
+                used_gpu_milli: sql`environments.used_gpu_milli - released.gpu_milli`,
+                used_storage_milli: sql`environments.used_storage_milli - released.storage_milli`,
+                used_executions: sql`environments.used_executions - released.executions`,
+              })
+              .whereRef("environments.project", "=", "released.project")
+              .whereRef("environments.name", "=", "released.environment"),
           )
           .with("recorded", (w) =>
             w

@@ -2,10 +2,12 @@
 // optionally expiring.
 import { createHash, randomBytes } from "node:crypto";
 import { sql, type Selectable } from "kysely";
+import { jsonArrayFrom } from "kysely/helpers/postgres";
 import { TenancyError, parseOrThrow, tokenCreateSchema, type Token } from "../../model";
 import type { TokenTable } from "../store/schema";
 import { requireOrgAdmin } from "./access";
-import { systemClock, type Actor, type Clock, type ServiceDeps, type Tx } from "./context";
+import { systemClock, type Actor, type ServiceDeps, type Tx } from "./context";
+import { compiledOnce } from "./compiled-once";
 import { createOnce } from "./idempotency";
 import { notFound } from "./errors";
 import { checkClaim, managedByOf, ownershipOnCreate } from "./ownership";
@@ -45,31 +47,28 @@ const bootstrapActor: Actor = {
   orgAdmin: true,
 };
 
-/**
- * Actors of recently seen tokens, so a request does not look its token up again within `ttlMs`.
- * A token revoked here is dropped at once; other processes sharing the database refuse it once
- * their entry ages out. Entries never outlive the token's expiry.
- */
-function actorCache(ttlMs: number, clock: Clock) {
-  const maxEntries = 10_000;
-  const entries = new Map<string, { actor: Actor; until: number }>();
-  return {
-    get(hash: string) {
-      return entries.get(hash);
-    },
-    remember(hash: string, actor: Actor, expiresAt: number) {
-      if (ttlMs <= 0) return;
-      // Map order is insertion order: the first key is the oldest entry.
-      if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
-      entries.set(hash, { actor, until: Math.min(clock.now().getTime() + ttlMs, expiresAt) });
-    },
-    forget(tokenId: string) {
-      for (const [hash, entry] of entries) if (entry.actor.tokenId === tokenId) entries.delete(hash);
-    },
-  };
-}
+/** A token by its hash, with the role bindings that speak for it in one project. */
+const tokenWithBindings = compiledOnce((q, hash: string, project: string) =>
+  q
+    .selectFrom("tokens as t")
+    .select(["t.id", "t.name", "t.subject", "t.teams", "t.org_admin", "t.revoked_at", "t.expires_at"])
+    .select((eb) =>
+      jsonArrayFrom(
+        eb
+          .selectFrom("role_bindings as b")
+          .select(["b.environment", "b.role"])
+          .where("b.project", "=", project)
+          .where(
+            sql<boolean>`(b.subject = t.subject
+              or b.subject in (select jsonb_array_elements_text(t.teams))
+              or b.subject in (select 'team:' || m.team from team_members m where m.subject = t.subject))`,
+          ),
+      ).as("bindings"),
+    )
+    .where("t.token_hash", "=", hash),
+);
 
-export function tokenService({ db, keyring, clock = systemClock, tokenCacheMs = 0 }: ServiceDeps) {
+export function tokenService({ db, keyring, clock = systemClock }: ServiceDeps) {
   async function insert(
     tx: Tx,
     actor: Actor,
@@ -97,7 +96,6 @@ export function tokenService({ db, keyring, clock = systemClock, tokenCacheMs = 
     return token;
   }
 
-  const cache = actorCache(tokenCacheMs, clock);
   return {
     /** Issues a token; the secret is in this response only. */
     async create(actor: Actor, body: unknown, idempotencyKey?: string): Promise<Token & { token: string }> {
@@ -142,8 +140,8 @@ export function tokenService({ db, keyring, clock = systemClock, tokenCacheMs = 
       return toToken(row);
     },
 
-    /** Revokes a token at once (on this server; others within their token cache time). Revoking
-     * a revoked token is a no-op. */
+    /** Revokes a token: every server refuses it from the next request. Revoking a revoked token is
+     * a no-op. */
     async revoke(actor: Actor, id: string): Promise<Token> {
       requireOrgAdmin(actor, "revoke tokens");
       const revoked = await transaction(db, { kind, id }, async (tx) => {
@@ -166,17 +164,19 @@ export function tokenService({ db, keyring, clock = systemClock, tokenCacheMs = 
         await audit(tx, actor, now, "token.revoke", { kind, id }, toToken(before), toToken(row));
         return toToken(row);
       });
-      cache.forget(id);
       return revoked;
     },
 
-    /** The actor a bearer token speaks for; unauthorized when unknown, revoked or expired. */
-    async authenticate(secret: string | undefined): Promise<Actor> {
+    /**
+     * The actor a bearer token speaks for; unauthorized when unknown, revoked or expired. Given the
+     * project the request concerns, the same statement reads the role bindings that speak for the
+     * token there (its subject, its teams, the teams the store lists it in), so the request's role
+     * checks cost no further round trip. Nothing is cached: every request looks its token up.
+     */
+    async authenticate(secret: string | undefined, project?: string): Promise<Actor> {
       if (!secret) throw new TenancyError("unauthorized", "send Authorization: Bearer <token>");
-      const hash = hashToken(secret);
-      const cached = cache.get(hash);
-      if (cached && cached.until > clock.now().getTime()) return cached.actor;
-      const row = await db.selectFrom("tokens").selectAll().where("token_hash", "=", hash).executeTakeFirst();
+      // Without a project the bindings read are none (no project has an empty name).
+      const [row] = await tokenWithBindings(db, hashToken(secret), project ?? "");
       if (!row) {
         throw new TenancyError("unauthorized", "the token is not valid");
       }
@@ -184,15 +184,14 @@ export function tokenService({ db, keyring, clock = systemClock, tokenCacheMs = 
       if (row.expires_at && new Date(row.expires_at) <= clock.now()) {
         throw new TenancyError("unauthorized", `token ${row.id} expired at ${iso(row.expires_at)}`);
       }
-      const actor = {
+      return {
         tokenId: row.id,
         name: row.name,
         subject: row.subject,
         teams: row.teams,
         orgAdmin: row.org_admin,
+        ...(project !== undefined ? { rolesIn: { project, bindings: row.bindings } } : {}),
       };
-      cache.remember(hash, actor, row.expires_at ? new Date(row.expires_at).getTime() : Infinity);
-      return actor;
     },
 
     /**

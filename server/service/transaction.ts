@@ -59,6 +59,26 @@ function fromDatabaseError(err: unknown, target: ErrorTarget): unknown {
   }
 }
 
+/** The audit log's row for one mutation: inserted by audit(), or inside a mutation's own statement. */
+export function auditEntry(
+  actor: Actor,
+  at: Date,
+  action: string,
+  target: ErrorTarget,
+  before: unknown,
+  after: unknown,
+) {
+  return {
+    at,
+    actor: actor.name,
+    action,
+    target_kind: target.kind,
+    target_id: target.id,
+    before: before === undefined ? null : JSON.stringify(before),
+    after: after === undefined ? null : JSON.stringify(after),
+  };
+}
+
 /** Appends one entry to the audit log, inside the mutation's transaction. */
 export async function audit(
   tx: Tx,
@@ -71,14 +91,6 @@ export async function audit(
 ) {
   await tx
     .insertInto("audit")
-    .values({
-      at,
-      actor: actor.name,
-      action,
-      target_kind: target.kind,
-      target_id: target.id,
-      before: before === undefined ? null : JSON.stringify(before),
-      after: after === undefined ? null : JSON.stringify(after),
-    })
+    .values(auditEntry(actor, at, action, target, before, after))
     .execute();
 }

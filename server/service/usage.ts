@@ -51,25 +51,44 @@ export function overLimits(
   return over;
 }
 
-/** The sums over an environment's reservations that make its usage, as exact decimal text
- * (also selected inside the effective configuration's single statement). */
-export const usageSums = [
-  sql<string>`coalesce(sum(cpu_milli), 0)::text`.as("cpu"),
-  sql<string>`coalesce(sum(memory_milli), 0)::text`.as("memory"),
-  sql<string>`coalesce(sum(gpu_milli), 0)::text`.as("gpu"),
-  sql<string>`coalesce(sum(storage_milli), 0)::text`.as("storage"),
-  sql<string>`coalesce(sum(executions), 0)::text`.as("executions"),
-];
+/** An environment's usage from the totals its row keeps, as exact decimal text (also selected
+ * inside the effective configuration's and the console's statements); `alias` names the
+ * environments table in the query. */
+export function usageTotals(alias: string) {
+  const total = (column: string, as: ResourceKind | "executions") =>
+    sql<string>`${sql.ref(`${alias}.${column}`)}::text`.as(as);
+  return [
+    total("used_cpu_milli", "cpu"),
+    total("used_memory_milli", "memory"),
+    total("used_gpu_milli", "gpu"),
+    total("used_storage_milli", "storage"),
+    total("used_executions", "executions"),
+  ];
+}
 
 /** What the live reservations of an environment hold. */
 export async function usageOf(q: Queryable, project: string, environment: string): Promise<QuotaUsage> {
   const row = await q
-    .selectFrom("reservations")
-    .select(usageSums)
-    .where("project", "=", project)
-    .where("environment", "=", environment)
+    .selectFrom("environments as e")
+    .select(usageTotals("e"))
+    .where("e.project", "=", project)
+    .where("e.name", "=", environment)
     .executeTakeFirstOrThrow();
   return toUsage(row);
+}
+
+/** The change a reservation of `amounts` (milli-units; negated for a release) makes to the totals
+ * of an environment's or a ceiling's row, for an update's `set`. */
+export function addToTotals(amounts: Record<ResourceKind, bigint>, executions: number) {
+  const plus = (column: string, amount: bigint | number, type: "numeric" | "bigint") =>
+    sql<string>`${sql.ref(column)} + ${amount.toString()}::${sql.raw(type)}`;
+  return {
+    used_cpu_milli: plus("used_cpu_milli", amounts.cpu, "numeric"),
+    used_memory_milli: plus("used_memory_milli", amounts.memory, "numeric"),
+    used_gpu_milli: plus("used_gpu_milli", amounts.gpu, "numeric"),
+    used_storage_milli: plus("used_storage_milli", amounts.storage, "numeric"),
+    used_executions: plus("used_executions", executions, "bigint"),
+  };
 }
 
 /** Usage from the sums of reservations' exact amounts (milli-units, as decimal strings). */

@@ -6,6 +6,7 @@ import { Kysely, PostgresDialect, PGliteDialect } from "kysely";
 import { Migrator } from "kysely/migration";
 import { TenancyError } from "../../model";
 import { migrationProvider } from "./migrations";
+import { prepareRepeatedStatements } from "./prepared-statements";
 import type { Database } from "./schema";
 
 export type StoreOptions =
@@ -53,6 +54,7 @@ async function openPostgres(options: { url: string; poolSize?: number }): Promis
   // `unavailable`), and the pool replaces the broken client at the next request.
   pool.on("error", () => undefined);
   pool.on("connect", (client) => client.on("error", () => undefined));
+  prepareRepeatedStatements(pool);
   // Fail now, with the reason, rather than at the first request.
   const client = await pool.connect().catch(async (err: Error) => {
     await pool.end();

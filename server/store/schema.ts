@@ -42,7 +42,16 @@ export interface ProjectTable extends Versioned {
   archived: boolean;
 }
 
-export interface EnvironmentTable extends Versioned {
+/** What the live reservations below a row hold, in thousandths (kept by admissions and releases). */
+export interface UsageTotals {
+  used_cpu_milli: ColumnType<string, string | bigint | undefined, string | bigint>;
+  used_memory_milli: ColumnType<string, string | bigint | undefined, string | bigint>;
+  used_gpu_milli: ColumnType<string, string | bigint | undefined, string | bigint>;
+  used_storage_milli: ColumnType<string, string | bigint | undefined, string | bigint>;
+  used_executions: ColumnType<string, string | number | undefined, string | number>;
+}
+
+export interface EnvironmentTable extends Versioned, UsageTotals {
   project: string;
   name: string;
   domain: string;
@@ -129,7 +138,7 @@ export interface TeamMemberTable extends Versioned {
 }
 
 /** Limits on a project or a domain as a whole (exactly one of the two is set). */
-export interface CeilingTable extends Versioned {
+export interface CeilingTable extends Versioned, UsageTotals {
   id: Generated<number>;
   project: string | null;
   domain: string | null;
@@ -138,12 +147,6 @@ export interface CeilingTable extends Versioned {
   gpu: string | null;
   storage: string | null;
   max_concurrent_executions: number | null;
-  /** What the live reservations below it hold, in thousandths (kept by admissions and releases). */
-  used_cpu_milli: ColumnType<string, string | bigint | undefined, string | bigint>;
-  used_memory_milli: ColumnType<string, string | bigint | undefined, string | bigint>;
-  used_gpu_milli: ColumnType<string, string | bigint | undefined, string | bigint>;
-  used_storage_milli: ColumnType<string, string | bigint | undefined, string | bigint>;
-  used_executions: ColumnType<string, string | number | undefined, string | number>;
 }
 
 export interface TokenTable extends Owned {

@@ -1,5 +1,6 @@
 // Recognises the errors that mean "the database cannot be reached right now", as opposed to a
 // fault in a statement: the server answers those with \`unavailable\` and a Retry-After.
+import { isStalePlan } from "./prepared-statements";
 
 /** SQLSTATE classes and codes of a database that is down, restarting or refusing connections. */
 const unavailableStates = new Set(["57P01", "57P02", "57P03", "53300"]);
@@ -21,6 +22,9 @@ const unavailableMessages = [
 
 export function isDatabaseUnavailable(err: unknown): boolean {
   if (typeof err !== "object" || err === null) return false;
+  // A prepared statement whose result changed shape under a transaction (see prepared-statements):
+  // the retry prepares it afresh.
+  if (isStalePlan(err)) return true;
   const { code, message } = err as { code?: unknown; message?: unknown };
   if (typeof code === "string" && (unavailableStates.has(code) || code.startsWith("08"))) return true;
   if (typeof code === "string" && unavailableSystemCodes.has(code)) return true;

@@ -1,5 +1,5 @@
-// Migration 0005 on a store that already has ceilings and live reservations: each ceiling's totals
-// start as what the reservations below it hold.
+// Migrations 0005 and 0007 on a store that already has ceilings and live reservations: each
+// ceiling's and each environment's totals start as what the reservations below it hold.
 import { strict as assert } from "node:assert";
 import { Kysely, PostgresDialect, sql } from "kysely";
 import { Migrator } from "kysely/migration";
@@ -11,7 +11,7 @@ import { STORES } from "./server";
 (STORES.includes("postgres") ? describe : describe.skip)("store migrations (postgres)", function () {
   this.timeout(60_000);
 
-  it("counts the live reservations below each ceiling when the totals are added", async () => {
+  it("counts the live reservations below each ceiling and environment when the totals are added", async () => {
     const db = new Kysely<unknown>({
       dialect: new PostgresDialect({ pool: new Pool({ connectionString: await createDatabase() }) }),
     });
@@ -38,6 +38,14 @@ import { STORES } from "./server";
       assert.deepEqual(rows.rows, [
         { scope: "production", cpu: "1250", memory: "5", executions: "5" },
         { scope: "web", cpu: "1500", memory: "5", executions: "3" },
+      ]);
+      const environments = await sql<{ id: string; cpu: string; memory: string; executions: string }>`
+        select project || '/' || name as id, used_cpu_milli::text as cpu, used_memory_milli::text as memory,
+          used_executions::text as executions from environments order by id`.execute(db);
+      assert.deepEqual(environments.rows, [
+        { id: "api/production", cpu: "250", memory: "0", executions: "4" },
+        { id: "web/development", cpu: "500", memory: "0", executions: "2" },
+        { id: "web/production", cpu: "1000", memory: "5", executions: "1" },
       ]);
     } finally {
       await db.destroy();

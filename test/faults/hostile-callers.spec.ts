@@ -36,9 +36,9 @@ for (const kind of STORES.slice(0, 1)) {
       // Count the token lookups the real service makes.
       const tokens = server.running.service.tokens;
       const authenticate = tokens.authenticate.bind(tokens);
-      tokens.authenticate = (secret) => {
+      tokens.authenticate = (secret, project) => {
         lookups++;
-        return authenticate(secret);
+        return authenticate(secret, project);
       };
     });
     after(async () => server.close());
