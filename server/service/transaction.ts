@@ -80,17 +80,9 @@ export function auditEntry(
 }
 
 /** Appends one entry to the audit log, inside the mutation's transaction. */
-export async function audit(
-  tx: Tx,
-  actor: Actor,
-  at: Date,
-  action: string,
-  target: ErrorTarget,
-  before: unknown,
-  after: unknown,
-) {
+export async function audit(tx: Tx, ...entry: Parameters<typeof auditEntry>) {
   await tx
     .insertInto("audit")
-    .values(auditEntry(actor, at, action, target, before, after))
+    .values(auditEntry(...entry))
     .execute();
 }
