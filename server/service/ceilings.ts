@@ -49,7 +49,7 @@ import { checkClaim, managedByOf, ownershipOnCreate, ownershipOnUpdate } from ".
 import { loadProject } from "./projects";
 import { iso, optional } from "./rows";
 import { audit, transaction } from "./transaction";
-import { addToTotals, checkReplace, limitColumns, overLimits, toUsage } from "./usage";
+import { addToTotals, checkReplace, limitColumns, overLimits, toUsage, usageBefore } from "./usage";
 
 const kind = "Quota";
 
@@ -149,15 +149,20 @@ async function recount(tx: Tx, row: CeilingRow) {
     .executeTakeFirstOrThrow();
 }
 
-/** What the live reservations below a ceiling hold, from its totals. */
-function usageOf(row: CeilingRow): QuotaUsage {
-  return toUsage({
+/** A ceiling's totals, as usage is computed from them. */
+function totalsOf(row: CeilingRow) {
+  return {
     cpu: row.used_cpu_milli,
     memory: row.used_memory_milli,
     gpu: row.used_gpu_milli,
     storage: row.used_storage_milli,
     executions: row.used_executions,
-  });
+  };
+}
+
+/** What the live reservations below a ceiling hold, from its totals. */
+function usageOf(row: CeilingRow): QuotaUsage {
+  return toUsage(totalsOf(row));
 }
 
 async function withUse(q: Queryable, row: CeilingRow): Promise<CeilingWithUse> {
@@ -256,14 +261,7 @@ export function checkCeilingsAdmit(
   // The project's ceiling is judged first.
   const ordered = [...raised].sort((a, b) => Number(a.project === null) - Number(b.project === null));
   for (const row of ordered) {
-    const before = usageOf({
-      ...row,
-      used_cpu_milli: String(BigInt(row.used_cpu_milli) - requested.cpu),
-      used_memory_milli: String(BigInt(row.used_memory_milli) - requested.memory),
-      used_gpu_milli: String(BigInt(row.used_gpu_milli) - requested.gpu),
-      used_storage_milli: String(BigInt(row.used_storage_milli) - requested.storage),
-      used_executions: String(Number(row.used_executions) - executions),
-    });
+    const before = usageBefore(totalsOf(row), requested, executions);
     const over = overLimits(row, before, requested, executions);
     if (over.length > 0) {
       const id = ceilingId(scopeOf(row));

@@ -14,7 +14,7 @@ import {
 import type { ReservationTable } from "../store/schema";
 import { authorize } from "./access";
 import { systemClock, type Actor, type ServiceDeps } from "./context";
-import { addToTotals, overLimits, toUsage, usageTotals } from "./usage";
+import { addToTotals, overLimits, usageBefore, usageTotals } from "./usage";
 import { loadEnvironment } from "./environments";
 import { createOnce } from "./idempotency";
 import { refuseArchived } from "./projects";
@@ -141,14 +141,7 @@ export function reservationService({ db, keyring, clock = systemClock }: Service
           ])
           .executeTakeFirstOrThrow();
         if (row.quota) {
-          const after = toUsage(row);
-          const before = toUsage({
-            cpu: String(BigInt(row.cpu) - requested.cpu),
-            memory: String(BigInt(row.memory) - requested.memory),
-            gpu: String(BigInt(row.gpu) - requested.gpu),
-            storage: String(BigInt(row.storage) - requested.storage),
-            executions: String(after.executions - executions),
-          });
+          const before = usageBefore(row, requested, executions);
           const over = overLimits(row.quota, before, requested, executions);
           if (over.length > 0) {
             throw new TenancyError(

@@ -91,6 +91,22 @@ export function addToTotals(amounts: Record<ResourceKind, bigint>, executions: n
   };
 }
 
+/** What was in use before a reservation of `requested` and `executions` was added to `totals`
+ * (milli-units, as decimal strings): what its admission is judged against. */
+export function usageBefore(
+  totals: Record<ResourceKind | "executions", string>,
+  requested: Record<ResourceKind, bigint>,
+  executions: number,
+): QuotaUsage {
+  return toUsage({
+    cpu: String(BigInt(totals.cpu) - requested.cpu),
+    memory: String(BigInt(totals.memory) - requested.memory),
+    gpu: String(BigInt(totals.gpu) - requested.gpu),
+    storage: String(BigInt(totals.storage) - requested.storage),
+    executions: String(Number(totals.executions) - executions),
+  });
+}
+
 /** Usage from the sums of reservations' exact amounts (milli-units, as decimal strings). */
 export function toUsage(sums: Record<ResourceKind | "executions", string | number>): QuotaUsage {
   return {
