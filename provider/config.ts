@@ -90,6 +90,13 @@ function secondsToMs(text: string): number {
   return seconds * 1000;
 }
 
+/** Closes the client in use, if any (the embedded store with it). */
+export async function closeClient(): Promise<void> {
+  const closing = current;
+  current = undefined;
+  await closing?.close();
+}
+
 /** The client every provider operation uses, created on first use. */
 export function client(): TenancyClient {
   if (refused) throw refused;

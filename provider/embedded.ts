@@ -30,19 +30,9 @@ async function open(dataDir: string) {
     throw err;
   }
   const close = async () => {
-    clearInterval(orphanWatch);
     await app.close();
     await store.close();
   };
-  // The engine starts providers in a process group of their own, so a `pulumi up` killed with its
-  // group leaves this process running, holding the folder's lock. When the process that started it
-  // is gone, nothing can call it again: it closes the store and exits.
-  const parent = process.ppid;
-  const orphanWatch = setInterval(() => {
-    if (process.ppid === parent) return;
-    close().finally(() => process.exit(1));
-  }, 500);
-  orphanWatch.unref();
   return { app, close };
 }
 

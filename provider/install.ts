@@ -3,7 +3,8 @@
 // its kind's implementation onto it: the state carries a few hundred bytes per resource instead of
 // a serialized wrapper for every method.
 import type * as pulumi from "@pulumi/pulumi";
-import { configure } from "./config";
+import { closeClient, configure } from "./config";
+import { exitWhenEngineGone } from "./engine-watch";
 import { domainProvider } from "./domain";
 import { environmentProvider } from "./environment";
 import { projectProvider } from "./project";
@@ -72,5 +73,6 @@ export async function install(
       },
     });
   }
+  exitWhenEngineGone(closeClient);
   await configure(req);
 }

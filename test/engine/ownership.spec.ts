@@ -8,6 +8,20 @@ import { assertOk, type TestStack, withStack } from "../../scripts/harness";
 import { adminToken } from "../api/server";
 import { baseSpec, canary, connect, declare, describeOnTransports, snapshot } from "./organisation";
 
+/** The command lines of the processes running in `dir` (Linux: their /proc/<pid>/cwd). */
+function processesIn(dir: string): string[] {
+  const found: string[] = [];
+  for (const pid of fs.readdirSync("/proc").filter((entry) => /^\d+$/.test(entry))) {
+    try {
+      if (fs.readlinkSync(`/proc/${pid}/cwd`) !== dir) continue;
+      found.push(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim());
+    } catch {
+      // ended while listed, or not ours to read
+    }
+  }
+  return found;
+}
+
 /** The metadata sidecar of the stack's checkpoint in the file backend (`<project>/<stack>.json.attrs`). */
 function checkpointSidecar(stack: TestStack): string {
   const stacks = path.join(stack.root, "backend", ".pulumi", "stacks");
@@ -116,12 +130,13 @@ describeOnTransports("engine: ownership of objects", (transport, server) => {
         killWhen: (output) => (output.match(/ created \(/g) ?? []).length >= 8,
       });
       assert.notEqual(killed.code, 0, "the up finished before it was killed");
-      if (!server()) {
-        // The killed up's provider notices its engine is gone, closes the store and exits.
-        const lock = path.join(stack.root, "store", "tenancy.lock");
-        for (let i = 0; i < 100 && fs.existsSync(lock); i++) await new Promise((r) => setTimeout(r, 100));
-        assert.ok(!fs.existsSync(lock), "the killed up's provider still holds the store");
-      }
+      // The killed up's provider notices its engine is gone, closes its client (and the embedded
+      // store) and exits: nothing of the killed up keeps running.
+      for (let i = 0; i < 100 && processesIn(stack.programDir).length > 0; i++)
+        await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(processesIn(stack.programDir), [], "processes of the killed up still run");
+      if (!server())
+        assert.ok(!fs.existsSync(path.join(stack.root, "store", "tenancy.lock")), "store left locked");
       const partial = await snapshot(api);
       assert.ok(partial.projects.length > 0 && partial.quotas.length < 3, JSON.stringify(partial));
       // What a user runs after a killed up (README): release the stack's lock, then up again.

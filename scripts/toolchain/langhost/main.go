@@ -78,9 +78,11 @@ func main() {
 		close(stop)
 	}()
 
-	// The engine may go away without telling us; the health check ends this process when it does.
+	// The engine may go away without telling us (a `pulumi up` killed with SIGKILL); the health check
+	// ends this process when it does. Every second: a check of a live engine costs nothing, and a
+	// host left running after its engine is a leaked process.
 	if host.engineAddress != "" {
-		if err := rpcutil.Healthcheck(ctx, host.engineAddress, 5*time.Minute, cancel); err != nil {
+		if err := rpcutil.Healthcheck(ctx, host.engineAddress, time.Second, cancel); err != nil {
 			cmdutil.Exit(fmt.Errorf("could not start the engine health check: %w", err))
 		}
 	}
