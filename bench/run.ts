@@ -52,6 +52,12 @@ const steps = [
 ] as const;
 type Step = (typeof steps)[number];
 
+/** tenancy's resources; the floor (no-op resources with the same arguments); and the floor with
+ * tenancy's properties (the same no-op resources, given every property a tenancy resource has:
+ * its outputs and the SDK's internal inputs). */
+const modes = ["tenancy", "floor", "floor-outputs"] as const;
+type Mode = (typeof modes)[number];
+
 interface Sample {
   seconds: Record<Step, number>;
   requests: Partial<Record<Step, number>>;
@@ -90,7 +96,7 @@ function requestCount(server: ServeProcess | undefined): number | undefined {
 }
 
 async function measure(
-  mode: "tenancy" | "floor",
+  mode: Mode,
   transport: "embedded" | "http",
   n: number,
   server?: ServeProcess,
@@ -148,9 +154,9 @@ async function engineBench(lines: string[]) {
   );
   for (const transport of ["embedded", "http"] as const) {
     for (const n of sizes) {
-      const samples: Record<"tenancy" | "floor", Sample[]> = { tenancy: [], floor: [] };
+      const samples: Record<Mode, Sample[]> = { tenancy: [], floor: [], "floor-outputs": [] };
       for (let r = 0; r < reps; r++) {
-        for (const mode of ["tenancy", "floor"] as const) {
+        for (const mode of modes) {
           let server: ServeProcess | undefined;
           if (transport === "http") {
             server = await serve(["--database-url", await createDatabase(), "--rate-limit", "60000"], {
@@ -173,14 +179,19 @@ async function engineBench(lines: string[]) {
         `### ${transport === "http" ? "HTTP + PostgreSQL" : "Embedded (PGlite)"}, N = ${n} (${t[0]!.resources} resources)`,
         "",
       );
-      lines.push("| step | tenancy s | floor s | ratio | control-plane requests |", "|---|---|---|---|---|");
+      const w = samples["floor-outputs"];
+      lines.push(
+        "| step | tenancy s | floor s | ratio | floor with tenancy's properties s | ratio | control-plane requests |",
+        "|---|---|---|---|---|---|---|",
+      );
       for (const s of steps) {
         const ts = t.map((x) => x.seconds[s]);
         const fs_ = f.map((x) => x.seconds[s]);
+        const ws = w.map((x) => x.seconds[s]);
         const req =
           transport === "http" ? String(median(t.map((x) => x.requests[s] ?? 0))) : "n/a (in process)";
         lines.push(
-          `| ${s} | ${median(ts).toFixed(1)} (${spread(ts)}) | ${median(fs_).toFixed(1)} (${spread(fs_)}) | ${(median(ts) / median(fs_)).toFixed(2)} | ${req} |`,
+          `| ${s} | ${median(ts).toFixed(1)} (${spread(ts)}) | ${median(fs_).toFixed(1)} (${spread(fs_)}) | ${(median(ts) / median(fs_)).toFixed(2)} | ${median(ws).toFixed(1)} (${spread(ws)}) | ${(median(ts) / median(ws)).toFixed(2)} | ${req} |`,
         );
       }
       const perResource = median(t.map((x) => x.seconds["up (create all)"] / x.resources));
@@ -190,9 +201,10 @@ async function engineBench(lines: string[]) {
       const noChange = median(t.map((x) => x.seconds["preview (no change)"]));
       const noChangeRequests =
         transport === "http" ? median(t.map((x) => x.requests["preview (no change)"] ?? 0)) : 0;
+      const againstProperties = noChange / median(w.map((x) => x.seconds["preview (no change)"]));
       target(
         `preview (no change), ${where}`,
-        `${noChange.toFixed(1)} s${transport === "http" ? `, ${noChangeRequests} requests` : ""}`,
+        `${noChange.toFixed(1)} s${transport === "http" ? `, ${noChangeRequests} requests` : ""}; ${againstProperties.toFixed(2)}× the floor with tenancy's properties`,
         `${median(f.map((x) => x.seconds["preview (no change)"])).toFixed(1)} s`,
         stepRatio("preview (no change)"),
         "≤ 1.2×, 0 requests",
@@ -234,7 +246,7 @@ async function httpServer(): Promise<ServeProcess> {
   });
 }
 
-async function benchStack(n: number, mode: "tenancy" | "floor", server?: ServeProcess, extra = {}) {
+async function benchStack(n: number, mode: Mode, server?: ServeProcess, extra = {}) {
   const config: Record<string, string | { secret: string }> = {
     "bench:projects": String(n),
     "bench:mode": mode,
@@ -276,7 +288,7 @@ async function scaleBench(lines: string[]) {
   const single = async (
     run: string,
     n: number,
-    options: { mode?: "tenancy" | "floor"; env?: NodeJS.ProcessEnv; args?: string[]; diffs?: boolean } = {},
+    options: { mode?: Mode; env?: NodeJS.ProcessEnv; args?: string[]; diffs?: boolean } = {},
   ) => {
     const mode = options.mode ?? "tenancy";
     const server = mode === "tenancy" ? await httpServer() : undefined;
@@ -352,12 +364,18 @@ async function scaleBench(lines: string[]) {
 
   // The largest organisation in its steady state: created with PULUMI_SKIP_CHECKPOINTS (a
   // create-all with checkpoints is O(N²) here, hours), then a preview with no change and an `up`
-  // changing one quota, both with default settings, tenancy and the floor one after the other.
-  const steady: Record<"tenancy" | "floor", { preview: number; up: number; requests: number[] }> = {
+  // changing one quota, both with default settings, tenancy and the floors one after the other.
+  const steady: Record<Mode, { preview: number; up: number; requests: number[] }> = {
     tenancy: { preview: 0, up: 0, requests: [] },
     floor: { preview: 0, up: 0, requests: [] },
+    "floor-outputs": { preview: 0, up: 0, requests: [] },
   };
-  for (const mode of ["tenancy", "floor"] as const) {
+  const runName: Record<Mode, string> = {
+    tenancy: "PULUMI_SKIP_CHECKPOINTS",
+    floor: "floor, PULUMI_SKIP_CHECKPOINTS",
+    "floor-outputs": "floor with tenancy's properties, PULUMI_SKIP_CHECKPOINTS",
+  };
+  for (const mode of modes) {
     const server =
       mode === "tenancy"
         ? await serve(["--database-url", await createDatabase(), "--rate-limit", "600000"], {
@@ -369,12 +387,7 @@ async function scaleBench(lines: string[]) {
     const stack = await benchStack(largest!, mode, server);
     try {
       const created = await timedStep(stack, createAll, skipCheckpoints);
-      record(
-        mode === "tenancy" ? "PULUMI_SKIP_CHECKPOINTS" : "floor, PULUMI_SKIP_CHECKPOINTS",
-        largest!,
-        resourcesOf(largest!),
-        created,
-      );
+      record(runName[mode], largest!, resourcesOf(largest!), created);
       const start = requestCount(server);
       steady[mode].preview = await timedStep(stack, ["preview", "--expect-no-changes"]);
       const afterPreview = requestCount(server);
@@ -403,7 +416,7 @@ async function scaleBench(lines: string[]) {
   const previewRatio = steady.tenancy.preview / steady.floor.preview;
   target(
     `preview (no change), HTTP, N = ${largest}`,
-    `${steady.tenancy.preview.toFixed(1)} s, ${steady.tenancy.requests[0]} requests`,
+    `${steady.tenancy.preview.toFixed(1)} s, ${steady.tenancy.requests[0]} requests; ${(steady.tenancy.preview / steady["floor-outputs"].preview).toFixed(2)}× the floor with tenancy's properties`,
     `${steady.floor.preview.toFixed(1)} s`,
     previewRatio,
     "≤ 1.2×, 0 requests",
@@ -413,7 +426,7 @@ async function scaleBench(lines: string[]) {
   const upRequests = steady.tenancy.requests[1]!;
   target(
     `up (one quota changed), HTTP, N = ${largest}`,
-    `${steady.tenancy.up.toFixed(1)} s, ${upRequests} requests`,
+    `${steady.tenancy.up.toFixed(1)} s, ${upRequests} requests; ${(steady.tenancy.up / steady["floor-outputs"].up).toFixed(2)}× the floor with tenancy's properties`,
     `${steady.floor.up.toFixed(1)} s`,
     upRatio,
     "≤ 1.2×, 1–2 requests",
@@ -436,10 +449,13 @@ async function scaleBench(lines: string[]) {
     "",
     `The N = ${largest} organisation (${resourcesOf(largest!)} resources) in its steady state, default settings, HTTP + PostgreSQL:`,
     "",
-    "| step | tenancy s | floor s | ratio | control-plane requests |",
-    "|---|---|---|---|---|",
-    `| preview (no change) | ${steady.tenancy.preview.toFixed(1)} | ${steady.floor.preview.toFixed(1)} | ${(steady.tenancy.preview / steady.floor.preview).toFixed(2)} | ${steady.tenancy.requests[0]} |`,
-    `| up (one quota changed) | ${steady.tenancy.up.toFixed(1)} | ${steady.floor.up.toFixed(1)} | ${(steady.tenancy.up / steady.floor.up).toFixed(2)} | ${steady.tenancy.requests[1]} |`,
+    "| step | tenancy s | floor s | ratio | floor with tenancy's properties s | ratio | control-plane requests |",
+    "|---|---|---|---|---|---|---|",
+    ...(["preview", "up"] as const).map((step, i) => {
+      const [t, f, w] = [steady.tenancy[step], steady.floor[step], steady["floor-outputs"][step]];
+      const name = step === "preview" ? "preview (no change)" : "up (one quota changed)";
+      return `| ${name} | ${t.toFixed(1)} | ${f.toFixed(1)} | ${(t / f).toFixed(2)} | ${w.toFixed(1)} | ${(t / w).toFixed(2)} | ${steady.tenancy.requests[i]} |`;
+    }),
     "",
   );
 }

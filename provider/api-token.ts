@@ -21,6 +21,7 @@ import {
   checkInputs,
   defined,
   describeFailure,
+  isPreview,
   same,
   type Bag,
   type OwnerInput,
@@ -117,7 +118,7 @@ export function apiTokenProviderFor(api: () => TenancyClient = client, clock: ()
           ],
         };
       }
-      if (checked.failures.length > 0 || inputs.__tenancyPreview !== true) return checked;
+      if (checked.failures.length > 0 || !isPreview(inputs)) return checked;
       const desired = fieldsOf(inputs);
       const isNew = Object.keys(olds).length === 0;
       const reissued = issuedFields.some((f) => !same(olds[f], desired[f]));

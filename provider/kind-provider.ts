@@ -104,7 +104,7 @@ export function checkInputs<In extends object>(
 ) {
   const raw = spec.prepare ? spec.prepare(stripProvider(news)) : stripProvider(news);
   // These are about the resource, not the object: kept aside from validation.
-  const { adopt, managedBy, __tenancyPreview, __tenancyReferences, ...rest } = raw;
+  const { adopt, managedBy, __tenancy, ...rest } = raw;
   const unknownKeys = Object.keys(rest).filter((key) => isUnknown(rest[key]));
   const known = Object.fromEntries(Object.entries(rest).filter(([key]) => !unknownKeys.includes(key)));
   const result = spec.schema.safeParse(known);
@@ -128,9 +128,22 @@ export function checkInputs<In extends object>(
   for (const key of unknownKeys) inputs[key] = unknownValue;
   if (adopt !== undefined) inputs.adopt = adopt;
   if (managedBy !== undefined) inputs.managedBy = managedBy;
-  if (__tenancyPreview !== undefined) inputs.__tenancyPreview = __tenancyPreview;
-  if (__tenancyReferences !== undefined) inputs.__tenancyReferences = __tenancyReferences;
+  if (__tenancy !== undefined) inputs.__tenancy = __tenancy;
   return { inputs, failures };
+}
+
+/** What the SDK says of the run beside a resource's inputs (`__tenancy`). */
+function runOf(inputs: Bag): { preview: boolean; references: string[] } {
+  const run = (inputs.__tenancy ?? {}) as { preview?: unknown; references?: unknown };
+  return {
+    preview: run.preview === true,
+    references: Array.isArray(run.references) ? run.references.filter((r) => typeof r === "string") : [],
+  };
+}
+
+/** Whether the program runs as a preview: the provider's hooks cannot tell, and dry-run only then. */
+export function isPreview(inputs: Bag): boolean {
+  return runOf(inputs).preview;
 }
 
 /** Whether two input values are the same (undefined and null alike). */
@@ -214,10 +227,10 @@ export async function askControlPlane(
       };
     }
     const field = fieldOf(err);
-    const references = Array.isArray(inputs.__tenancyReferences)
-      ? (inputs.__tenancyReferences as string[])
-      : [];
-    if ((err.code === "not_found" || err.code === "validation_failed") && references.includes(field))
+    if (
+      (err.code === "not_found" || err.code === "validation_failed") &&
+      runOf(inputs).references.includes(field)
+    )
       return undefined;
     return {
       property: field === "(body)" ? "" : field,
@@ -292,7 +305,7 @@ export function providerFor<In extends object, Live extends LiveMeta, Out extend
     async check(olds: Record<string, unknown>, news: Record<string, unknown>) {
       const checked = checkInputs(spec, news);
       const inputs = checked.inputs;
-      if (checked.failures.length > 0 || inputs.__tenancyPreview !== true) return checked;
+      if (checked.failures.length > 0 || !isPreview(inputs)) return checked;
       if (Object.values(inputs).some(isUnknown)) return checked; // judged once what it depends on exists
       const desired = fieldsOf(inputs as In);
       const owner = (inputs as OwnerInput).managedBy?.urn;

@@ -63,11 +63,18 @@ export function resourceInputs(
 ) {
   return {
     managedBy: ownerOf(kind, name, opts),
-    __tenancyPreview: pulumi.runtime.isDryRun(),
-    __tenancyReferences: Object.entries(args)
-      .filter(([, value]) => pulumi.Output.isInstance(value))
-      .map(([key]) => key),
+    // One input for both: the SDK spends several promises and stack traces on every property.
+    __tenancy: {
+      preview: pulumi.runtime.isDryRun(),
+      references: Object.entries(args)
+        .filter(([, value]) => pulumi.Output.isInstance(value))
+        .map(([key]) => key),
+    },
   };
+}
+
+function isPlain<T>(value: pulumi.Input<T>): value is T {
+  return !pulumi.Output.isInstance(value) && !(value instanceof Promise);
 }
 
 /** Each Environment's `name` output, for the resources given it as their `environment`. */
@@ -99,12 +106,16 @@ export function environmentResource(
     ? environments.get(args.environment)
     : undefined;
   if (environment === undefined) return { inputs, opts };
+  const withEnvironment = (own: ManagedBy, env: ManagedBy): ManagedBy => ({ ...own, deletedWith: env.urn });
+  const [own, env] = [inputs.managedBy, environment.owner];
   return {
     inputs: {
       ...inputs,
-      managedBy: pulumi
-        .all([inputs.managedBy, environment.owner])
-        .apply(([own, env]) => ({ ...own, deletedWith: env.urn })),
+      // Computed in place when both are known (no parent): an Output costs the SDK a few promises.
+      managedBy:
+        isPlain(own) && isPlain(env)
+          ? withEnvironment(own, env)
+          : pulumi.all([own, env]).apply(([o, e]) => withEnvironment(o, e)),
     },
     opts: pulumi.mergeOptions(opts, { deletedWith: environment.resource }),
   };

@@ -135,9 +135,9 @@ describe("ApiToken provider", () => {
       () => fake.api(),
       () => start,
     );
-    await provider.check({}, { ...inputs, __tenancyPreview: true });
+    await provider.check({}, { ...inputs, __tenancy: { preview: true } });
     assert.deepEqual(fake.calls, ["create pipeline (dry run)"]);
-    await provider.check({ ...inputs }, { ...inputs, __tenancyPreview: true });
+    await provider.check({ ...inputs }, { ...inputs, __tenancy: { preview: true } });
     assert.deepEqual(fake.calls, ["create pipeline (dry run)"]);
   });
 });

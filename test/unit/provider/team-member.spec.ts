@@ -22,10 +22,13 @@ function missingTeamApi(): TenancyClient {
 
 describe("TeamMember provider check", () => {
   const provider = providerFor(teamMemberSpec, missingTeamApi);
-  const inputs = { team: "acme-client", subject: "user:wile.e", __tenancyPreview: true };
+  const inputs = { team: "acme-client", subject: "user:wile.e", __tenancy: { preview: true } };
 
   it("does not hold a team created earlier in the same run against the membership", async () => {
-    const checked = await provider.check({}, { ...inputs, __tenancyReferences: ["team"] });
+    const checked = await provider.check(
+      {},
+      { ...inputs, __tenancy: { preview: true, references: ["team"] } },
+    );
     assert.deepEqual(checked.failures, []);
   });
 
