@@ -11,15 +11,10 @@ import * as path from "node:path";
 import autocannon from "autocannon";
 import { createDatabase, repoRoot, serve, startPostgresCluster } from "../scripts/harness";
 import { loads, seedLoadOrg, type Load } from "./api-load";
+import { cpuTicks, selfTimes, sumBy, type CpuProfile, type ProfileNode } from "./cpu-profile";
 
 const adminToken = `tny_bench-${randomBytes(16).toString("hex")}`;
 const connections = 64;
-
-/** CPU time a process has used, user and system, in clock ticks (100 per second on Linux). */
-function cpuTicks(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return Number(fields[11]) + Number(fields[12]);
-}
 
 /** CPU ticks used by every PostgreSQL process (the cluster runs as the postgres user). */
 function postgresTicks(): number {
@@ -33,16 +28,6 @@ function postgresTicks(): number {
     }
   }
   return sum;
-}
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-}
-interface CpuProfile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
 }
 
 const components: [string, RegExp][] = [
@@ -69,33 +54,24 @@ function componentOf(node: ProfileNode): string {
 }
 
 function summarize(profile: CpuProfile, requests: number) {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
-  const total = [...self.values()].reduce((a, b) => a + b, 0);
-  const perComponent = new Map<string, number>();
-  const perFunction = new Map<string, number>();
-  for (const [id, micros] of self) {
-    const node = byId.get(id)!;
-    const component = componentOf(node);
-    perComponent.set(component, (perComponent.get(component) ?? 0) + micros);
+  const times = selfTimes(profile);
+  const total = times.reduce((sum, t) => sum + t.micros, 0);
+  const functionOf = (node: ProfileNode) => {
     const where = node.callFrame.url.replace(/^.*node_modules\//, "").replace(`file://${repoRoot}/`, "");
-    const name = `${node.callFrame.functionName || "(anonymous)"} ${where ? `(${where}:${node.callFrame.lineNumber + 1})` : ""}`;
-    perFunction.set(name, (perFunction.get(name) ?? 0) + micros);
-  }
+    return `${node.callFrame.functionName || "(anonymous)"} ${where ? `(${where}:${node.callFrame.lineNumber + 1})` : ""}`;
+  };
   const share = (micros: number) => `${((micros / total) * 100).toFixed(1)} %`;
   const perRequest = (micros: number) => `${(micros / requests).toFixed(1)}`;
-  const sorted = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]);
   return [
     "| component | share of the server's time | µs per request |",
     "|---|---|---|",
-    ...sorted(perComponent).map(([c, us]) => `| ${c} | ${share(us)} | ${perRequest(us)} |`),
+    ...sumBy(times, componentOf).map(([c, us]) => `| ${c} | ${share(us)} | ${perRequest(us)} |`),
     "",
     "Top functions by self time:",
     "",
     "| function | share |",
     "|---|---|",
-    ...sorted(perFunction)
+    ...sumBy(times, functionOf)
       .filter(([name]) => !name.startsWith("(idle)"))
       .slice(0, 12)
       .map(([f, us]) => `| \`${f.trim()}\` | ${share(us)} |`),

@@ -35,9 +35,9 @@ const secretKey = randomBytes(32).toString("base64");
 const sizes = (process.env.BENCH_SIZES ?? "10").split(",").map(Number);
 const scaleSizes = (process.env.BENCH_SCALE_SIZES ?? "100,300").split(",").map(Number);
 const reps = Number(process.env.BENCH_REPS ?? 3);
-/** Which parts run: `database,engine,scale` by default. A run of fewer parts writes its figures beside
+/** Which parts run: `database,engine,scale,steady` by default. A run of fewer parts writes its figures beside
  * bench/RESULTS.md (RESULTS-engine.md, …), which stays the record of one complete run. */
-const allParts = ["database", "engine", "scale"] as const;
+const allParts = ["database", "engine", "scale", "steady"] as const;
 const parts = (process.env.BENCH_PARTS ?? allParts.join(",")).split(",");
 for (const part of parts) {
   if (!(allParts as readonly string[]).includes(part)) throw new Error(`BENCH_PARTS: unknown part ${part}`);
@@ -264,6 +264,8 @@ async function timedStep(stack: TestStack, args: string[], env: NodeJS.ProcessEn
 }
 
 const createAll = ["up", "--yes", "--skip-preview"];
+/** Resources of the bench organisation with `n` projects: 3 domains, 22 per project. */
+const resourcesOf = (n: number) => 3 + 22 * n;
 const skipCheckpoints = { PULUMI_SKIP_CHECKPOINTS: "true" };
 
 /**
@@ -272,7 +274,7 @@ const skipCheckpoints = { PULUMI_SKIP_CHECKPOINTS: "true" };
  * step, so without levers a create-all `up` costs O(N²) bytes written.
  */
 async function scaleBench(lines: string[]) {
-  const [large, largest] = scaleSizes;
+  const [large] = scaleSizes;
   const rows: string[] = [];
   const created = new Map<string, number>();
   const record = (run: string, n: number, resources: number, seconds: number) => {
@@ -282,7 +284,6 @@ async function scaleBench(lines: string[]) {
     );
     process.stderr.write(`bench: scale ${run} N=${n}: ${seconds.toFixed(1)} s\n`);
   };
-  const resourcesOf = (n: number) => 3 + 22 * n;
   const diffRows: string[] = [];
 
   const single = async (
@@ -362,9 +363,49 @@ async function scaleBench(lines: string[]) {
     await server.stop();
   }
 
-  // The largest organisation in its steady state: created with PULUMI_SKIP_CHECKPOINTS (a
-  // create-all with checkpoints is O(N²) here, hours), then a preview with no change and an `up`
-  // changing one quota, both with default settings, tenancy and the floors one after the other.
+  const tenancyDefault = created.get(`default ${large}`)!;
+  const floorDefault = created.get(`floor ${large}`)!;
+  target(
+    `up (create all), HTTP, N = ${large}, default checkpointing`,
+    `${((tenancyDefault / resourcesOf(large!)) * 1000).toFixed(0)} ms per resource`,
+    `${((floorDefault / resourcesOf(large!)) * 1000).toFixed(0)} ms`,
+    tenancyDefault / floorDefault,
+    "≤ 1.5×",
+    tenancyDefault / floorDefault <= 1.5,
+  );
+  lines.push("## Engine at scale: time per resource and the levers", "");
+  lines.push(
+    `One run each, HTTP + PostgreSQL, create-all \`up\` of a new stack (default \`--parallel\` is 4 × cores = ${os.cpus().length * 4} here).`,
+    "",
+    "| run | N | resources | create-all up s | ms per resource |",
+    "|---|---|---|---|---|",
+    ...rows,
+    "",
+    "`PULUMI_PARALLEL_DIFF` on the same stack (seconds):",
+    "",
+    "| step | N | default | PULUMI_PARALLEL_DIFF=true |",
+    "|---|---|---|---|",
+    ...diffRows,
+    "",
+  );
+}
+
+/**
+ * The largest organisation (BENCH_SCALE_SIZES' second) in its steady state, one run each, HTTP +
+ * PostgreSQL: created with PULUMI_SKIP_CHECKPOINTS (a create-all with checkpoints is O(N²) here,
+ * hours), then a no-change preview and an `up` changing one quota with default settings.
+ */
+async function steadyBench(lines: string[]) {
+  const largest = scaleSizes[1]!;
+  const resources = resourcesOf(largest);
+  const rows: string[] = [];
+  const record = (run: string, n: number, count: number, seconds: number) => {
+    rows.push(
+      `| ${run} | ${n} | ${count} | ${seconds.toFixed(1)} | ${((seconds / count) * 1000).toFixed(0)} |`,
+    );
+    process.stderr.write(`bench: steady ${run} N=${n}: ${seconds.toFixed(1)} s\n`);
+  };
+  // tenancy and the floors one after the other.
   const steady: Record<Mode, { preview: number; up: number; requests: number[] }> = {
     tenancy: { preview: 0, up: 0, requests: [] },
     floor: { preview: 0, up: 0, requests: [] },
@@ -384,10 +425,10 @@ async function scaleBench(lines: string[]) {
             TENANCY_LOG_LEVEL: "info",
           })
         : undefined;
-    const stack = await benchStack(largest!, mode, server);
+    const stack = await benchStack(largest, mode, server);
     try {
       const created = await timedStep(stack, createAll, skipCheckpoints);
-      record(runName[mode], largest!, resourcesOf(largest!), created);
+      record(runName[mode], largest, resources, created);
       const start = requestCount(server);
       steady[mode].preview = await timedStep(stack, ["preview", "--expect-no-changes"]);
       const afterPreview = requestCount(server);
@@ -403,16 +444,6 @@ async function scaleBench(lines: string[]) {
     }
   }
 
-  const tenancyDefault = created.get(`default ${large}`)!;
-  const floorDefault = created.get(`floor ${large}`)!;
-  target(
-    `up (create all), HTTP, N = ${large}, default checkpointing`,
-    `${((tenancyDefault / resourcesOf(large!)) * 1000).toFixed(0)} ms per resource`,
-    `${((floorDefault / resourcesOf(large!)) * 1000).toFixed(0)} ms`,
-    tenancyDefault / floorDefault,
-    "≤ 1.5×",
-    tenancyDefault / floorDefault <= 1.5,
-  );
   const previewRatio = steady.tenancy.preview / steady.floor.preview;
   target(
     `preview (no change), HTTP, N = ${largest}`,
@@ -433,21 +464,14 @@ async function scaleBench(lines: string[]) {
     upRatio <= 1.2 && upRequests >= 1 && upRequests <= 2,
   );
 
-  lines.push("## Engine at scale: time per resource and the levers", "");
   lines.push(
-    `One run each, HTTP + PostgreSQL, create-all \`up\` of a new stack (default \`--parallel\` is 4 × cores = ${os.cpus().length * 4} here).`,
+    `## Engine at scale: the N = ${largest} organisation in its steady state`,
     "",
     "| run | N | resources | create-all up s | ms per resource |",
     "|---|---|---|---|---|",
     ...rows,
     "",
-    "`PULUMI_PARALLEL_DIFF` on the same stack (seconds):",
-    "",
-    "| step | N | default | PULUMI_PARALLEL_DIFF=true |",
-    "|---|---|---|---|",
-    ...diffRows,
-    "",
-    `The N = ${largest} organisation (${resourcesOf(largest!)} resources) in its steady state, default settings, HTTP + PostgreSQL:`,
+    `Then, default settings, HTTP + PostgreSQL (${resources} resources):`,
     "",
     "| step | tenancy s | floor s | ratio | floor with tenancy's properties s | ratio | control-plane requests |",
     "|---|---|---|---|---|---|---|",
@@ -834,6 +858,10 @@ async function main() {
     }
     if (parts.includes("scale")) {
       await scaleBench(lines);
+      save(lines);
+    }
+    if (parts.includes("steady")) {
+      await steadyBench(lines);
       save(lines);
     }
   } finally {

@@ -1,0 +1,37 @@
+// What the profiling benches share: CPU time of a process from /proc, and node's CPU profiles
+// (`--cpu-prof`) summed by self time.
+import * as fs from "node:fs";
+
+/** CPU time a process has used, user and system, in clock ticks (100 per second on Linux). */
+export function cpuTicks(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+export interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+export interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Microseconds of self time per profile node that was sampled. */
+export function selfTimes(profile: CpuProfile): { node: ProfileNode; micros: number }[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<number, number>();
+  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  return [...self].map(([id, micros]) => ({ node: byId.get(id)!, micros }));
+}
+
+/** Sums self time by the key `classify` gives each node, largest first. */
+export function sumBy(
+  times: { node: ProfileNode; micros: number }[],
+  classify: (node: ProfileNode) => string,
+): [string, number][] {
+  const sums = new Map<string, number>();
+  for (const { node, micros } of times) sums.set(classify(node), (sums.get(classify(node)) ?? 0) + micros);
+  return [...sums].sort((a, b) => b[1] - a[1]);
+}
