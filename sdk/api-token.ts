@@ -51,6 +51,10 @@ export class ApiToken extends pulumi.dynamic.Resource {
       name,
       {
         ...resourceInputs("ApiToken", name, args, opts),
+        teams: undefined,
+        orgAdmin: undefined,
+        expiresIn: undefined,
+        rotateBefore: undefined,
         ...args,
         token: undefined,
         tokenId: undefined,

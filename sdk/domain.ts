@@ -40,6 +40,9 @@ export class Domain extends pulumi.dynamic.Resource {
       name,
       {
         ...resourceInputs("Domain", name, args, opts),
+        displayName: undefined,
+        description: undefined,
+        order: undefined,
         ...args,
         version: undefined,
         createdAt: undefined,

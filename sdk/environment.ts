@@ -50,6 +50,9 @@ export class Environment extends pulumi.dynamic.Resource {
       {
         ...inputs,
         name: undefined,
+        description: undefined,
+        labels: undefined,
+        protected: undefined,
         ...args,
         version: undefined,
         createdAt: undefined,

@@ -38,6 +38,10 @@ export class Project extends pulumi.dynamic.Resource {
       name,
       {
         ...resourceInputs("Project", name, args, opts),
+        displayName: undefined,
+        description: undefined,
+        labels: undefined,
+        archived: undefined,
         ...args,
         version: undefined,
         createdAt: undefined,

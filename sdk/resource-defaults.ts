@@ -46,6 +46,11 @@ export class ResourceDefaults extends pulumi.dynamic.Resource {
       name,
       {
         ...scoped.inputs,
+        domain: undefined,
+        project: undefined,
+        environment: undefined,
+        requests: undefined,
+        limits: undefined,
         ...args,
         version: undefined,
         createdAt: undefined,

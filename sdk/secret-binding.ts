@@ -44,6 +44,8 @@ export class SecretBinding extends pulumi.dynamic.Resource {
       name,
       {
         ...scoped.inputs,
+        reference: undefined,
+        description: undefined,
         ...args,
         value,
         valueVersion: undefined,

@@ -59,15 +59,26 @@ function interfaceOf(kind: Kinds, name: string): Record<string, unknown> {
     createdAt: undefined,
     updatedAt: undefined,
   };
+  const unset = (...names: string[]) => Object.fromEntries(names.map((name) => [name, undefined]));
   const extra: Record<Kinds, Record<string, unknown>> = {
-    Domain: {},
-    Project: {},
-    Environment: { name: undefined },
-    Quota: { project: undefined, environment: undefined, domain: undefined },
-    ResourceDefaults: {},
-    SecretBinding: { value: undefined, valueVersion: undefined },
-    RoleBinding: { environment: undefined, bindingId: undefined },
+    Domain: unset("displayName", "description", "order"),
+    Project: unset("displayName", "description", "labels", "archived"),
+    Environment: unset("name", "description", "labels", "protected"),
+    Quota: unset(
+      "project",
+      "environment",
+      "domain",
+      "cpu",
+      "memory",
+      "gpu",
+      "storage",
+      "maxConcurrentExecutions",
+    ),
+    ResourceDefaults: unset("domain", "project", "environment", "requests", "limits"),
+    SecretBinding: unset("reference", "description", "value", "valueVersion"),
+    RoleBinding: unset("environment", "bindingId"),
   };
+
   return { ...common, ...extra[kind] };
 }
 

@@ -1,0 +1,61 @@
+// Every output a resource class declares is an Output, also when the argument it echoes is left
+// out: `project.labels.apply(…)` must not fail on undefined. The declared names are read from the
+// classes' sources, so a new output is covered without listing it here.
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import * as tenancy from "../../../sdk";
+
+const sdkDir = path.join(__dirname, "../../../sdk");
+
+/** Each class's minimal arguments, and the file it is declared in. */
+const minimal: [keyof typeof tenancy, string, object][] = [
+  ["Domain", "domain.ts", { name: "qa", tier: "non-production" }],
+  ["Project", "project.ts", { name: "web" }],
+  ["Environment", "environment.ts", { project: "web", domain: "qa" }],
+  ["Quota", "quota.ts", { project: "web", environment: "qa" }],
+  ["ResourceDefaults", "resource-defaults.ts", { project: "web", environment: "qa" }],
+  ["RoleBinding", "role-binding.ts", { project: "web", subject: "team:dev", role: "viewer" }],
+  [
+    "SecretBinding",
+    "secret-binding.ts",
+    { project: "web", environment: "qa", name: "db", reference: "vault://db" },
+  ],
+  ["Team", "team.ts", { name: "dev" }],
+  ["TeamMember", "team-member.ts", { team: "dev", subject: "user:ada" }],
+  ["ApiToken", "api-token.ts", { name: "ci", subject: "service:ci" }],
+];
+
+function declaredOutputs(file: string): string[] {
+  const source = fs.readFileSync(path.join(sdkDir, file), "utf8");
+  return [...source.matchAll(/declare readonly (\w+):/g)].map((m) => m[1]!);
+}
+
+describe("SDK resource classes", () => {
+  before(() =>
+    pulumi.runtime.setMocks(
+      {
+        newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }),
+        call: (args) => args.inputs,
+      },
+      "tenancy-sdk",
+      "test",
+      false,
+    ),
+  );
+
+  for (const [className, file, args] of minimal) {
+    it(`${className}: every declared output is an Output with only the required arguments`, () => {
+      const Resource = tenancy[className] as unknown as new (
+        name: string,
+        args: object,
+      ) => Record<string, unknown>;
+      const resource = new Resource(`sdk-${className.toLowerCase()}`, args);
+      const outputs = declaredOutputs(file);
+      assert.ok(outputs.length > 3, `${file} declares its outputs`);
+      const missing = outputs.filter((name) => !pulumi.Output.isInstance(resource[name]));
+      assert.deepEqual(missing, [], `${className} outputs that are not Outputs`);
+    });
+  }
+});
