@@ -35,3 +35,15 @@ export function sumBy(
   for (const { node, micros } of times) sums.set(classify(node), (sums.get(classify(node)) ?? 0) + micros);
   return [...sums].sort((a, b) => b[1] - a[1]);
 }
+
+/** Names the component a profile node's code belongs to: V8's own entries by name, the rest by the
+ * first of `components` whose pattern matches the node's script URL. */
+export function componentClassifier(components: [string, RegExp][], idle: string) {
+  return (node: ProfileNode): string => {
+    const { functionName, url } = node.callFrame;
+    if (functionName === "(idle)") return idle;
+    if (functionName === "(garbage collector)") return "garbage collection";
+    if (functionName === "(program)") return "V8 and native code";
+    return components.find(([, pattern]) => pattern.test(url))?.[0] ?? "other";
+  };
+}

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { TestStack, repoRoot } from "../scripts/harness";
-import { cpuTicks, selfTimes, sumBy, type CpuProfile, type ProfileNode } from "./cpu-profile";
+import { componentClassifier, cpuTicks, selfTimes, sumBy, type CpuProfile } from "./cpu-profile";
 
 const projects = Number(process.env.BENCH_ENGINE_PROFILE_N ?? 30);
 const modes = [
@@ -65,13 +65,7 @@ const components: [string, RegExp][] = [
   ["Node (modules, streams, timers)", /^node:|^$/],
 ];
 
-function componentOf(node: ProfileNode): string {
-  const { functionName, url } = node.callFrame;
-  if (functionName === "(idle)") return "idle";
-  if (functionName === "(garbage collector)") return "garbage collection";
-  if (functionName === "(program)") return "V8 and native code";
-  return components.find(([, pattern]) => pattern.test(url))?.[0] ?? "other";
-}
+const componentOf = componentClassifier(components, "idle");
 
 async function profileMode(mode: string) {
   const stack = await TestStack.create({

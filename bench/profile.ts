@@ -11,7 +11,14 @@ import * as path from "node:path";
 import autocannon from "autocannon";
 import { createDatabase, repoRoot, serve, startPostgresCluster } from "../scripts/harness";
 import { loads, seedLoadOrg, type Load } from "./api-load";
-import { cpuTicks, selfTimes, sumBy, type CpuProfile, type ProfileNode } from "./cpu-profile";
+import {
+  componentClassifier,
+  cpuTicks,
+  selfTimes,
+  sumBy,
+  type CpuProfile,
+  type ProfileNode,
+} from "./cpu-profile";
 
 const adminToken = `tny_bench-${randomBytes(16).toString("hex")}`;
 const connections = 64;
@@ -45,13 +52,7 @@ const components: [string, RegExp][] = [
   ["Node (sockets, streams, crypto, timers)", /^node:|^$/],
 ];
 
-function componentOf(node: ProfileNode): string {
-  const { functionName, url } = node.callFrame;
-  if (functionName === "(idle)") return "idle (waiting on PostgreSQL and the clients)";
-  if (functionName === "(garbage collector)") return "garbage collection";
-  if (functionName === "(program)") return "V8 and native code";
-  return components.find(([, pattern]) => pattern.test(url))?.[0] ?? "other";
-}
+const componentOf = componentClassifier(components, "idle (waiting on PostgreSQL and the clients)");
 
 function summarize(profile: CpuProfile, requests: number) {
   const times = selfTimes(profile);

@@ -165,12 +165,12 @@ export class TestStack {
     return { text: result.stdout, resources: parsed.deployment.resources ?? [] };
   }
 
-  /** Destroys what is left (even after a failed test), removes the stack and the folder. */
   /** Removes the stack's folder without destroying what it created (for throwaway stores). */
   async discard(): Promise<void> {
     await fs.rm(this.root, { recursive: true, force: true });
   }
 
+  /** Destroys what is left (even after a failed test), removes the stack and the folder. */
   async dispose(): Promise<void> {
     try {
       const destroyed = await this.destroy();
