@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { TestStack, repoRoot } from "../scripts/harness";
+import { TestStack, processesIn, repoRoot } from "../scripts/harness";
 import { componentClassifier, cpuTicks, selfTimes, sumBy, type CpuProfile } from "./cpu-profile";
 
 const projects = Number(process.env.BENCH_ENGINE_PROFILE_N ?? 30);
@@ -28,14 +28,12 @@ const roles: [string, RegExp][] = [
 async function cpuByRole(dir: string, done: Promise<unknown>): Promise<Map<string, number>> {
   const last = new Map<number, { role: string; ticks: number }>();
   const sample = () => {
-    for (const entry of fs.readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
+    for (const { pid, command } of processesIn(dir)) {
       try {
-        if (fs.readlinkSync(`/proc/${entry}/cwd`) !== dir) continue;
-        const command = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ");
         const role = roles.find(([, pattern]) => pattern.test(command))?.[0] ?? "other";
-        last.set(Number(entry), { role, ticks: cpuTicks(Number(entry)) });
+        last.set(pid, { role, ticks: cpuTicks(pid) });
       } catch {
-        // ended while listed
+        // ended since it was listed
       }
     }
   };

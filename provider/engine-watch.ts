@@ -39,19 +39,15 @@ export function exitWhenEngineGone(close: () => Promise<void>, engineAddress = p
   if (watching) return;
   watching = true;
   const parent = process.ppid;
+  const engineGone = async () =>
+    process.ppid !== parent || (engineAddress !== undefined && !(await listening(engineAddress)));
   let checking = false;
   const timer = setInterval(() => {
     if (checking) return;
     checking = true;
-    const gone =
-      process.ppid !== parent
-        ? Promise.resolve(true)
-        : engineAddress
-          ? listening(engineAddress).then((up) => !up)
-          : Promise.resolve(false);
-    void gone.then((isGone) => {
+    void engineGone().then((gone) => {
       checking = false;
-      if (!isGone) return;
+      if (!gone) return;
       clearInterval(timer);
       setTimeout(() => process.exit(1), closeWithinMs);
       void close().finally(() => process.exit(1));

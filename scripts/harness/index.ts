@@ -3,5 +3,6 @@
 export { assertOk, repoRoot, run, type CommandResult, type RunOptions } from "./commands";
 export { createDatabase, freePort, startPostgresCluster, type PostgresCluster } from "./postgres-cluster";
 export * from "./pulumi-stack";
+export { processesIn, type RunningProcess } from "./processes";
 export { serve, type ServeProcess } from "./serve-process";
 export { launchBrowser, signIn } from "./browser";

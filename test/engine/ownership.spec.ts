@@ -4,23 +4,9 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { assertOk, type TestStack, withStack } from "../../scripts/harness";
+import { assertOk, processesIn, type TestStack, withStack } from "../../scripts/harness";
 import { adminToken } from "../api/server";
 import { baseSpec, canary, connect, declare, describeOnTransports, snapshot } from "./organisation";
-
-/** The command lines of the processes running in `dir` (Linux: their /proc/<pid>/cwd). */
-function processesIn(dir: string): string[] {
-  const found: string[] = [];
-  for (const pid of fs.readdirSync("/proc").filter((entry) => /^\d+$/.test(entry))) {
-    try {
-      if (fs.readlinkSync(`/proc/${pid}/cwd`) !== dir) continue;
-      found.push(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim());
-    } catch {
-      // ended while listed, or not ours to read
-    }
-  }
-  return found;
-}
 
 /** The metadata sidecar of the stack's checkpoint in the file backend (`<project>/<stack>.json.attrs`). */
 function checkpointSidecar(stack: TestStack): string {
@@ -134,7 +120,11 @@ describeOnTransports("engine: ownership of objects", (transport, server) => {
       // store) and exits: nothing of the killed up keeps running.
       for (let i = 0; i < 100 && processesIn(stack.programDir).length > 0; i++)
         await new Promise((r) => setTimeout(r, 100));
-      assert.deepEqual(processesIn(stack.programDir), [], "processes of the killed up still run");
+      assert.deepEqual(
+        processesIn(stack.programDir).map((p) => p.command),
+        [],
+        "processes of the killed up still run",
+      );
       if (!server())
         assert.ok(!fs.existsSync(path.join(stack.root, "store", "tenancy.lock")), "store left locked");
       const partial = await snapshot(api);
