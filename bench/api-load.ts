@@ -54,9 +54,10 @@ export async function seedLoadOrg(url: string, adminToken: string): Promise<Load
 }
 
 /** The statement that authenticates a request and reads the token's bindings in its project, as
- * the server sends it; `project` is an SQL expression for the project's name. */
-const authSql = (org: LoadOrg, project: string) =>
-  `select t.*, (select coalesce(json_agg(b), '[]') from (select environment, role from role_bindings b where b.project = ${project} and (b.subject = t.subject or b.subject in (select jsonb_array_elements_text(t.teams)) or b.subject in (select 'team:' || m.team from team_members m where m.subject = t.subject))) b) as bindings from tokens t where t.token_hash = '${createHash("sha256").update(org.runtimeToken).digest("hex")}';`;
+ * the server sends it; `project` is an SQL expression for the project's name. With `read`, the
+ * route's read goes beside them, as for the reads a runtime sends most. */
+const authSql = (org: LoadOrg, project: string, read?: string) =>
+  `select t.*, (select coalesce(json_agg(b), '[]') from (select environment, role from role_bindings b where b.project = ${project} and (b.subject = t.subject or b.subject in (select jsonb_array_elements_text(t.teams)) or b.subject in (select 'team:' || m.team from team_members m where m.subject = t.subject))) b) as bindings${read ? `, (select to_json(obj) from (${read}) obj) as read` : ""} from tokens t where t.token_hash = '${createHash("sha256").update(org.runtimeToken).digest("hex")}';`;
 
 export interface Load {
   name: string;
@@ -156,23 +157,21 @@ export function loads(org: LoadOrg): Load[] {
     {
       name: "read: get environment",
       options: { url: env },
-      sql: [
-        authSql(org, "'web'"),
-        "select * from environments where project = 'web' and name = 'production';",
-      ].join("\n"),
+      sql: authSql(org, "'web'", "select * from environments where project = 'web' and name = 'production'"),
     },
     {
       name: "read: effective configuration",
       options: { url: `${env}/effective` },
-      sql: [
-        authSql(org, "'web'"),
+      sql: authSql(
+        org,
+        "'web'",
         "select e.domain, (select to_json(q) from quotas q where q.project = 'web' and q.environment = 'production') as quota, " +
           usage +
           ", (select coalesce(json_agg(d), '[]') from (select domain, project, environment, requests, limits from resource_defaults where domain = e.domain or (project = 'web' and environment is null) or (project = 'web' and environment = 'production')) d) as defaults" +
           ", (select coalesce(json_agg(c order by c.project is null), '[]') from ceilings c where c.project = 'web' or c.domain = e.domain) as ceilings" +
           ", (select coalesce(json_agg(s order by s.name), '[]') from (select name, kind, value_version from secrets where project = 'web' and environment = 'production') s) as secrets" +
-          " from environments e where e.project = 'web' and e.name = 'production';",
-      ].join("\n"),
+          " from environments e where e.project = 'web' and e.name = 'production'",
+      ),
     },
     {
       name: "write: update quota (own environment per connection)",
@@ -181,12 +180,9 @@ export function loads(org: LoadOrg): Load[] {
         authSql(org, ":p"),
         "begin;",
         "select * from environments where project = :p and name = 'production' for update;",
-        "select * from quotas where project = :p and environment = 'production' for update;",
+        "with locked as (select * from quotas where project = :p and environment = 'production' for update) select (select to_json(l) from locked l) as quota, (select coalesce(json_agg(d), '[]') from (select domain, project, environment, requests, limits from resource_defaults where domain = 'production' or (project = :p and environment is null) or (project = :p and environment = 'production')) d) as defaults;",
         "update quotas set cpu = '2', version = version + 1, updated_at = now() where project = :p and environment = 'production' returning *;",
-        "select domain, project, environment, requests, limits from resource_defaults where domain = 'production' or (project = :p and environment is null) or (project = :p and environment = 'production');",
-        "select p.name from projects p join domains d on true where p.name = :p and d.name = 'production' for share;",
-        "select * from ceilings where project = :p or domain = 'production' order by project is null for update;",
-        "insert into audit (at, actor, action, target_kind, target_id, before, after) values (now(), 'runtime', 'quota.update', 'Quota', 'x', '{}', '{}');",
+        "with held as (select p.name from projects p join domains d on true where p.name = :p and d.name = 'production' for share), audited as (insert into audit (at, actor, action, target_kind, target_id, before, after) values (now(), 'runtime', 'quota.update', 'Quota', 'x', '{}', '{}')) select * from ceilings where exists (select 1 from held) and (project = :p or domain = 'production') order by project is null for update of ceilings;",
         "commit;",
       ]
         .join("\n")

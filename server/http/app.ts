@@ -11,7 +11,13 @@ import rateLimit from "@fastify/rate-limit";
 import { createHash } from "node:crypto";
 import { TenancyError, toProblem, unstorableText, type ErrorCode } from "../../model";
 import { isDatabaseUnavailable } from "../store/unavailable";
-import { withWriteContext, type Actor, type Service, type WriteContext } from "../service";
+import {
+  withWriteContext,
+  type Actor,
+  type AuthenticatedRead,
+  type Service,
+  type WriteContext,
+} from "../service";
 import { authFailureTracker, defaultAuthFailureLimit, type AuthFailureLimit } from "./auth-failures";
 import { openApiDocument } from "./openapi";
 import { registerConsole } from "./console-ui";
@@ -41,6 +47,9 @@ export interface AppOptions {
 declare module "fastify" {
   interface FastifyRequest {
     actor?: Actor;
+  }
+  interface FastifyContextConfig {
+    authenticatedRead?: AuthenticatedRead;
   }
 }
 
@@ -294,10 +303,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
     // The project the route concerns: its bindings are read with the token. One that cannot be
     // stored is left to the handler, which refuses it.
-    const project = (request.params as Record<string, unknown> | undefined)?.project;
-    const storable = typeof project === "string" && unstorableText(project).length === 0;
+    const params = request.params as Record<string, unknown> | undefined;
+    const storable = (value: unknown): value is string =>
+      typeof value === "string" && unstorableText(value).length === 0;
+    const project = storable(params?.project) ? params.project : undefined;
+    const read = request.routeOptions.config.authenticatedRead;
+    const environment = params?.environment;
     try {
-      request.actor = await service.tokens.authenticate(token, storable ? project : undefined);
+      request.actor = await service.tokens.authenticate(
+        token,
+        project,
+        read && storable(environment) ? { read, environment } : undefined,
+      );
     } catch (err) {
       if (TenancyError.isInstance(err) && err.code === "unauthorized") failures.recordFailure(request.ip);
       throw err;
@@ -351,6 +368,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     app.route({
       method: route.method,
       url: route.url,
+      config: route.authenticatedRead ? { authenticatedRead: route.authenticatedRead } : {},
       handler: (request, reply) => {
         const work = respond(request, reply);
         inFlight.add(work);

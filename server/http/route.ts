@@ -1,6 +1,6 @@
 // What a route of the API declares, once: Fastify registers it and /openapi.json describes it.
 import type { z } from "zod";
-import type { Actor, Service } from "../service";
+import type { Actor, AuthenticatedRead, Service } from "../service";
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -35,6 +35,9 @@ export interface RouteSpec<Url extends string = string> {
   response?: z.ZodType;
   /** 201 for creates, 204 for deletes, 200 otherwise. */
   status?: 200 | 201 | 204;
+  /** A read of the route's environment that the request's authentication makes in its own
+   * statement: for the reads a runtime sends before every workload. */
+  authenticatedRead?: AuthenticatedRead;
   handle(service: Service, request: RouteRequest<ParamNames<Url>>): Promise<unknown>;
 }
 

@@ -48,7 +48,7 @@ import { checkVersion, notFound, requireExpectedVersion } from "./errors";
 import { checkClaim, managedByOf, ownershipOnCreate, ownershipOnUpdate } from "./ownership";
 import { loadProject } from "./projects";
 import { iso, optional } from "./rows";
-import { audit, transaction } from "./transaction";
+import { audit, auditEntry, transaction } from "./transaction";
 import { addToTotals, checkReplace, limitColumns, overLimits, toUsage, usageBefore } from "./usage";
 
 const kind = "Quota";
@@ -198,30 +198,39 @@ async function checkAllocation(q: Queryable, row: CeilingRow) {
   }
 }
 
-/** The ceilings above an environment, locked in one statement, the project's first (the lock
- * order: rows are locked as they come out of the sort). */
-async function lockCeilingsAbove(tx: Tx, project: string, domain: string) {
-  return tx
+/**
+ * After a write that changes the quotas below an environment's project or domain (its quota, a
+ * transfer): the ceilings above it must still hold. One statement holds the project and domain
+ * rows (for share), then locks the ceilings above, the project's first (the lock order: rows are
+ * locked as they come out of the sort); the write's audit entry is appended in the same
+ * statement, which saves the write a round trip.
+ */
+export async function auditAndCheckCeilingsAbove(
+  tx: Tx,
+  project: string,
+  domain: string,
+  entry: ReturnType<typeof auditEntry>,
+) {
+  const ceilings = await tx
+    .with("held", (db) =>
+      db
+        .selectFrom("projects as p")
+        .innerJoin("domains as d", (join) => join.onTrue())
+        .select("p.name")
+        .where("p.name", "=", project)
+        .where("d.name", "=", domain)
+        .forShare(),
+    )
+    .with("audited", (db) => db.insertInto("audit").values(entry))
     .selectFrom("ceilings")
-    .selectAll()
-    .where((eb) => eb.or([eb("project", "=", project), eb("domain", "=", domain)]))
-    .orderBy(sql`project is null`)
-    .forUpdate()
+    .selectAll("ceilings")
+    // Uncorrelated, so it runs once, first: the shared locks come before the ceilings' own.
+    .where((eb) => eb.exists(eb.selectFrom("held").select("held.name")))
+    .where((eb) => eb.or([eb("ceilings.project", "=", project), eb("ceilings.domain", "=", domain)]))
+    .orderBy(sql`ceilings.project is null`)
+    .forUpdate("ceilings")
     .execute();
-}
-
-/** After a write that changes the quotas below an environment's project or domain (its quota, a
- * transfer): the ceilings above it must still hold. */
-export async function checkCeilingsAbove(tx: Tx, project: string, domain: string) {
-  await tx
-    .selectFrom("projects as p")
-    .innerJoin("domains as d", (join) => join.onTrue())
-    .select("p.name")
-    .where("p.name", "=", project)
-    .where("d.name", "=", domain)
-    .forShare()
-    .execute();
-  for (const row of await lockCeilingsAbove(tx, project, domain)) await checkAllocation(tx, row);
+  for (const row of ceilings) await checkAllocation(tx, row);
 }
 
 /** Adds `amounts` (milli-units) to the totals of every ceiling above an environment, in one

@@ -18,6 +18,29 @@ export interface Actor {
    * or a token revoked through any server takes effect on the next request.
    */
   rolesIn?: { project: string; bindings: { environment: string | null; role: string }[] };
+  /**
+   * The object the request's route reads, read by the authentication's own statement (one round
+   * trip, and the same snapshot as the bindings): null when there is no such object. The route's
+   * role check still runs before any of it is answered.
+   */
+  prefetched?: { read: AuthenticatedRead; project: string; environment: string; row: unknown };
+}
+
+/** Reads a route may ask its request's authentication to make (see tokens.authenticate). */
+export type AuthenticatedRead = "environment" | "effective";
+
+/** The row the authentication read for `read` of this environment, if it did: null when the object
+ * does not exist, undefined when it was not read (another route, or no token). */
+export function prefetchedRow<Row>(
+  actor: Actor,
+  read: AuthenticatedRead,
+  project: string,
+  environment: string,
+): Row | null | undefined {
+  const p = actor.prefetched;
+  return p && p.read === read && p.project === project && p.environment === environment
+    ? (p.row as Row | null)
+    : undefined;
 }
 
 export interface Clock {

@@ -4,7 +4,7 @@ import { jsonArrayFrom, jsonObjectFrom } from "kysely/helpers/postgres";
 import { namespaceOf, type EffectiveConfig } from "../../model";
 import { authorize } from "./access";
 import { compiledOnce } from "./compiled-once";
-import type { Actor, ServiceDeps } from "./context";
+import { prefetchedRow, type Actor, type Queryable, type ServiceDeps } from "./context";
 import { mergeDefaults, reaching, weakestFirst } from "./defaults-merge";
 import { loadEnvironment } from "./environments";
 import { toQuota } from "./quotas";
@@ -13,7 +13,7 @@ import { toUsage, usageTotals } from "./usage";
 
 /** Everything the effective configuration is made of, in one statement: a runtime asks this before
  * it schedules each workload. */
-const effectiveRow = compiledOnce((q, project: string, environment: string) =>
+export const effectiveQuery = (q: Queryable, project: string, environment: string) =>
   q
     .selectFrom("environments as e")
     .select((eb) => [
@@ -52,14 +52,17 @@ const effectiveRow = compiledOnce((q, project: string, environment: string) =>
       ).as("secrets"),
     ])
     .where("e.project", "=", project)
-    .where("e.name", "=", environment),
-);
+    .where("e.name", "=", environment);
+const effectiveRow = compiledOnce(effectiveQuery);
+type EffectiveRow = Awaited<ReturnType<typeof effectiveRow>>[number];
 
 export function effectiveService({ db }: ServiceDeps) {
   return {
     async get(actor: Actor, project: string, environment: string): Promise<EffectiveConfig> {
       await authorize(db, actor, "read", project, environment);
-      const [row] = await effectiveRow(db, project, environment);
+      const row =
+        prefetchedRow<EffectiveRow>(actor, "effective", project, environment) ??
+        (await effectiveRow(db, project, environment))[0];
       if (!row) {
         await loadEnvironment(db, project, environment); // throws not_found naming what is missing
         throw new Error(`environment ${project}/${environment} vanished while being read`);

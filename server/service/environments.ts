@@ -13,9 +13,11 @@ import {
 import type { EnvironmentTable } from "../store/schema";
 import { authorize, environmentsVisibleTo } from "./access";
 import {
+  prefetchedRow,
   systemClock,
   type Actor,
   type ExpectedVersion,
+  type Jsonable,
   type Queryable,
   type ServiceDeps,
   type Tx,
@@ -29,13 +31,14 @@ import { checkClaim, managedByOf, ownershipOnCreate, ownershipOnUpdate } from ".
 import { writeContext } from "./write-context";
 import { toQuota } from "./quotas";
 import { auditedSecret } from "./secrets";
-import { audit, transaction } from "./transaction";
-import { checkCeilingsAbove, recountProjectCeilings } from "./ceilings";
+import { audit, auditEntry, transaction } from "./transaction";
+import { auditAndCheckCeilingsAbove, recountProjectCeilings } from "./ceilings";
 import { compiledOnce } from "./compiled-once";
 
 const kind = "Environment";
 
-function toEnvironment(row: Selectable<EnvironmentTable>): Environment {
+/** From a row, or from the row as JSON (timestamps as strings). */
+function toEnvironment(row: Jsonable<Selectable<EnvironmentTable>>): Environment {
   return {
     project: row.project,
     name: row.name,
@@ -50,7 +53,7 @@ function toEnvironment(row: Selectable<EnvironmentTable>): Environment {
   };
 }
 
-const environmentRow = (q: Queryable, project: string, name: string) =>
+export const environmentRow = (q: Queryable, project: string, name: string) =>
   q.selectFrom("environments").selectAll().where("project", "=", project).where("name", "=", name);
 const readEnvironment = compiledOnce(environmentRow);
 const lockEnvironment = compiledOnce((q, project: string, name: string) =>
@@ -181,7 +184,8 @@ export function environmentService({ db, keyring, clock = systemClock }: Service
 
     async get(actor: Actor, project: string, name: string): Promise<Environment> {
       await authorize(db, actor, "read", project, name);
-      return toEnvironment(await loadEnvironment(db, project, name));
+      const row = prefetchedRow<Jsonable<Selectable<EnvironmentTable>>>(actor, "environment", project, name);
+      return toEnvironment(row ?? (await loadEnvironment(db, project, name)));
     },
 
     async create(
@@ -259,16 +263,23 @@ export function environmentService({ db, keyring, clock = systemClock }: Service
           .where("name", "=", name)
           .returningAll()
           .executeTakeFirstOrThrow();
-        // What moved in (its quota) must fit under the destination project's ceiling.
-        if (destination !== undefined) {
-          // Its reservations moved too: both projects' ceilings count afresh (locking them first,
-          // in the lock order), then the destination's must hold its quota.
-          await recountProjectCeilings(tx, project, destination);
-          await checkCeilingsAbove(tx, destination, row.domain);
-        }
         const after = toEnvironment(row);
-        const action = destination !== undefined ? "environment.transfer" : "environment.update";
-        await audit(tx, actor, now, action, { kind, id }, toEnvironment(before), after);
+        if (destination === undefined) {
+          await audit(tx, actor, now, "environment.update", { kind, id }, toEnvironment(before), after);
+          return after;
+        }
+        // Its reservations moved too: both projects' ceilings count afresh (locking them first, in
+        // the lock order), then the destination's must hold what moved in (its quota).
+        await recountProjectCeilings(tx, project, destination);
+        const entry = auditEntry(
+          actor,
+          now,
+          "environment.transfer",
+          { kind, id },
+          toEnvironment(before),
+          after,
+        );
+        await auditAndCheckCeilingsAbove(tx, destination, row.domain, entry);
         return after;
       });
     },

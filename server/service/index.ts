@@ -39,7 +39,7 @@ export function createService(deps: ServiceDeps) {
 }
 
 export type Service = ReturnType<typeof createService>;
-export type { Actor, Clock, ServiceDeps } from "./context";
+export type { Actor, AuthenticatedRead, Clock, ServiceDeps } from "./context";
 export { createKeyring, parseKey, type Keyring } from "./crypto";
 export { openKeys } from "./key-check";
 export { withWriteContext, type WriteContext } from "./write-context";

@@ -1,4 +1,5 @@
 import type { Selectable } from "kysely";
+import { jsonArrayFrom, jsonObjectFrom } from "kysely/helpers/postgres";
 import { environmentId, parseOrThrow, quotaSpecSchema, type Quota, type QuotaUsage } from "../../model";
 import type { QuotaTable } from "../store/schema";
 import { authorize } from "./access";
@@ -9,16 +10,17 @@ import {
   type Jsonable,
   type Queryable,
   type ServiceDeps,
+  type Tx,
 } from "./context";
-import { checkDefaultsWithinQuota, defaultsRowsFor, mergeDefaults } from "./defaults-merge";
+import { checkDefaultsWithinQuota, mergeDefaults, reaching, weakestFirst } from "./defaults-merge";
 import { usageOf } from "./usage";
 import { loadEnvironment } from "./environments";
 import { checkVersion, notFound, requireExpectedVersion } from "./errors";
 import { iso, optional } from "./rows";
 import { checkClaim, managedByOf, ownershipOnCreate, ownershipOnUpdate } from "./ownership";
-import { audit, transaction } from "./transaction";
+import { audit, auditEntry, transaction } from "./transaction";
 import { checkReplace, limitColumns } from "./usage";
-import { checkCeilingsAbove } from "./ceilings";
+import { auditAndCheckCeilingsAbove } from "./ceilings";
 
 const kind = "Quota";
 
@@ -49,6 +51,31 @@ export async function findQuota(q: Queryable, project: string, environment: stri
   return query.executeTakeFirst();
 }
 
+/** The environment's quota, locked (its environment is locked already: every quota write locks
+ * it first), and the defaults rows that reach the environment, in one statement. */
+async function lockQuotaWithDefaults(tx: Tx, project: string, environment: string, domain: string) {
+  const row = await tx
+    .with("locked", (db) =>
+      db
+        .selectFrom("quotas")
+        .selectAll()
+        .where("project", "=", project)
+        .where("environment", "=", environment)
+        .forUpdate(),
+    )
+    .selectNoFrom((eb) => [
+      jsonObjectFrom(eb.selectFrom("locked").selectAll()).as("quota"),
+      jsonArrayFrom(
+        eb
+          .selectFrom("resource_defaults as d")
+          .select(["d.domain", "d.project", "d.environment", "d.requests", "d.limits"])
+          .where(reaching(project, environment, domain)),
+      ).as("defaults"),
+    ])
+    .executeTakeFirstOrThrow();
+  return { before: row.quota ?? undefined, defaultsRows: row.defaults };
+}
+
 export function quotaService({ db, clock = systemClock }: ServiceDeps) {
   return {
     async get(actor: Actor, project: string, environment: string): Promise<Quota & { usage: QuotaUsage }> {
@@ -69,7 +96,7 @@ export function quotaService({ db, clock = systemClock }: ServiceDeps) {
       const id = environmentId(project, environment);
       return transaction(db, { kind, id }, async (tx) => {
         const env = await loadEnvironment(tx, project, environment, true);
-        const before = await findQuota(tx, project, environment, true);
+        const { before, defaultsRows } = await lockQuotaWithDefaults(tx, project, environment, env.domain);
         // A quota limits its environment's users: they may not set it themselves.
         await authorize(tx, actor, "administer", project, environment);
         checkReplace(kind, id, before, expected);
@@ -94,19 +121,11 @@ export function quotaService({ db, clock = systemClock }: ServiceDeps) {
               })
               .returningAll()
               .executeTakeFirstOrThrow();
-        const defaults = mergeDefaults(await defaultsRowsFor(tx, project, environment, env.domain));
-        checkDefaultsWithinQuota(defaults, row, project, environment);
-        await checkCeilingsAbove(tx, project, env.domain);
+        checkDefaultsWithinQuota(mergeDefaults(weakestFirst(defaultsRows)), row, project, environment);
         const after = toQuota(row);
-        await audit(
-          tx,
-          actor,
-          now,
-          before ? "quota.update" : "quota.create",
-          { kind, id },
-          before && toQuota(before),
-          after,
-        );
+        const action = before ? "quota.update" : "quota.create";
+        const entry = auditEntry(actor, now, action, { kind, id }, before && toQuota(before), after);
+        await auditAndCheckCeilingsAbove(tx, project, env.domain, entry);
         return after;
       });
     },

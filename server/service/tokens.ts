@@ -2,11 +2,20 @@
 // optionally expiring.
 import { createHash, randomBytes } from "node:crypto";
 import { sql, type Selectable } from "kysely";
-import { jsonArrayFrom } from "kysely/helpers/postgres";
+import { jsonArrayFrom, jsonObjectFrom } from "kysely/helpers/postgres";
 import { TenancyError, parseOrThrow, tokenCreateSchema, type Token } from "../../model";
 import type { TokenTable } from "../store/schema";
 import { requireOrgAdmin } from "./access";
-import { systemClock, type Actor, type ServiceDeps, type Tx } from "./context";
+import {
+  systemClock,
+  type Actor,
+  type AuthenticatedRead,
+  type Queryable,
+  type ServiceDeps,
+  type Tx,
+} from "./context";
+import { effectiveQuery } from "./effective-config";
+import { environmentRow } from "./environments";
 import { compiledOnce } from "./compiled-once";
 import { createOnce } from "./idempotency";
 import { notFound } from "./errors";
@@ -48,7 +57,7 @@ const bootstrapActor: Actor = {
 };
 
 /** A token by its hash, with the role bindings that speak for it in one project. */
-const tokenWithBindings = compiledOnce((q, hash: string, project: string) =>
+const tokenLookup = (q: Queryable, hash: string, project: string) =>
   q
     .selectFrom("tokens as t")
     .select(["t.id", "t.name", "t.subject", "t.teams", "t.org_admin", "t.revoked_at", "t.expires_at"])
@@ -65,8 +74,24 @@ const tokenWithBindings = compiledOnce((q, hash: string, project: string) =>
           ),
       ).as("bindings"),
     )
-    .where("t.token_hash", "=", hash),
-);
+    .where("t.token_hash", "=", hash);
+
+const tokenWithBindings = compiledOnce(tokenLookup);
+
+/** The token statement with a route's read beside it: the hot reads of a runtime (its environment,
+ * its effective configuration) cost one round trip with their authentication. */
+const tokenWithRead = {
+  environment: compiledOnce((q, hash: string, project: string, environment: string) =>
+    tokenLookup(q, hash, project).select(() =>
+      jsonObjectFrom(environmentRow(q, project, environment)).as("read"),
+    ),
+  ),
+  effective: compiledOnce((q, hash: string, project: string, environment: string) =>
+    tokenLookup(q, hash, project).select(() =>
+      jsonObjectFrom(effectiveQuery(q, project, environment)).as("read"),
+    ),
+  ),
+} satisfies Record<AuthenticatedRead, unknown>;
 
 export function tokenService({ db, keyring, clock = systemClock }: ServiceDeps) {
   async function insert(
@@ -173,10 +198,18 @@ export function tokenService({ db, keyring, clock = systemClock }: ServiceDeps) 
      * token there (its subject, its teams, the teams the store lists it in), so the request's role
      * checks cost no further round trip. Nothing is cached: every request looks its token up.
      */
-    async authenticate(secret: string | undefined, project?: string): Promise<Actor> {
+    async authenticate(
+      secret: string | undefined,
+      project?: string,
+      read?: { read: AuthenticatedRead; environment: string },
+    ): Promise<Actor> {
       if (!secret) throw new TenancyError("unauthorized", "send Authorization: Bearer <token>");
+      const hash = hashToken(secret);
       // Without a project the bindings read are none (no project has an empty name).
-      const [row] = await tokenWithBindings(db, hashToken(secret), project ?? "");
+      const withRead = read && project !== undefined ? read : undefined;
+      const [row] = withRead
+        ? await tokenWithRead[withRead.read](db, hash, project!, withRead.environment)
+        : await tokenWithBindings(db, hash, project ?? "");
       if (!row) {
         throw new TenancyError("unauthorized", "the token is not valid");
       }
@@ -191,6 +224,9 @@ export function tokenService({ db, keyring, clock = systemClock }: ServiceDeps) 
         teams: row.teams,
         orgAdmin: row.org_admin,
         ...(project !== undefined ? { rolesIn: { project, bindings: row.bindings } } : {}),
+        ...(withRead && "read" in row
+          ? { prefetched: { ...withRead, project: project!, row: row.read } }
+          : {}),
       };
     },
 

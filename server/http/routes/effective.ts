@@ -9,6 +9,7 @@ export const effectiveRoutes = [
     tag: "effective",
     summary: "Effective defaults (with the scope of each field), quota, usage and secret names",
     response: m.effectiveConfigSchema,
+    authenticatedRead: "effective",
     handle: (s, r) => s.effective.get(r.actor, r.params.project, r.params.environment),
   }),
 ];

@@ -29,6 +29,7 @@ export const environmentsRoutes = [
     tag: "environments",
     summary: "Get an environment",
     response: m.environmentSchema,
+    authenticatedRead: "environment",
     handle: (s, r) => s.environments.get(r.actor, r.params.project, r.params.environment),
   }),
   route({

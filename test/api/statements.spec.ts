@@ -1,0 +1,128 @@
+// What a runtime's hot requests send to the database, counted at the query builder: a read of its
+// environment or of its effective configuration is one statement (the token, its bindings and the
+// object read together), and a quota write keeps to its few round trips.
+import { strict as assert } from "node:assert";
+import type { FastifyInstance } from "fastify";
+import { Kysely, PostgresDialect } from "kysely";
+import { Migrator } from "kysely/migration";
+import { Pool } from "pg";
+import { createDatabase } from "../../scripts/harness";
+import { buildApp } from "../../server/http/app";
+import { loadKeyring } from "../../server/keys";
+import { createService, openKeys } from "../../server/service";
+import { migrationProvider } from "../../server/store/migrations";
+import type { Database } from "../../server/store/schema";
+import { adminToken, secretKey, STORES } from "./server";
+
+(STORES.includes("postgres") ? describe : describe.skip)(
+  "api statements per request (postgres)",
+  function () {
+    this.timeout(60_000);
+    let db: Kysely<Database>;
+    let app: FastifyInstance;
+    let sent: string[] | undefined;
+    let runtimeToken: string;
+
+    const call = async (
+      method: "GET" | "POST" | "PUT",
+      url: string,
+      token: string,
+      body?: object,
+      ifMatch?: number,
+    ) => {
+      const response = await app.inject({
+        method,
+        url,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(ifMatch !== undefined ? { "if-match": String(ifMatch) } : {}),
+        },
+        ...(body ? { payload: body } : {}),
+      });
+      assert.ok(response.statusCode < 300, `${method} ${url}: ${response.statusCode} ${response.body}`);
+      return response.json();
+    };
+    /** The statements one request sends, in order. */
+    const statementsOf = async (request: () => Promise<unknown>) => {
+      sent = [];
+      try {
+        const body = await request();
+        return { body, statements: sent };
+      } finally {
+        sent = undefined;
+      }
+    };
+
+    before(async () => {
+      db = new Kysely<Database>({
+        dialect: new PostgresDialect({ pool: new Pool({ connectionString: await createDatabase() }) }),
+        log: (event) => {
+          sent?.push(event.query.sql);
+        },
+      });
+      const { error } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+      if (error) throw error;
+      const service = createService({
+        db,
+        keyring: await openKeys(db, loadKeyring({ TENANCY_SECRET_KEY: secretKey }, undefined)),
+      });
+      await service.tokens.bootstrap(adminToken);
+      app = await buildApp({ service, rateLimit: false });
+      await call("POST", "/v1/domains", adminToken, { name: "production", tier: "production", order: 30 });
+      await call("POST", "/v1/projects", adminToken, { name: "web" });
+      await call("POST", "/v1/projects/web/environments", adminToken, { domain: "production" });
+      await call("PUT", "/v1/projects/web/environments/production/quota", adminToken, { cpu: "4" });
+      // A runtime: a plain token with a binding, so every request runs the role check.
+      runtimeToken = (
+        await call("POST", "/v1/tokens", adminToken, { name: "runner", subject: "service:runner" })
+      ).token;
+      await call("POST", "/v1/projects/web/role-bindings", adminToken, {
+        subject: "service:runner",
+        role: "admin",
+        environment: "production",
+      });
+    });
+    after(async () => {
+      await app?.close();
+      await db?.destroy();
+    });
+
+    it("reads an environment in one statement, with its token and bindings", async () => {
+      const { body, statements } = await statementsOf(() =>
+        call("GET", "/v1/projects/web/environments/production", runtimeToken),
+      );
+      assert.equal((body as { name: string }).name, "production");
+      assert.equal(statements.length, 1, statements.join("\n"));
+    });
+
+    it("reads the effective configuration in one statement, with its token and bindings", async () => {
+      const { body, statements } = await statementsOf(() =>
+        call("GET", "/v1/projects/web/environments/production/effective", runtimeToken),
+      );
+      assert.equal((body as { quota: { cpu: string } }).quota.cpu, "4");
+      assert.equal(statements.length, 1, statements.join("\n"));
+    });
+
+    it("updates a quota in one transaction of four statements, audit included", async () => {
+      const before = await call("GET", "/v1/projects/web/environments/production/quota", runtimeToken);
+      const { statements } = await statementsOf(() =>
+        call(
+          "PUT",
+          "/v1/projects/web/environments/production/quota",
+          runtimeToken,
+          { cpu: "5" },
+          before.version,
+        ),
+      );
+      // The token, then begin, the environment's lock, the quota's lock with the defaults, the write,
+      // the audit entry with the ceilings' locks, commit.
+      assert.deepEqual(
+        statements.map((s) => s.trim().split(/\s+/)[0]!.toLowerCase()),
+        ["select", "begin", "select", "with", "update", "with", "commit"],
+        statements.join("\n"),
+      );
+      const audit = await call("GET", "/v1/audit?limit=1", adminToken);
+      assert.match(JSON.stringify(audit), /quota\.update/);
+    });
+  },
+);
