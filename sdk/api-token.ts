@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, resourceInputs, type ManagedBy } from "./provider";
+import { dynamicProvider, resourceInputs, type ManagedBy, pauseStackTraces } from "./provider";
 
 /** The arguments of an {@link ApiToken}. Changing any but `rotateBefore` issues a new token. */
 export interface ApiTokenArgs {
@@ -46,24 +46,29 @@ export class ApiToken extends pulumi.dynamic.Resource {
   declare readonly managedBy: pulumi.Output<ManagedBy | null>;
 
   constructor(name: string, args: ApiTokenArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      dynamicProvider("api-token"),
-      name,
-      {
-        ...resourceInputs("ApiToken", name, args, opts),
-        teams: undefined,
-        orgAdmin: undefined,
-        expiresIn: undefined,
-        rotateBefore: undefined,
-        ...args,
-        token: undefined,
-        tokenId: undefined,
-        expiresAt: undefined,
-        createdAt: undefined,
-      },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["token"] }),
-      "tenancy",
-      "ApiToken",
-    );
+    const restoreStackTraces = pauseStackTraces();
+    try {
+      super(
+        dynamicProvider("api-token"),
+        name,
+        {
+          ...resourceInputs("ApiToken", name, args, opts),
+          teams: undefined,
+          orgAdmin: undefined,
+          expiresIn: undefined,
+          rotateBefore: undefined,
+          ...args,
+          token: undefined,
+          tokenId: undefined,
+          expiresAt: undefined,
+          createdAt: undefined,
+        },
+        pulumi.mergeOptions(opts, { additionalSecretOutputs: ["token"] }),
+        "tenancy",
+        "ApiToken",
+      );
+    } finally {
+      restoreStackTraces();
+    }
   }
 }

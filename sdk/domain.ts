@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, resourceInputs, type ManagedBy } from "./provider";
+import { dynamicProvider, resourceInputs, type ManagedBy, pauseStackTraces } from "./provider";
 
 /** The arguments of a {@link Domain}. */
 export interface DomainArgs {
@@ -35,22 +35,27 @@ export class Domain extends pulumi.dynamic.Resource {
   declare readonly managedBy: pulumi.Output<ManagedBy | null>;
 
   constructor(name: string, args: DomainArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      dynamicProvider("domain"),
-      name,
-      {
-        ...resourceInputs("Domain", name, args, opts),
-        displayName: undefined,
-        description: undefined,
-        order: undefined,
-        ...args,
-        version: undefined,
-        createdAt: undefined,
-        updatedAt: undefined,
-      },
-      opts,
-      "tenancy",
-      "Domain",
-    );
+    const restoreStackTraces = pauseStackTraces();
+    try {
+      super(
+        dynamicProvider("domain"),
+        name,
+        {
+          ...resourceInputs("Domain", name, args, opts),
+          displayName: undefined,
+          description: undefined,
+          order: undefined,
+          ...args,
+          version: undefined,
+          createdAt: undefined,
+          updatedAt: undefined,
+        },
+        opts,
+        "tenancy",
+        "Domain",
+      );
+    } finally {
+      restoreStackTraces();
+    }
   }
 }

@@ -1,5 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, registerEnvironment, resourceInputs, type ManagedBy } from "./provider";
+import {
+  dynamicProvider,
+  registerEnvironment,
+  resourceInputs,
+  type ManagedBy,
+  pauseStackTraces,
+} from "./provider";
 
 /** The arguments of an {@link Environment}. */
 export interface EnvironmentArgs {
@@ -44,26 +50,31 @@ export class Environment extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: EnvironmentArgs, opts?: pulumi.CustomResourceOptions) {
     const inputs = resourceInputs("Environment", name, args, opts);
-    super(
-      dynamicProvider("environment"),
-      name,
-      {
-        ...inputs,
-        name: undefined,
-        description: undefined,
-        labels: undefined,
-        protected: undefined,
-        ...args,
-        version: undefined,
-        createdAt: undefined,
-        updatedAt: undefined,
-      },
-      // The engine checks `protect` when it plans, in preview too; the control plane's own refusal
-      // only comes when the delete is sent, after the environment's dependents are gone.
-      args.protected === true ? pulumi.mergeOptions(opts, { protect: true }) : opts,
-      "tenancy",
-      "Environment",
-    );
+    const restoreStackTraces = pauseStackTraces();
+    try {
+      super(
+        dynamicProvider("environment"),
+        name,
+        {
+          ...inputs,
+          name: undefined,
+          description: undefined,
+          labels: undefined,
+          protected: undefined,
+          ...args,
+          version: undefined,
+          createdAt: undefined,
+          updatedAt: undefined,
+        },
+        // The engine checks `protect` when it plans, in preview too; the control plane's own refusal
+        // only comes when the delete is sent, after the environment's dependents are gone.
+        args.protected === true ? pulumi.mergeOptions(opts, { protect: true }) : opts,
+        "tenancy",
+        "Environment",
+      );
+    } finally {
+      restoreStackTraces();
+    }
     registerEnvironment(this.name, this, inputs.managedBy);
   }
 }

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, resourceInputs, type ManagedBy } from "./provider";
+import { dynamicProvider, resourceInputs, type ManagedBy, pauseStackTraces } from "./provider";
 
 /** The arguments of a {@link Project}. */
 export interface ProjectArgs {
@@ -33,23 +33,28 @@ export class Project extends pulumi.dynamic.Resource {
   declare readonly managedBy: pulumi.Output<ManagedBy | null>;
 
   constructor(name: string, args: ProjectArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      dynamicProvider("project"),
-      name,
-      {
-        ...resourceInputs("Project", name, args, opts),
-        displayName: undefined,
-        description: undefined,
-        labels: undefined,
-        archived: undefined,
-        ...args,
-        version: undefined,
-        createdAt: undefined,
-        updatedAt: undefined,
-      },
-      opts,
-      "tenancy",
-      "Project",
-    );
+    const restoreStackTraces = pauseStackTraces();
+    try {
+      super(
+        dynamicProvider("project"),
+        name,
+        {
+          ...resourceInputs("Project", name, args, opts),
+          displayName: undefined,
+          description: undefined,
+          labels: undefined,
+          archived: undefined,
+          ...args,
+          version: undefined,
+          createdAt: undefined,
+          updatedAt: undefined,
+        },
+        opts,
+        "tenancy",
+        "Project",
+      );
+    } finally {
+      restoreStackTraces();
+    }
   }
 }

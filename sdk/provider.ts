@@ -120,3 +120,17 @@ export function environmentResource(
     opts: pulumi.mergeOptions(opts, { deletedWith: environment.resource }),
   };
 }
+
+/**
+ * Turns off stack traces until the returned function runs. The SDK takes a stack trace for every
+ * promise it makes for a property (kept only for its promise-leak report), and formatting each
+ * one through the program's source maps is most of what constructing a resource costs. The
+ * resource's source position is not affected: the SDK raises the limit itself to take it.
+ */
+export function pauseStackTraces(): () => void {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  return () => {
+    Error.stackTraceLimit = limit;
+  };
+}

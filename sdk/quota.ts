@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, environmentResource, type ManagedBy } from "./provider";
+import { dynamicProvider, environmentResource, type ManagedBy, pauseStackTraces } from "./provider";
 
 /** A Kubernetes quantity (`500m`, `2`, `16Gi`) or a number. */
 export type Quantity = string | number;
@@ -47,27 +47,32 @@ export class Quota extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: QuotaArgs, opts?: pulumi.CustomResourceOptions) {
     const scoped = environmentResource("Quota", name, args, opts);
-    super(
-      dynamicProvider("quota"),
-      name,
-      {
-        ...scoped.inputs,
-        project: undefined,
-        environment: undefined,
-        domain: undefined,
-        cpu: undefined,
-        memory: undefined,
-        gpu: undefined,
-        storage: undefined,
-        maxConcurrentExecutions: undefined,
-        ...args,
-        version: undefined,
-        createdAt: undefined,
-        updatedAt: undefined,
-      },
-      scoped.opts,
-      "tenancy",
-      "Quota",
-    );
+    const restoreStackTraces = pauseStackTraces();
+    try {
+      super(
+        dynamicProvider("quota"),
+        name,
+        {
+          ...scoped.inputs,
+          project: undefined,
+          environment: undefined,
+          domain: undefined,
+          cpu: undefined,
+          memory: undefined,
+          gpu: undefined,
+          storage: undefined,
+          maxConcurrentExecutions: undefined,
+          ...args,
+          version: undefined,
+          createdAt: undefined,
+          updatedAt: undefined,
+        },
+        scoped.opts,
+        "tenancy",
+        "Quota",
+      );
+    } finally {
+      restoreStackTraces();
+    }
   }
 }

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, environmentResource, type ManagedBy } from "./provider";
+import { dynamicProvider, environmentResource, type ManagedBy, pauseStackTraces } from "./provider";
 import type { Quantity } from "./quota";
 
 /** Amounts per resource kind. */
@@ -41,24 +41,29 @@ export class ResourceDefaults extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: ResourceDefaultsArgs, opts?: pulumi.CustomResourceOptions) {
     const scoped = environmentResource("ResourceDefaults", name, args, opts);
-    super(
-      dynamicProvider("resource-defaults"),
-      name,
-      {
-        ...scoped.inputs,
-        domain: undefined,
-        project: undefined,
-        environment: undefined,
-        requests: undefined,
-        limits: undefined,
-        ...args,
-        version: undefined,
-        createdAt: undefined,
-        updatedAt: undefined,
-      },
-      scoped.opts,
-      "tenancy",
-      "ResourceDefaults",
-    );
+    const restoreStackTraces = pauseStackTraces();
+    try {
+      super(
+        dynamicProvider("resource-defaults"),
+        name,
+        {
+          ...scoped.inputs,
+          domain: undefined,
+          project: undefined,
+          environment: undefined,
+          requests: undefined,
+          limits: undefined,
+          ...args,
+          version: undefined,
+          createdAt: undefined,
+          updatedAt: undefined,
+        },
+        scoped.opts,
+        "tenancy",
+        "ResourceDefaults",
+      );
+    } finally {
+      restoreStackTraces();
+    }
   }
 }

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, environmentResource, type ManagedBy } from "./provider";
+import { dynamicProvider, environmentResource, type ManagedBy, pauseStackTraces } from "./provider";
 
 export type Role = "admin" | "developer" | "contributor" | "viewer";
 
@@ -36,21 +36,26 @@ export class RoleBinding extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: RoleBindingArgs, opts?: pulumi.CustomResourceOptions) {
     const scoped = environmentResource("RoleBinding", name, args, opts);
-    super(
-      dynamicProvider("role-binding"),
-      name,
-      {
-        ...scoped.inputs,
-        environment: undefined,
-        ...args,
-        bindingId: undefined,
-        version: undefined,
-        createdAt: undefined,
-        updatedAt: undefined,
-      },
-      scoped.opts,
-      "tenancy",
-      "RoleBinding",
-    );
+    const restoreStackTraces = pauseStackTraces();
+    try {
+      super(
+        dynamicProvider("role-binding"),
+        name,
+        {
+          ...scoped.inputs,
+          environment: undefined,
+          ...args,
+          bindingId: undefined,
+          version: undefined,
+          createdAt: undefined,
+          updatedAt: undefined,
+        },
+        scoped.opts,
+        "tenancy",
+        "RoleBinding",
+      );
+    } finally {
+      restoreStackTraces();
+    }
   }
 }

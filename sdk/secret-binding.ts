@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, environmentResource, type ManagedBy } from "./provider";
+import { dynamicProvider, environmentResource, type ManagedBy, pauseStackTraces } from "./provider";
 
 /** The arguments of a {@link SecretBinding}: exactly one of `value` and `reference`. */
 export interface SecretBindingArgs {
@@ -39,23 +39,28 @@ export class SecretBinding extends pulumi.dynamic.Resource {
   constructor(name: string, args: SecretBindingArgs, opts?: pulumi.CustomResourceOptions) {
     const value = args.value === undefined ? undefined : pulumi.secret(args.value);
     const scoped = environmentResource("SecretBinding", name, args, opts);
-    super(
-      dynamicProvider("secret-binding"),
-      name,
-      {
-        ...scoped.inputs,
-        reference: undefined,
-        description: undefined,
-        ...args,
-        value,
-        valueVersion: undefined,
-        version: undefined,
-        createdAt: undefined,
-        updatedAt: undefined,
-      },
-      pulumi.mergeOptions(scoped.opts, { additionalSecretOutputs: ["value"] }),
-      "tenancy",
-      "SecretBinding",
-    );
+    const restoreStackTraces = pauseStackTraces();
+    try {
+      super(
+        dynamicProvider("secret-binding"),
+        name,
+        {
+          ...scoped.inputs,
+          reference: undefined,
+          description: undefined,
+          ...args,
+          value,
+          valueVersion: undefined,
+          version: undefined,
+          createdAt: undefined,
+          updatedAt: undefined,
+        },
+        pulumi.mergeOptions(scoped.opts, { additionalSecretOutputs: ["value"] }),
+        "tenancy",
+        "SecretBinding",
+      );
+    } finally {
+      restoreStackTraces();
+    }
   }
 }

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, resourceInputs, type ManagedBy } from "./provider";
+import { dynamicProvider, resourceInputs, type ManagedBy, pauseStackTraces } from "./provider";
 
 /** The arguments of a {@link TeamMember}. Both fields are its identity. */
 export interface TeamMemberArgs {
@@ -26,19 +26,24 @@ export class TeamMember extends pulumi.dynamic.Resource {
   declare readonly managedBy: pulumi.Output<ManagedBy | null>;
 
   constructor(name: string, args: TeamMemberArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      dynamicProvider("team-member"),
-      name,
-      {
-        ...resourceInputs("TeamMember", name, args, opts),
-        ...args,
-        version: undefined,
-        createdAt: undefined,
-        updatedAt: undefined,
-      },
-      opts,
-      "tenancy",
-      "TeamMember",
-    );
+    const restoreStackTraces = pauseStackTraces();
+    try {
+      super(
+        dynamicProvider("team-member"),
+        name,
+        {
+          ...resourceInputs("TeamMember", name, args, opts),
+          ...args,
+          version: undefined,
+          createdAt: undefined,
+          updatedAt: undefined,
+        },
+        opts,
+        "tenancy",
+        "TeamMember",
+      );
+    } finally {
+      restoreStackTraces();
+    }
   }
 }

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, resourceInputs, type ManagedBy } from "./provider";
+import { dynamicProvider, resourceInputs, type ManagedBy, pauseStackTraces } from "./provider";
 
 /** The arguments of a {@link Team}. */
 export interface TeamArgs {
@@ -37,22 +37,27 @@ export class Team extends pulumi.dynamic.Resource {
   declare readonly managedBy: pulumi.Output<ManagedBy | null>;
 
   constructor(name: string, args: TeamArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      dynamicProvider("team"),
-      name,
-      {
-        ...resourceInputs("Team", name, args, opts),
-        displayName: undefined,
-        description: undefined,
-        members: undefined,
-        ...args,
-        version: undefined,
-        createdAt: undefined,
-        updatedAt: undefined,
-      },
-      opts,
-      "tenancy",
-      "Team",
-    );
+    const restoreStackTraces = pauseStackTraces();
+    try {
+      super(
+        dynamicProvider("team"),
+        name,
+        {
+          ...resourceInputs("Team", name, args, opts),
+          displayName: undefined,
+          description: undefined,
+          members: undefined,
+          ...args,
+          version: undefined,
+          createdAt: undefined,
+          updatedAt: undefined,
+        },
+        opts,
+        "tenancy",
+        "Team",
+      );
+    } finally {
+      restoreStackTraces();
+    }
   }
 }

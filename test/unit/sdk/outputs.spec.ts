@@ -58,4 +58,23 @@ describe("SDK resource classes", () => {
       assert.deepEqual(missing, [], `${className} outputs that are not Outputs`);
     });
   }
+
+  // The constructors turn stack traces off while the SDK registers the resource (a trace per
+  // promise is most of its cost): the program's own limit must come back, also when it throws.
+  for (const [className, , args] of minimal) {
+    it(`${className}: gives the program its stack trace limit back, also when construction throws`, () => {
+      const Resource = tenancy[className] as unknown as new (name: string, args: object) => unknown;
+      const limit = Error.stackTraceLimit;
+      try {
+        Error.stackTraceLimit = 17;
+        new Resource(`sdk-limit-${className.toLowerCase()}`, args);
+        assert.equal(Error.stackTraceLimit, 17);
+        // The SDK refuses a resource without a name while it registers it.
+        assert.throws(() => new Resource("", args), /name/);
+        assert.equal(Error.stackTraceLimit, 17);
+      } finally {
+        Error.stackTraceLimit = limit;
+      }
+    });
+  }
 });
