@@ -69,13 +69,21 @@ export function reaching(project: string, environment: string, domain: string | 
 }
 
 /** The defaults rows that apply to one environment, weakest first. */
-export async function defaultsRowsFor(q: Queryable, project: string, environment: string, domain: string) {
-  const rows = await q
+/** The defaults rows that reach one environment, with the columns a merge reads. */
+export function defaultsReaching(
+  q: Queryable,
+  project: string,
+  environment: string,
+  domain: string | Expression<string>,
+) {
+  return q
     .selectFrom("resource_defaults as d")
-    .selectAll()
-    .where(reaching(project, environment, domain))
-    .execute();
-  return weakestFirst(rows);
+    .select(["d.domain", "d.project", "d.environment", "d.requests", "d.limits"])
+    .where(reaching(project, environment, domain));
+}
+
+export async function defaultsRowsFor(q: Queryable, project: string, environment: string, domain: string) {
+  return weakestFirst(await defaultsReaching(q, project, environment, domain).execute());
 }
 
 /** Defaults rows ordered domain, then project, then environment: the order they merge in. */

@@ -5,9 +5,9 @@ import { namespaceOf, type EffectiveConfig } from "../../model";
 import { authorize } from "./access";
 import { compiledOnce } from "./compiled-once";
 import { prefetchedRow, type Actor, type Queryable, type ServiceDeps } from "./context";
-import { mergeDefaults, reaching, weakestFirst } from "./defaults-merge";
+import { defaultsReaching, mergeDefaults, weakestFirst } from "./defaults-merge";
 import { loadEnvironment } from "./environments";
-import { toQuota } from "./quotas";
+import { quotaRow, toQuota } from "./quotas";
 import { ceilingColumnsAsJson, withUseOf } from "./ceilings";
 import { toUsage, usageTotals } from "./usage";
 
@@ -18,20 +18,9 @@ export const effectiveQuery = (q: Queryable, project: string, environment: strin
     .selectFrom("environments as e")
     .select((eb) => [
       "e.domain",
-      jsonObjectFrom(
-        eb
-          .selectFrom("quotas")
-          .selectAll("quotas")
-          .where("quotas.project", "=", project)
-          .where("quotas.environment", "=", environment),
-      ).as("quota"),
+      jsonObjectFrom(quotaRow(q, project, environment)).as("quota"),
       ...usageTotals("e"),
-      jsonArrayFrom(
-        eb
-          .selectFrom("resource_defaults as d")
-          .select(["d.domain", "d.project", "d.environment", "d.requests", "d.limits"])
-          .where(reaching(project, environment, eb.ref("e.domain"))),
-      ).as("defaults"),
+      jsonArrayFrom(defaultsReaching(q, project, environment, eb.ref("e.domain"))).as("defaults"),
       // The project's ceiling first, then the domain's; their use is read only when one exists.
       jsonArrayFrom(
         eb

@@ -12,7 +12,7 @@ import {
   type ServiceDeps,
   type Tx,
 } from "./context";
-import { checkDefaultsWithinQuota, mergeDefaults, reaching, weakestFirst } from "./defaults-merge";
+import { checkDefaultsWithinQuota, defaultsReaching, mergeDefaults, weakestFirst } from "./defaults-merge";
 import { usageOf } from "./usage";
 import { loadEnvironment } from "./environments";
 import { checkVersion, notFound, requireExpectedVersion } from "./errors";
@@ -41,36 +41,28 @@ export function toQuota(row: Jsonable<Selectable<QuotaTable>>): Quota {
   };
 }
 
-export async function findQuota(q: Queryable, project: string, environment: string, forUpdate = false) {
-  let query = q
+/** An environment's quota row. */
+export function quotaRow(q: Queryable, project: string, environment: string) {
+  return q
     .selectFrom("quotas")
-    .selectAll()
-    .where("project", "=", project)
-    .where("environment", "=", environment);
-  if (forUpdate) query = query.forUpdate();
-  return query.executeTakeFirst();
+    .selectAll("quotas")
+    .where("quotas.project", "=", project)
+    .where("quotas.environment", "=", environment);
+}
+
+export async function findQuota(q: Queryable, project: string, environment: string, forUpdate = false) {
+  const query = quotaRow(q, project, environment);
+  return (forUpdate ? query.forUpdate() : query).executeTakeFirst();
 }
 
 /** The environment's quota, locked (its environment is locked already: every quota write locks
  * it first), and the defaults rows that reach the environment, in one statement. */
 async function lockQuotaWithDefaults(tx: Tx, project: string, environment: string, domain: string) {
   const row = await tx
-    .with("locked", (db) =>
-      db
-        .selectFrom("quotas")
-        .selectAll()
-        .where("project", "=", project)
-        .where("environment", "=", environment)
-        .forUpdate(),
-    )
+    .with("locked", () => quotaRow(tx, project, environment).forUpdate())
     .selectNoFrom((eb) => [
       jsonObjectFrom(eb.selectFrom("locked").selectAll()).as("quota"),
-      jsonArrayFrom(
-        eb
-          .selectFrom("resource_defaults as d")
-          .select(["d.domain", "d.project", "d.environment", "d.requests", "d.limits"])
-          .where(reaching(project, environment, domain)),
-      ).as("defaults"),
+      jsonArrayFrom(defaultsReaching(tx, project, environment, domain)).as("defaults"),
     ])
     .executeTakeFirstOrThrow();
   return { before: row.quota ?? undefined, defaultsRows: row.defaults };

@@ -16,6 +16,7 @@ import { authorize } from "./access";
 import { systemClock, type Actor, type ServiceDeps } from "./context";
 import { addToTotals, overLimits, usageBefore, usageTotals } from "./usage";
 import { loadEnvironment } from "./environments";
+import { quotaRow } from "./quotas";
 import { createOnce } from "./idempotency";
 import { refuseArchived } from "./projects";
 import { notFound } from "./errors";
@@ -130,13 +131,7 @@ export function reservationService({ db, keyring, clock = systemClock }: Service
           .selectFrom("totals")
           .selectAll("totals")
           .select((eb) => [
-            jsonObjectFrom(
-              eb
-                .selectFrom("quotas")
-                .selectAll("quotas")
-                .where("quotas.project", "=", project)
-                .where("quotas.environment", "=", environment),
-            ).as("quota"),
+            jsonObjectFrom(quotaRow(tx, project, environment)).as("quota"),
             jsonArrayFrom(eb.selectFrom("raised").selectAll("raised")).as("ceilings"),
           ])
           .executeTakeFirstOrThrow();

@@ -1,7 +1,7 @@
 // API tokens: issued to a subject with its teams, stored as a sha256 hash, shown once, revocable,
 // optionally expiring.
 import { createHash, randomBytes } from "node:crypto";
-import { sql, type Selectable } from "kysely";
+import { sql, type Expression, type Selectable } from "kysely";
 import { jsonArrayFrom, jsonObjectFrom } from "kysely/helpers/postgres";
 import { TenancyError, parseOrThrow, tokenCreateSchema, type Token } from "../../model";
 import type { TokenTable } from "../store/schema";
@@ -80,17 +80,13 @@ const tokenWithBindings = compiledOnce(tokenLookup);
 
 /** The token statement with a route's read beside it: the hot reads of a runtime (its environment,
  * its effective configuration) cost one round trip with their authentication. */
+const withRead = <Row>(read: (q: Queryable, project: string, environment: string) => Expression<Row>) =>
+  compiledOnce((q, hash: string, project: string, environment: string) =>
+    tokenLookup(q, hash, project).select(() => jsonObjectFrom(read(q, project, environment)).as("read")),
+  );
 const tokenWithRead = {
-  environment: compiledOnce((q, hash: string, project: string, environment: string) =>
-    tokenLookup(q, hash, project).select(() =>
-      jsonObjectFrom(environmentRow(q, project, environment)).as("read"),
-    ),
-  ),
-  effective: compiledOnce((q, hash: string, project: string, environment: string) =>
-    tokenLookup(q, hash, project).select(() =>
-      jsonObjectFrom(effectiveQuery(q, project, environment)).as("read"),
-    ),
-  ),
+  environment: withRead(environmentRow),
+  effective: withRead(effectiveQuery),
 } satisfies Record<AuthenticatedRead, unknown>;
 
 export function tokenService({ db, keyring, clock = systemClock }: ServiceDeps) {
