@@ -48,7 +48,8 @@ import { checkVersion, notFound, requireExpectedVersion } from "./errors";
 import { checkClaim, managedByOf, ownershipOnCreate, ownershipOnUpdate } from "./ownership";
 import { loadProject } from "./projects";
 import { iso, optional } from "./rows";
-import { audit, auditEntry, transaction } from "./transaction";
+import { audit, auditArgs, auditValues, transaction, type AuditRow } from "./transaction";
+import { compiledOnce } from "./compiled-once";
 import { addToTotals, checkReplace, limitColumns, overLimits, toUsage, usageBefore } from "./usage";
 
 const kind = "Quota";
@@ -198,6 +199,28 @@ async function checkAllocation(q: Queryable, row: CeilingRow) {
   }
 }
 
+const auditAndLockCeilingsAbove = compiledOnce(
+  (q, project: string, domain: string, ...entry: ReturnType<typeof auditArgs>) =>
+    q
+      .with("held", (db) =>
+        db
+          .selectFrom("projects as p")
+          .innerJoin("domains as d", (join) => join.onTrue())
+          .select("p.name")
+          .where("p.name", "=", project)
+          .where("d.name", "=", domain)
+          .forShare(),
+      )
+      .with("audited", (db) => db.insertInto("audit").values(auditValues(...entry)))
+      .selectFrom("ceilings")
+      .selectAll("ceilings")
+      // Uncorrelated, so it runs once, first: the shared locks come before the ceilings' own.
+      .where((eb) => eb.exists(eb.selectFrom("held").select("held.name")))
+      .where((eb) => eb.or([eb("ceilings.project", "=", project), eb("ceilings.domain", "=", domain)]))
+      .orderBy(sql`ceilings.project is null`)
+      .forUpdate("ceilings"),
+);
+
 /**
  * After a write that changes the quotas below an environment's project or domain (its quota, a
  * transfer): the ceilings above it must still hold. One statement holds the project and domain
@@ -205,31 +228,8 @@ async function checkAllocation(q: Queryable, row: CeilingRow) {
  * locked as they come out of the sort); the write's audit entry is appended in the same
  * statement, which saves the write a round trip.
  */
-export async function auditAndCheckCeilingsAbove(
-  tx: Tx,
-  project: string,
-  domain: string,
-  entry: ReturnType<typeof auditEntry>,
-) {
-  const ceilings = await tx
-    .with("held", (db) =>
-      db
-        .selectFrom("projects as p")
-        .innerJoin("domains as d", (join) => join.onTrue())
-        .select("p.name")
-        .where("p.name", "=", project)
-        .where("d.name", "=", domain)
-        .forShare(),
-    )
-    .with("audited", (db) => db.insertInto("audit").values(entry))
-    .selectFrom("ceilings")
-    .selectAll("ceilings")
-    // Uncorrelated, so it runs once, first: the shared locks come before the ceilings' own.
-    .where((eb) => eb.exists(eb.selectFrom("held").select("held.name")))
-    .where((eb) => eb.or([eb("ceilings.project", "=", project), eb("ceilings.domain", "=", domain)]))
-    .orderBy(sql`ceilings.project is null`)
-    .forUpdate("ceilings")
-    .execute();
+export async function auditAndCheckCeilingsAbove(tx: Tx, project: string, domain: string, entry: AuditRow) {
+  const ceilings = await auditAndLockCeilingsAbove(tx, project, domain, ...auditArgs(entry));
   for (const row of ceilings) await checkAllocation(tx, row);
 }
 
@@ -298,14 +298,8 @@ export async function releaseUnderCeilings(
   await raiseCeilingsAbove(tx, project, domain, negated, -executions).execute();
 }
 
-/**
- * The environment a reservation is admitted in or released from, locked for update (admissions and
- * releases there go one at a time: they change its totals), with whether its project is archived.
- * Its project's and domain's rows are held in key-share mode by the same statement, so no ceiling is
- * created over the reservation while it is in flight.
- */
-export async function environmentForReservation(tx: Tx, project: string, environment: string) {
-  const row = await tx
+const lockEnvironmentForReservation = compiledOnce((q, project: string, environment: string) =>
+  q
     .selectFrom("environments as e")
     .innerJoin("projects as p", "p.name", "e.project")
     .innerJoin("domains as d", "d.name", "e.domain")
@@ -313,8 +307,17 @@ export async function environmentForReservation(tx: Tx, project: string, environ
     .where("e.project", "=", project)
     .where("e.name", "=", environment)
     .forUpdate(["e"])
-    .forKeyShare(["p", "d"])
-    .executeTakeFirst();
+    .forKeyShare(["p", "d"]),
+);
+
+/**
+ * The environment a reservation is admitted in or released from, locked for update (admissions and
+ * releases there go one at a time: they change its totals), with whether its project is archived.
+ * Its project's and domain's rows are held in key-share mode by the same statement, so no ceiling is
+ * created over the reservation while it is in flight.
+ */
+export async function environmentForReservation(tx: Tx, project: string, environment: string) {
+  const [row] = await lockEnvironmentForReservation(tx, project, environment);
   if (!row) {
     await loadProject(tx, project); // says which of the two is missing
     throw notFound("Environment", `${project}/${environment}`);

@@ -25,8 +25,15 @@ export function ownershipOnCreate() {
  * (which environment it goes with may have changed), else unchanged.
  */
 export function ownershipOnUpdate(before: { managed_by: ManagedByColumn | null }) {
+  return ownershipTaken(before) ?? {};
+}
+
+/** The ownership columns an update sets, or undefined when it leaves them as they are. */
+export function ownershipTaken(before: { managed_by: ManagedByColumn | null }) {
   const { adopt, owner } = writeContext();
-  return adopt || (owner !== undefined && owner.urn === before.managed_by?.urn) ? ownershipOnCreate() : {};
+  return adopt || (owner !== undefined && owner.urn === before.managed_by?.urn)
+    ? ownershipOnCreate()
+    : undefined;
 }
 
 /** Refuses an update or delete whose claim the object no longer holds (unless it adopts it). */

@@ -1,6 +1,13 @@
 import type { Selectable } from "kysely";
 import { jsonArrayFrom, jsonObjectFrom } from "kysely/helpers/postgres";
-import { environmentId, parseOrThrow, quotaSpecSchema, type Quota, type QuotaUsage } from "../../model";
+import {
+  environmentId,
+  parseOrThrow,
+  quotaSpecSchema,
+  type Quota,
+  type QuotaSpec,
+  type QuotaUsage,
+} from "../../model";
 import type { QuotaTable } from "../store/schema";
 import { authorize } from "./access";
 import {
@@ -17,10 +24,11 @@ import { usageOf } from "./usage";
 import { loadEnvironment } from "./environments";
 import { checkVersion, notFound, requireExpectedVersion } from "./errors";
 import { iso, optional } from "./rows";
-import { checkClaim, managedByOf, ownershipOnCreate, ownershipOnUpdate } from "./ownership";
+import { checkClaim, managedByOf, ownershipOnCreate, ownershipTaken } from "./ownership";
 import { audit, auditEntry, transaction } from "./transaction";
 import { checkReplace, limitColumns } from "./usage";
 import { auditAndCheckCeilingsAbove } from "./ceilings";
+import { compiledOnce } from "./compiled-once";
 
 const kind = "Quota";
 
@@ -57,15 +65,132 @@ export async function findQuota(q: Queryable, project: string, environment: stri
 
 /** The environment's quota, locked (its environment is locked already: every quota write locks
  * it first), and the defaults rows that reach the environment, in one statement. */
-async function lockQuotaWithDefaults(tx: Tx, project: string, environment: string, domain: string) {
-  const row = await tx
-    .with("locked", () => quotaRow(tx, project, environment).forUpdate())
+const lockQuotaWithDefaults = compiledOnce((q, project: string, environment: string, domain: string) =>
+  q
+    .with("locked", () => quotaRow(q, project, environment).forUpdate())
     .selectNoFrom((eb) => [
       jsonObjectFrom(eb.selectFrom("locked").selectAll()).as("quota"),
-      jsonArrayFrom(defaultsReaching(tx, project, environment, domain)).as("defaults"),
-    ])
-    .executeTakeFirstOrThrow();
-  return { before: row.quota ?? undefined, defaultsRows: row.defaults };
+      jsonArrayFrom(defaultsReaching(q, project, environment, domain)).as("defaults"),
+    ]),
+);
+
+type Limits = ReturnType<typeof limitColumns>;
+
+/** A quota's new limits: the statement that replaces them, keeping its ownership columns, and the
+ * one that also sets them (when the write adopts the quota or comes from its manager). */
+const updateQuota = compiledOnce(
+  (
+    q,
+    project: string,
+    environment: string,
+    cpu: Limits["cpu"],
+    memory: Limits["memory"],
+    gpu: Limits["gpu"],
+    storage: Limits["storage"],
+    executions: Limits["max_concurrent_executions"],
+    updatedAt: Date,
+    version: number,
+  ) =>
+    q
+      .updateTable("quotas")
+      .set({
+        cpu,
+        memory,
+        gpu,
+        storage,
+        max_concurrent_executions: executions,
+        updated_at: updatedAt,
+        version,
+      })
+      .where("project", "=", project)
+      .where("environment", "=", environment)
+      .returningAll(),
+);
+const updateQuotaAndOwnership = compiledOnce(
+  (
+    q,
+    project: string,
+    environment: string,
+    cpu: Limits["cpu"],
+    memory: Limits["memory"],
+    gpu: Limits["gpu"],
+    storage: Limits["storage"],
+    executions: Limits["max_concurrent_executions"],
+    updatedAt: Date,
+    version: number,
+    managedBy: string | null,
+    claim: string | null,
+  ) =>
+    q
+      .updateTable("quotas")
+      .set({
+        cpu,
+        memory,
+        gpu,
+        storage,
+        max_concurrent_executions: executions,
+        updated_at: updatedAt,
+        version,
+        managed_by: managedBy,
+        claim,
+      })
+      .where("project", "=", project)
+      .where("environment", "=", environment)
+      .returningAll(),
+);
+const insertQuota = compiledOnce(
+  (
+    q,
+    project: string,
+    environment: string,
+    cpu: Limits["cpu"],
+    memory: Limits["memory"],
+    gpu: Limits["gpu"],
+    storage: Limits["storage"],
+    executions: Limits["max_concurrent_executions"],
+    createdAt: Date,
+    managedBy: string | null,
+    claim: string | null,
+  ) =>
+    q
+      .insertInto("quotas")
+      .values({
+        project,
+        environment,
+        cpu,
+        memory,
+        gpu,
+        storage,
+        max_concurrent_executions: executions,
+        created_at: createdAt,
+        updated_at: createdAt,
+        managed_by: managedBy,
+        claim,
+      })
+      .returningAll(),
+);
+
+/** Writes the quota's limits: a new row, or the locked row `before` replaced. */
+async function writeQuota(
+  tx: Tx,
+  project: string,
+  environment: string,
+  spec: QuotaSpec,
+  now: Date,
+  before: Jsonable<Selectable<QuotaTable>> | undefined,
+) {
+  const { cpu, memory, gpu, storage, max_concurrent_executions } = limitColumns(spec);
+  const limits = [project, environment, cpu, memory, gpu, storage, max_concurrent_executions] as const;
+  if (!before) {
+    const { managed_by, claim } = ownershipOnCreate();
+    return (await insertQuota(tx, ...limits, now, managed_by, claim))[0]!;
+  }
+  const version = before.version + 1;
+  const taken = ownershipTaken(before);
+  const [row] = taken
+    ? await updateQuotaAndOwnership(tx, ...limits, now, version, taken.managed_by, taken.claim)
+    : await updateQuota(tx, ...limits, now, version);
+  return row!;
 }
 
 export function quotaService({ db, clock = systemClock }: ServiceDeps) {
@@ -88,32 +213,14 @@ export function quotaService({ db, clock = systemClock }: ServiceDeps) {
       const id = environmentId(project, environment);
       return transaction(db, { kind, id }, async (tx) => {
         const env = await loadEnvironment(tx, project, environment, true);
-        const { before, defaultsRows } = await lockQuotaWithDefaults(tx, project, environment, env.domain);
+        const [locked] = await lockQuotaWithDefaults(tx, project, environment, env.domain);
+        const before = locked!.quota ?? undefined;
         // A quota limits its environment's users: they may not set it themselves.
         await authorize(tx, actor, "administer", project, environment);
         checkReplace(kind, id, before, expected);
         const now = clock.now();
-        const values = { ...limitColumns(spec), updated_at: now };
-        const row = before
-          ? await tx
-              .updateTable("quotas")
-              .set({ ...values, ...ownershipOnUpdate(before), version: before.version + 1 })
-              .where("project", "=", project)
-              .where("environment", "=", environment)
-              .returningAll()
-              .executeTakeFirstOrThrow()
-          : await tx
-              .insertInto("quotas")
-              .values({
-                ...ownershipOnCreate(),
-                ...values,
-                project,
-                environment,
-                created_at: now,
-              })
-              .returningAll()
-              .executeTakeFirstOrThrow();
-        checkDefaultsWithinQuota(mergeDefaults(weakestFirst(defaultsRows)), row, project, environment);
+        const row = await writeQuota(tx, project, environment, spec, now, before);
+        checkDefaultsWithinQuota(mergeDefaults(weakestFirst(locked!.defaults)), row, project, environment);
         const after = toQuota(row);
         const action = before ? "quota.update" : "quota.create";
         const entry = auditEntry(actor, now, action, { kind, id }, before && toQuota(before), after);

@@ -21,7 +21,8 @@ import { createOnce } from "./idempotency";
 import { refuseArchived } from "./projects";
 import { notFound } from "./errors";
 import { iso } from "./rows";
-import { audit, auditEntry, transaction } from "./transaction";
+import { audit, auditArgs, auditEntry, auditValues, transaction } from "./transaction";
+import { compiledOnce } from "./compiled-once";
 import {
   checkCeilingsAdmit,
   environmentForReservation,
@@ -47,6 +48,58 @@ function toReservation(row: Selectable<ReservationTable>): Reservation {
 
 /** How long released reservations stay in the history the console charts. */
 const historyKeptMs = 8 * 24 * 3600 * 1000;
+
+/** An admission's statement, under its environment's lock: the reservation and its audit entry
+ * inserted, the environment's totals and the ceilings' above it raised (locking the ceilings, which
+ * stay locked from here to the commit only), and the quota read, all judged before the commit. */
+const admit = compiledOnce(
+  (
+    q,
+    project: string,
+    environment: string,
+    domain: string,
+    cpu: bigint,
+    memory: bigint,
+    gpu: bigint,
+    storage: bigint,
+    executions: number,
+    ...entry: ReturnType<typeof auditArgs>
+  ) => {
+    const { at, actor, target_id: id } = auditValues(...entry);
+    const requested = { cpu, memory, gpu, storage };
+    return q
+      .with("raised", (w) => raiseCeilingsAbove(w, project, domain, requested, executions))
+      .with("admitted", (w) =>
+        w.insertInto("reservations").values({
+          id,
+          project,
+          environment,
+          cpu_milli: cpu,
+          memory_milli: memory,
+          gpu_milli: gpu,
+          storage_milli: storage,
+          executions,
+          actor,
+          created_at: at,
+        }),
+      )
+      .with("audited", (w) => w.insertInto("audit").values(auditValues(...entry)))
+      .with("totals", (w) =>
+        w
+          .updateTable("environments")
+          .set(addToTotals(requested, executions))
+          .where("project", "=", project)
+          .where("name", "=", environment)
+          .returning(usageTotals("environments")),
+      )
+      .selectFrom("totals")
+      .selectAll("totals")
+      .select((eb) => [
+        jsonObjectFrom(quotaRow(q, project, environment)).as("quota"),
+        jsonArrayFrom(eb.selectFrom("raised").selectAll("raised")).as("ceilings"),
+      ]);
+  },
+);
 
 export function reservationService({ db, keyring, clock = systemClock }: ServiceDeps) {
   return {
@@ -96,45 +149,27 @@ export function reservationService({ db, keyring, clock = systemClock }: Service
           executions,
           createdAt: now.toISOString(),
         };
-        const row = await tx
-          // The ceilings' rows stay locked from here to the commit only.
-          .with("raised", (q) => raiseCeilingsAbove(q, project, env.domain, requested, executions))
-          .with("admitted", (q) =>
-            q.insertInto("reservations").values({
-              id: created.id,
-              project,
-              environment,
-              cpu_milli: requested.cpu,
-              memory_milli: requested.memory,
-              gpu_milli: requested.gpu,
-              storage_milli: requested.storage,
-              executions,
-              actor: actor.name,
-              created_at: now,
-            }),
-          )
-          .with("audited", (q) =>
-            q
-              .insertInto("audit")
-              .values(
-                auditEntry(actor, now, "reservation.create", { kind, id: created.id }, undefined, created),
-              ),
-          )
-          .with("totals", (q) =>
-            q
-              .updateTable("environments")
-              .set(addToTotals(requested, executions))
-              .where("project", "=", project)
-              .where("name", "=", environment)
-              .returning(usageTotals("environments")),
-          )
-          .selectFrom("totals")
-          .selectAll("totals")
-          .select((eb) => [
-            jsonObjectFrom(quotaRow(tx, project, environment)).as("quota"),
-            jsonArrayFrom(eb.selectFrom("raised").selectAll("raised")).as("ceilings"),
-          ])
-          .executeTakeFirstOrThrow();
+        const entry = auditEntry(
+          actor,
+          now,
+          "reservation.create",
+          { kind, id: created.id },
+          undefined,
+          created,
+        );
+        const [row] = await admit(
+          tx,
+          project,
+          environment,
+          env.domain,
+          requested.cpu,
+          requested.memory,
+          requested.gpu,
+          requested.storage,
+          executions,
+          ...auditArgs(entry),
+        );
+        if (!row) throw new Error(`admission in ${id}: its environment's totals were not returned`);
         if (row.quota) {
           const before = usageBefore(row, requested, executions);
           const over = overLimits(row.quota, before, requested, executions);

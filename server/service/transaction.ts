@@ -79,6 +79,20 @@ export function auditEntry(
   };
 }
 
+export type AuditRow = ReturnType<typeof auditEntry>;
+
+/** An audit row as arguments of a statement compiled once (compiledOnce), in auditValues' order. */
+export function auditArgs(row: AuditRow) {
+  return [row.at, row.actor, row.action, row.target_kind, row.target_id, row.before, row.after] as const;
+}
+
+/** The values of an audit row inserted by a statement compiled once, from its auditArgs. */
+export function auditValues(
+  ...[at, actor, action, target_kind, target_id, before, after]: ReturnType<typeof auditArgs>
+) {
+  return { at, actor, action, target_kind, target_id, before, after };
+}
+
 /** Appends one entry to the audit log, inside the mutation's transaction. */
 export async function audit(tx: Tx, ...entry: Parameters<typeof auditEntry>) {
   await tx
