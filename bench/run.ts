@@ -4,12 +4,13 @@
 //   floor), interleaved, on the embedded store and on HTTP + PostgreSQL: preview of an empty stack,
 //   up creating everything, preview with no change, up changing 1% of the quotas, refresh, destroy.
 // - Database: API reads and writes at 1, 16 and 64 connections (autocannon) against pgbench running
-//   the comparable query on the same PostgreSQL; reservations per second under contention.
+//   the comparable query on the same PostgreSQL; reservations per second under contention; the
+//   reads on the stack's own floor (Fastify and node-pg running the same statement, nothing else).
 // - Scale: time per resource as N grows, and the levers (PULUMI_SKIP_CHECKPOINTS, --parallel,
 //   PULUMI_PARALLEL_DIFF, several stacks).
 // Sizes and repetitions: BENCH_SIZES (default "10"), BENCH_REPS (default 3), BENCH_SCALE_SIZES
 // (default "100,300": the size the levers are measured at, and the largest, run with
-// PULUMI_SKIP_CHECKPOINTS only).
+// PULUMI_SKIP_CHECKPOINTS only), BENCH_DATABASE_REPS (runs of each database cell, default 3).
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
@@ -35,6 +36,7 @@ const secretKey = randomBytes(32).toString("base64");
 const sizes = (process.env.BENCH_SIZES ?? "10").split(",").map(Number);
 const scaleSizes = (process.env.BENCH_SCALE_SIZES ?? "100,300").split(",").map(Number);
 const reps = Number(process.env.BENCH_REPS ?? 3);
+const databaseReps = Number(process.env.BENCH_DATABASE_REPS ?? 3);
 /** Which parts run: `database,engine,scale,steady` by default. A run of fewer parts writes its figures beside
  * bench/RESULTS.md (RESULTS-engine.md, …), which stays the record of one complete run. */
 const allParts = ["database", "engine", "scale", "steady"] as const;
@@ -83,7 +85,8 @@ function target(
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
-const spread = (xs: number[]) => `${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)}`;
+const spread = (xs: number[], digits = 1) =>
+  `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
 
 async function timed<T>(body: () => Promise<T>): Promise<[T, number]> {
   const start = process.hrtime.bigint();
@@ -531,10 +534,12 @@ function pgbench(dbUrl: string, connections: number, sql: string): { tps: number
   };
 }
 
-/** bench/http-floor.ts in its own process, answering with `body`. */
-async function httpFloor(body: string): Promise<{ url: string; stop(): void }> {
+/** bench/http-floor.ts in its own process: answering with a fixed body, or with a statement's row. */
+async function httpFloor(
+  answer: { BENCH_FLOOR_BODY: string } | { BENCH_FLOOR_DATABASE_URL: string; BENCH_FLOOR_SQL: string },
+): Promise<{ url: string; stop(): void }> {
   const child = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "bench/http-floor.ts")], {
-    env: { ...process.env, BENCH_FLOOR_BODY: body },
+    env: { ...process.env, ...answer },
     stdio: ["ignore", "pipe", "inherit"],
   });
   const url = await new Promise<string>((resolve, reject) => {
@@ -678,7 +683,7 @@ async function databaseBench(lines: string[]) {
     const org = await seedLoadOrg(server.url, adminToken);
     lines.push("## Database: the API against pgbench on the same PostgreSQL", "");
     lines.push(
-      "5 s per cell; autocannon against `tenancy serve` with a runtime's token (a plain token with a role binding: every request authenticates and runs its role check), pgbench running the statements each request sends (bench/api-load.ts), prepared as the server prepares them, in the same transaction shape, directly.",
+      `${databaseReps} runs of 5 s per cell, the API's and pgbench's alternating; the median of each, with the range in brackets (the latencies are the median run's). autocannon against \`tenancy serve\` with a runtime's token (a plain token with a role binding: every request authenticates and runs its role check), pgbench running the statements each request sends (bench/api-load.ts), prepared as the server prepares them, in the same transaction shape, directly.`,
       "",
     );
     lines.push(
@@ -701,18 +706,33 @@ async function databaseBench(lines: string[]) {
     const loadList = loads(org);
     for (const load of loadList) {
       for (const connections of [1, 16, 64]) {
-        const before = load.reservations ? await reservedMilli() : 0;
-        await load.reset?.();
-        const api = await cannon(load.options.url ?? org.url, connections, load.options, org.runtimeToken);
-        if (load.reservations) {
-          admitted += api.ok;
-          counted += (await reservedMilli()) - before;
+        const apiRuns: Awaited<ReturnType<typeof cannon>>[] = [];
+        const pgRuns: ReturnType<typeof pgbench>[] = [];
+        for (let rep = 0; rep < databaseReps; rep++) {
+          const before = load.reservations ? await reservedMilli() : 0;
+          await load.reset?.();
+          const run = await cannon(load.options.url ?? org.url, connections, load.options, org.runtimeToken);
+          if (load.reservations) {
+            admitted += run.ok;
+            counted += (await reservedMilli()) - before;
+          }
+          apiRuns.push(run);
+          pgRuns.push(pgbench(dbUrl, connections, load.sql));
         }
+        // The run of median rate, with its latencies; errors over every run.
+        const api = apiRuns.find((run) => run.rps === median(apiRuns.map((r) => r.rps)))!;
+        const errors = apiRuns.reduce((sum, run) => sum + run.errors, 0);
+        const pg = pgRuns.find((run) => run.tps === median(pgRuns.map((r) => r.tps)))!;
         if (load.name === "read: get environment") readRates.set(connections, api.rps);
-        const pg = pgbench(dbUrl, connections, load.sql);
         cells.set(`${load.name} ${connections}`, { ...api, tps: pg.tps });
         lines.push(
-          `| ${load.name} | ${connections} | ${api.rps.toFixed(0)}${api.errors ? ` (${api.errors} errors)` : ""} | ${api.p50} / ${api.p99} | ${pg.tps.toFixed(0)} | ${pg.latencyMs.toFixed(2)} | ${(api.rps / pg.tps).toFixed(2)} |`,
+          `| ${load.name} | ${connections} | ${api.rps.toFixed(0)}${errors ? ` (${errors} errors)` : ""} (${spread(
+            apiRuns.map((r) => r.rps),
+            0,
+          )}) | ${api.p50} / ${api.p99} | ${pg.tps.toFixed(0)} (${spread(
+            pgRuns.map((r) => r.tps),
+            0,
+          )}) | ${pg.latencyMs.toFixed(2)} | ${(api.rps / pg.tps).toFixed(2)} |`,
         );
       }
     }
@@ -721,7 +741,7 @@ async function databaseBench(lines: string[]) {
       `Reservations in the contended environment: ${admitted} admitted (201 answers) during the API runs; the quota's usage grew by ${counted}m cpu over them (1m each); the difference, ${counted - admitted}, must lie between 0 and the 81 requests that can be in flight when the three runs stop (their answers are not counted): ${counted >= admitted && counted - admitted <= 81 ? "it does" : "IT DOES NOT"}. Over-commit under contention is checked by test/api/concurrency.spec.ts (200 concurrent reservations against a limit of 7 admit exactly 7; 1,000 against a ceiling admit exactly 200).`,
       "",
     );
-    const [getEnvironment, effective, quotaWrites, contended, spread] = loadList.map((l) => l.name);
+    const [getEnvironment, effective, quotaWrites, contended, spreadLoad] = loadList.map((l) => l.name);
     for (const name of [getEnvironment!, effective!]) {
       for (const connections of [16, 64]) {
         const cell = cells.get(`${name} ${connections}`)!;
@@ -748,9 +768,9 @@ async function databaseBench(lines: string[]) {
         cell.rps >= 1000 && cell.p99 <= 50,
       );
     }
-    const spreadCell = cells.get(`${spread} 64`)!;
+    const spreadCell = cells.get(`${spreadLoad} 64`)!;
     target(
-      `${spread}, 64 connections`,
+      `${spreadLoad}, 64 connections`,
       `${spreadCell.rps.toFixed(0)} /s`,
       `${spreadCell.tps.toFixed(0)} tps`,
       spreadCell.rps / spreadCell.tps,
@@ -783,7 +803,7 @@ async function databaseBench(lines: string[]) {
     // The HTTP floor: the same body as "get environment", from Fastify alone.
     const env = `${server.url}/v1/projects/web/environments/production`;
     const body = await (await fetch(env, { headers: { authorization: `Bearer ${adminToken}` } })).text();
-    const floor = await httpFloor(body);
+    const floor = await httpFloor({ BENCH_FLOOR_BODY: body });
     try {
       lines.push(
         `HTTP floor: bare Fastify answering the same ${body.length}-byte body with no database or auth, same load generator:`,
@@ -802,9 +822,44 @@ async function databaseBench(lines: string[]) {
     } finally {
       floor.stop();
     }
+    await stackFloor(lines, dbUrl, loadList.slice(0, 2), cells);
   } finally {
     await server.stop();
   }
+}
+
+/**
+ * The reads on the stack's own floor: Fastify and node-pg answering each request with the row of
+ * the statement tenancy sends for it (prepared, on a pool of the server's size), nothing else.
+ * What no server on this stack, on the same cores as PostgreSQL and the load generator, can beat.
+ */
+async function stackFloor(
+  lines: string[],
+  dbUrl: string,
+  reads: ReturnType<typeof loads>,
+  cells: Map<string, { rps: number; tps: number }>,
+) {
+  lines.push(
+    "Stack floor: Fastify and node-pg (prepared, a pool of 10 as `tenancy serve`) answering each request with the row of the statement tenancy sends for it, and nothing else (no token hashing, role check, row mapping or validation); same load generator, same PostgreSQL:",
+    "",
+    "| operation | connections | stack floor req/s | floor / pgbench | tenancy / floor |",
+    "|---|---|---|---|---|",
+  );
+  for (const read of reads) {
+    const floor = await httpFloor({ BENCH_FLOOR_DATABASE_URL: dbUrl, BENCH_FLOOR_SQL: read.sql });
+    try {
+      for (const connections of [1, 16, 64]) {
+        const result = await cannon(floor.url, connections, {});
+        const cell = cells.get(`${read.name} ${connections}`)!;
+        lines.push(
+          `| ${read.name} | ${connections} | ${result.rps.toFixed(0)} | ${(result.rps / cell.tps).toFixed(2)} | ${(cell.rps / result.rps).toFixed(2)} |`,
+        );
+      }
+    } finally {
+      floor.stop();
+    }
+  }
+  lines.push("");
 }
 
 const resultsFile = path.join(
