@@ -23,7 +23,7 @@ import { checkDefaultsWithinQuota, defaultsReaching, mergeDefaults, weakestFirst
 import { usageOf } from "./usage";
 import { loadEnvironment } from "./environments";
 import { checkVersion, notFound, requireExpectedVersion } from "./errors";
-import { iso, optional } from "./rows";
+import { iso, json, optional } from "./rows";
 import { checkClaim, managedByOf, ownershipOnCreate, ownershipTaken } from "./ownership";
 import { audit, auditEntry, transaction } from "./transaction";
 import { checkReplace, limitColumns } from "./usage";
@@ -75,65 +75,37 @@ const lockQuotaWithDefaults = compiledOnce((q, project: string, environment: str
 );
 
 type Limits = ReturnType<typeof limitColumns>;
+/** A quota's limits as arguments of a statement compiled once, in limitValues' order. */
+type LimitArgs = [
+  cpu: Limits["cpu"],
+  memory: Limits["memory"],
+  gpu: Limits["gpu"],
+  storage: Limits["storage"],
+  executions: Limits["max_concurrent_executions"],
+];
+const limitValues = (...[cpu, memory, gpu, storage, max_concurrent_executions]: LimitArgs): Limits => ({
+  cpu,
+  memory,
+  gpu,
+  storage,
+  max_concurrent_executions,
+});
 
-/** A quota's new limits: the statement that replaces them, keeping its ownership columns, and the
- * one that also sets them (when the write adopts the quota or comes from its manager). */
+/** A quota's new limits, and its ownership columns (the writer's, or as they were). */
 const updateQuota = compiledOnce(
   (
     q,
     project: string,
     environment: string,
-    cpu: Limits["cpu"],
-    memory: Limits["memory"],
-    gpu: Limits["gpu"],
-    storage: Limits["storage"],
-    executions: Limits["max_concurrent_executions"],
-    updatedAt: Date,
-    version: number,
-  ) =>
-    q
-      .updateTable("quotas")
-      .set({
-        cpu,
-        memory,
-        gpu,
-        storage,
-        max_concurrent_executions: executions,
-        updated_at: updatedAt,
-        version,
-      })
-      .where("project", "=", project)
-      .where("environment", "=", environment)
-      .returningAll(),
-);
-const updateQuotaAndOwnership = compiledOnce(
-  (
-    q,
-    project: string,
-    environment: string,
-    cpu: Limits["cpu"],
-    memory: Limits["memory"],
-    gpu: Limits["gpu"],
-    storage: Limits["storage"],
-    executions: Limits["max_concurrent_executions"],
     updatedAt: Date,
     version: number,
     managedBy: string | null,
     claim: string | null,
+    ...limits: LimitArgs
   ) =>
     q
       .updateTable("quotas")
-      .set({
-        cpu,
-        memory,
-        gpu,
-        storage,
-        max_concurrent_executions: executions,
-        updated_at: updatedAt,
-        version,
-        managed_by: managedBy,
-        claim,
-      })
+      .set({ ...limitValues(...limits), updated_at: updatedAt, version, managed_by: managedBy, claim })
       .where("project", "=", project)
       .where("environment", "=", environment)
       .returningAll(),
@@ -143,25 +115,17 @@ const insertQuota = compiledOnce(
     q,
     project: string,
     environment: string,
-    cpu: Limits["cpu"],
-    memory: Limits["memory"],
-    gpu: Limits["gpu"],
-    storage: Limits["storage"],
-    executions: Limits["max_concurrent_executions"],
     createdAt: Date,
     managedBy: string | null,
     claim: string | null,
+    ...limits: LimitArgs
   ) =>
     q
       .insertInto("quotas")
       .values({
+        ...limitValues(...limits),
         project,
         environment,
-        cpu,
-        memory,
-        gpu,
-        storage,
-        max_concurrent_executions: executions,
         created_at: createdAt,
         updated_at: createdAt,
         managed_by: managedBy,
@@ -180,16 +144,18 @@ async function writeQuota(
   before: Jsonable<Selectable<QuotaTable>> | undefined,
 ) {
   const { cpu, memory, gpu, storage, max_concurrent_executions } = limitColumns(spec);
-  const limits = [project, environment, cpu, memory, gpu, storage, max_concurrent_executions] as const;
+  const limits: LimitArgs = [cpu, memory, gpu, storage, max_concurrent_executions];
   if (!before) {
     const { managed_by, claim } = ownershipOnCreate();
-    return (await insertQuota(tx, ...limits, now, managed_by, claim))[0]!;
+    return (await insertQuota(tx, project, environment, now, managed_by, claim, ...limits))[0]!;
   }
+  // The row is locked: writing its ownership back as it was leaves it unchanged.
+  const { managed_by, claim } = ownershipTaken(before) ?? {
+    managed_by: json(before.managed_by),
+    claim: before.claim,
+  };
   const version = before.version + 1;
-  const taken = ownershipTaken(before);
-  const [row] = taken
-    ? await updateQuotaAndOwnership(tx, ...limits, now, version, taken.managed_by, taken.claim)
-    : await updateQuota(tx, ...limits, now, version);
+  const [row] = await updateQuota(tx, project, environment, now, version, managed_by, claim, ...limits);
   return row!;
 }
 
