@@ -815,7 +815,7 @@ async function databaseBench(lines: string[]) {
         "| connections | floor req/s | floor p50 / p99 ms | get environment / floor |",
         "|---|---|---|---|",
       );
-      for (const connections of [1, 16, 64]) {
+      for (const connections of connectionCounts) {
         const result = await cannon(floor.url, connections, {});
         const api = readRates.get(connections)!;
         lines.push(
@@ -852,7 +852,7 @@ async function stackFloor(
   for (const read of reads) {
     const floor = await httpFloor({ BENCH_FLOOR_DATABASE_URL: dbUrl, BENCH_FLOOR_SQL: read.sql });
     try {
-      for (const connections of [1, 16, 64]) {
+      for (const connections of connectionCounts) {
         const result = await cannon(floor.url, connections, {});
         const cell = cells.get(`${read.name} ${connections}`)!;
         lines.push(

@@ -68,7 +68,6 @@ export function reaching(project: string, environment: string, domain: string | 
     ]);
 }
 
-/** The defaults rows that apply to one environment, weakest first. */
 /** The defaults rows that reach one environment, with the columns a merge reads. */
 export function defaultsReaching(
   q: Queryable,
@@ -82,6 +81,7 @@ export function defaultsReaching(
     .where(reaching(project, environment, domain));
 }
 
+/** The defaults rows that apply to one environment, weakest first. */
 export async function defaultsRowsFor(q: Queryable, project: string, environment: string, domain: string) {
   return weakestFirst(await defaultsReaching(q, project, environment, domain).execute());
 }
