@@ -244,6 +244,27 @@ for (const kind of STORES) {
       );
     });
 
+    it("keeps a quota's manager and claim through an update by hand", async () => {
+      const quotaUrn = "urn:pulumi:prod::org::pulumi-nodejs:dynamic/tenancy:Quota::web-production";
+      const path = "/v1/projects/web/environments/production/quota";
+      const created = await server.request("PUT", path, { body: { cpu: "2" }, headers: as(quotaUrn, "p") });
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      const byHand = await server.request("PUT", path, {
+        body: { cpu: "3" },
+        headers: { "if-match": String(created.body.version) },
+      });
+      assert.equal(byHand.status, 200, JSON.stringify(byHand.body));
+      assert.equal(byHand.body.cpu, "3");
+      assert.deepEqual(byHand.body.managedBy, { stack: "prod", urn: quotaUrn });
+      // The claim stayed too: the resource's next write is its own, not a conflict.
+      const own = await server.request("PUT", path, {
+        body: { cpu: "2" },
+        headers: { ...as(quotaUrn, "p"), "if-match": String(byHand.body.version) },
+      });
+      assert.equal(own.status, 200, JSON.stringify(own.body));
+      assert.deepEqual(own.body.managedBy, { stack: "prod", urn: quotaUrn });
+    });
+
     it("refuses malformed ownership headers, naming the header", async () => {
       const bad = await server.request("POST", "/v1/projects", {
         body: { name: "bad-owner" },
