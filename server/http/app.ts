@@ -8,10 +8,10 @@ import Fastify, {
   type FastifyRequest,
 } from "fastify";
 import rateLimit from "@fastify/rate-limit";
-import { createHash } from "node:crypto";
 import { TenancyError, toProblem, unstorableText, type ErrorCode } from "../../model";
 import { isDatabaseUnavailable } from "../store/unavailable";
 import {
+  hashToken,
   withWriteContext,
   type Actor,
   type AuthenticatedRead,
@@ -47,6 +47,8 @@ export interface AppOptions {
 declare module "fastify" {
   interface FastifyRequest {
     actor?: Actor;
+    /** The bearer token's hash, once taken (tokenHashOf). */
+    tokenHash?: string;
   }
   interface FastifyContextConfig {
     authenticatedRead?: AuthenticatedRead;
@@ -157,6 +159,15 @@ function bearer(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
+/** The hash of the request's bearer token, taken once for the rate limiter and the lookup both. */
+function tokenHashOf(request: FastifyRequest): string | undefined {
+  if (request.tokenHash === undefined) {
+    const token = bearer(request);
+    if (token !== undefined) request.tokenHash = hashToken(token);
+  }
+  return request.tokenHash;
+}
+
 /** A listening server's rate limit: per token (keyed by its hash, so the token itself is never a map
  * key in memory dumps or logs), or per address for requests without one. */
 async function registerRateLimit(app: FastifyInstance, limits: { max: number; timeWindowMs: number }) {
@@ -164,10 +175,7 @@ async function registerRateLimit(app: FastifyInstance, limits: { max: number; ti
     global: true,
     max: limits.max,
     timeWindow: limits.timeWindowMs,
-    keyGenerator: (request) => {
-      const token = bearer(request);
-      return token ? createHash("sha256").update(token).digest("hex") : `ip:${request.ip}`;
-    },
+    keyGenerator: (request) => tokenHashOf(request) ?? `ip:${request.ip}`,
     allowList: (request) => request.url === "/healthz" || request.url === "/readyz",
     errorResponseBuilder: (_request, context) =>
       new TenancyError(
@@ -290,8 +298,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const failures = authFailureTracker(options.authFailureLimit ?? defaultAuthFailureLimit);
   app.addHook("onRequest", async (request) => {
     if (!request.url.startsWith("/v1/")) return;
-    const token = bearer(request);
-    if (token === undefined && options.localActor) {
+    const hash = tokenHashOf(request);
+    if (hash === undefined && options.localActor) {
       request.actor = options.localActor;
       return;
     }
@@ -311,7 +319,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const environment = params?.environment;
     try {
       request.actor = await service.tokens.authenticate(
-        token,
+        hash,
         project,
         read && storable(environment) ? { read, environment } : undefined,
       );

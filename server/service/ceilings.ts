@@ -233,9 +233,22 @@ export async function auditAndCheckCeilingsAbove(tx: Tx, project: string, domain
   for (const row of ceilings) await checkAllocation(tx, row);
 }
 
+/** The ceilings above an environment, locked in the lock order (rows are locked as they come out of
+ * the sort: the project's ceiling, then the domain's), for an update's `from`, as `locked`. An
+ * admission raises their totals, a release lowers them. */
+export function lockedCeilingsAbove(q: QueryCreator<Database>, project: string, domain: string) {
+  return q
+    .selectFrom("ceilings")
+    .select("id")
+    .where((eb) => eb.or([eb("project", "=", project), eb("domain", "=", domain)]))
+    .orderBy(sql`project is null`)
+    .forUpdate()
+    .as("locked");
+}
+
 /** Adds `amounts` (milli-units) to the totals of every ceiling above an environment, in one
  * statement that locks them in the lock order (the project's first), returning them as they are
- * after (with their totals as exact text). It runs alone or inside an admission's statement. */
+ * after (with their totals as exact text). It runs inside an admission's statement. */
 export function raiseCeilingsAbove(
   q: QueryCreator<Database>,
   project: string,
@@ -245,16 +258,7 @@ export function raiseCeilingsAbove(
 ) {
   return q
     .updateTable("ceilings")
-    .from(
-      q
-        .selectFrom("ceilings")
-        .select("id")
-        .where((eb) => eb.or([eb("project", "=", project), eb("domain", "=", domain)]))
-        // Rows are locked as they come out of the sort: the project's ceiling, then the domain's.
-        .orderBy(sql`project is null`)
-        .forUpdate()
-        .as("locked"),
-    )
+    .from(lockedCeilingsAbove(q, project, domain))
     .set(addToTotals(amounts, executions))
     .whereRef("ceilings.id", "=", "locked.id")
     .returning(ceilingColumnsAsJson);
@@ -281,21 +285,6 @@ export function checkCeilingsAdmit(
       );
     }
   }
-}
-
-/** Takes a released reservation's amounts from the ceilings above its environment. */
-export async function releaseUnderCeilings(
-  tx: Tx,
-  project: string,
-  domain: string,
-  released: Record<ResourceKind, bigint>,
-  executions: number,
-) {
-  const negated = Object.fromEntries(resourceKinds.map((k) => [k, -released[k]])) as Record<
-    ResourceKind,
-    bigint
-  >;
-  await raiseCeilingsAbove(tx, project, domain, negated, -executions).execute();
 }
 
 const lockEnvironmentForReservation = compiledOnce((q, project: string, environment: string) =>

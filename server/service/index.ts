@@ -42,4 +42,5 @@ export type Service = ReturnType<typeof createService>;
 export type { Actor, AuthenticatedRead, Clock, ServiceDeps } from "./context";
 export { createKeyring, parseKey, type Keyring } from "./crypto";
 export { openKeys } from "./key-check";
+export { hashToken } from "./tokens";
 export { withWriteContext, type WriteContext } from "./write-context";

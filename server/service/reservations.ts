@@ -14,7 +14,7 @@ import {
 import type { ReservationTable } from "../store/schema";
 import { authorize } from "./access";
 import { systemClock, type Actor, type ServiceDeps } from "./context";
-import { addToTotals, overLimits, usageBefore, usageTotals } from "./usage";
+import { addToTotals, overLimits, releasedFromTotals, usageBefore, usageTotals } from "./usage";
 import { loadEnvironment } from "./environments";
 import { quotaRow } from "./quotas";
 import { createOnce } from "./idempotency";
@@ -26,8 +26,8 @@ import { compiledOnce } from "./compiled-once";
 import {
   checkCeilingsAdmit,
   environmentForReservation,
+  lockedCeilingsAbove,
   raiseCeilingsAbove,
-  releaseUnderCeilings,
 } from "./ceilings";
 
 const kind = "Reservation";
@@ -99,6 +99,72 @@ const admit = compiledOnce(
         jsonArrayFrom(eb.selectFrom("raised").selectAll("raised")).as("ceilings"),
       ]);
   },
+);
+
+/** A release's statement, under its environment's lock: the reservation deleted, its amounts taken
+ * off the environment's totals and the ceilings' above it, its entry added to the history the
+ * console charts and the history's entries older than `historySince` dropped; it returns the
+ * reservation, or nothing when there is none by that id in that environment. */
+const release = compiledOnce(
+  (
+    q,
+    id: string,
+    project: string,
+    environment: string,
+    domain: string,
+    releasedAt: Date,
+    historySince: Date,
+  ) =>
+    q
+      .with("released", (w) =>
+        w
+          .deleteFrom("reservations")
+          .where("id", "=", id)
+          .where("project", "=", project)
+          .where("environment", "=", environment)
+          .returningAll(),
+      )
+      .with("pruned", (w) =>
+        w
+          .deleteFrom("reservation_history")
+          .where("project", "=", project)
+          .where("environment", "=", environment)
+          .where("released_at", "<", historySince),
+      )
+      .with("lowered", (w) =>
+        w
+          .updateTable("environments")
+          .from("released")
+          .set(releasedFromTotals("released"))
+          .whereRef("environments.project", "=", "released.project")
+          .whereRef("environments.name", "=", "released.environment"),
+      )
+      .with("ceilings_lowered", (w) =>
+        w
+          .updateTable("ceilings")
+          .from([lockedCeilingsAbove(q, project, domain), "released"])
+          .set(releasedFromTotals("released"))
+          .whereRef("ceilings.id", "=", "locked.id"),
+      )
+      .with("recorded", (w) =>
+        w
+          .insertInto("reservation_history")
+          .columns(["id", "project", "environment", "executions", "admitted_at", "released_at"])
+          .expression((eb) =>
+            eb
+              .selectFrom("released")
+              .select([
+                "released.id",
+                "released.project",
+                "released.environment",
+                "released.executions",
+                "released.created_at",
+                sql<Date>`${releasedAt}::timestamptz`.as("released_at"),
+              ]),
+          ),
+      )
+      .selectFrom("released")
+      .selectAll(),
 );
 
 export function reservationService({ db, keyring, clock = systemClock }: ServiceDeps) {
@@ -190,67 +256,18 @@ export function reservationService({ db, keyring, clock = systemClock }: Service
       await transaction(db, { kind, id: reservationId }, async (tx) => {
         await authorize(tx, actor, "delete", project, environment);
         const env = await environmentForReservation(tx, project, environment);
-        // One statement: the release, its entry in the history, the environment's totals lowered,
-        // and the history's oldest entries of this environment dropped.
         const releasedAt = clock.now();
-        const row = await tx
-          .with("released", (w) =>
-            w
-              .deleteFrom("reservations")
-              .where("id", "=", reservationId)
-              .where("project", "=", project)
-              .where("environment", "=", environment)
-              .returningAll(),
-          )
-          .with("pruned", (w) =>
-            w
-              .deleteFrom("reservation_history")
-              .where("project", "=", project)
-              .where("environment", "=", environment)
-              .where("released_at", "<", new Date(releasedAt.getTime() - historyKeptMs)),
-          )
-          .with("lowered", (w) =>
-            w
-              .updateTable("environments")
-              .from("released")
-              .set({
-                used_cpu_milli: sql`environments.used_cpu_milli - released.cpu_milli`,
-                used_memory_milli: sql`environments.used_memory_milli - released.memory_milli`,
-                used_gpu_milli: sql`environments.used_gpu_milli - released.gpu_milli`,
-                used_storage_milli: sql`environments.used_storage_milli - released.storage_milli`,
-                used_executions: sql`environments.used_executions - released.executions`,
-              })
-              .whereRef("environments.project", "=", "released.project")
-              .whereRef("environments.name", "=", "released.environment"),
-          )
-          .with("recorded", (w) =>
-            w
-              .insertInto("reservation_history")
-              .columns(["id", "project", "environment", "executions", "admitted_at", "released_at"])
-              .expression((eb) =>
-                eb
-                  .selectFrom("released")
-                  .select([
-                    "released.id",
-                    "released.project",
-                    "released.environment",
-                    "released.executions",
-                    "released.created_at",
-                    sql<Date>`${releasedAt}::timestamptz`.as("released_at"),
-                  ]),
-              ),
-          )
-          .selectFrom("released")
-          .selectAll()
-          .executeTakeFirst();
+        const historySince = new Date(releasedAt.getTime() - historyKeptMs);
+        const [row] = await release(
+          tx,
+          reservationId,
+          project,
+          environment,
+          env.domain,
+          releasedAt,
+          historySince,
+        );
         if (!row) throw notFound(kind, reservationId);
-        const released = {
-          cpu: BigInt(row.cpu_milli),
-          memory: BigInt(row.memory_milli),
-          gpu: BigInt(row.gpu_milli),
-          storage: BigInt(row.storage_milli),
-        };
-        await releaseUnderCeilings(tx, project, env.domain, released, row.executions);
         await audit(
           tx,
           actor,

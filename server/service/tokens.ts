@@ -189,18 +189,18 @@ export function tokenService({ db, keyring, clock = systemClock }: ServiceDeps) 
     },
 
     /**
-     * The actor a bearer token speaks for; unauthorized when unknown, revoked or expired. Given the
+     * The actor a bearer token speaks for, by the token's hash (hashToken: the caller has it already,
+     * for its rate limit); unauthorized when unknown, revoked or expired. Given the
      * project the request concerns, the same statement reads the role bindings that speak for the
      * token there (its subject, its teams, the teams the store lists it in), so the request's role
      * checks cost no further round trip. Nothing is cached: every request looks its token up.
      */
     async authenticate(
-      secret: string | undefined,
+      hash: string | undefined,
       project?: string,
       read?: { read: AuthenticatedRead; environment: string },
     ): Promise<Actor> {
-      if (!secret) throw new TenancyError("unauthorized", "send Authorization: Bearer <token>");
-      const hash = hashToken(secret);
+      if (!hash) throw new TenancyError("unauthorized", "send Authorization: Bearer <token>");
       // Without a project the bindings read are none (no project has an empty name).
       const withRead = read && project !== undefined ? read : undefined;
       const [row] = withRead

@@ -4,6 +4,7 @@ import type { Kysely } from "kysely";
 import { TenancyError, type ErrorTarget } from "../../model";
 import type { Database } from "../store/schema";
 import type { Actor, Tx } from "./context";
+import { compiledOnce } from "./compiled-once";
 import { writeContext } from "./write-context";
 
 /** Thrown at the end of a dry run's transaction to roll it back, carrying what it would have answered. */
@@ -93,10 +94,11 @@ export function auditValues(
   return { at, actor, action, target_kind, target_id, before, after };
 }
 
+const insertAudit = compiledOnce((q, ...entry: ReturnType<typeof auditArgs>) =>
+  q.insertInto("audit").values(auditValues(...entry)),
+);
+
 /** Appends one entry to the audit log, inside the mutation's transaction. */
 export async function audit(tx: Tx, ...entry: Parameters<typeof auditEntry>) {
-  await tx
-    .insertInto("audit")
-    .values(auditEntry(...entry))
-    .execute();
+  await insertAudit(tx, ...auditArgs(auditEntry(...entry)));
 }

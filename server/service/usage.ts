@@ -77,8 +77,8 @@ export async function usageOf(q: Queryable, project: string, environment: string
   return toUsage(row);
 }
 
-/** The change a reservation of `amounts` (milli-units; negated for a release) makes to the totals
- * of an environment's or a ceiling's row, for an update's `set`. */
+/** The change a reservation of `amounts` (milli-units) makes to the totals of an environment's or a
+ * ceiling's row, for an update's `set`. */
 export function addToTotals(amounts: Record<ResourceKind, bigint>, executions: number) {
   const plus = (column: string, amount: bigint | number, type: "numeric" | "bigint") =>
     sql<string>`${sql.ref(column)} + ${amount.toString()}::${sql.raw(type)}`;
@@ -88,6 +88,20 @@ export function addToTotals(amounts: Record<ResourceKind, bigint>, executions: n
     used_gpu_milli: plus("used_gpu_milli", amounts.gpu, "numeric"),
     used_storage_milli: plus("used_storage_milli", amounts.storage, "numeric"),
     used_executions: plus("used_executions", executions, "bigint"),
+  };
+}
+
+/** The change a released reservation makes to the same totals: the reservation's row, `released`,
+ * is in the statement (a CTE that deleted it), and its amounts are taken off. */
+export function releasedFromTotals(released: string) {
+  const minus = (column: string, amount: string) =>
+    sql<string>`${sql.ref(column)} - ${sql.ref(`${released}.${amount}`)}`;
+  return {
+    used_cpu_milli: minus("used_cpu_milli", "cpu_milli"),
+    used_memory_milli: minus("used_memory_milli", "memory_milli"),
+    used_gpu_milli: minus("used_gpu_milli", "gpu_milli"),
+    used_storage_milli: minus("used_storage_milli", "storage_milli"),
+    used_executions: minus("used_executions", "executions"),
   };
 }
 

@@ -1,6 +1,6 @@
 // What a runtime's hot requests send to the database, counted at the query builder: a read of its
 // environment or of its effective configuration is one statement (the token, its bindings and the
-// object read together), and a quota write keeps to its few round trips.
+// object read together), and a quota write, an admission and a release keep to their few round trips.
 import { strict as assert } from "node:assert";
 import type { FastifyInstance } from "fastify";
 import { Kysely, PostgresDialect } from "kysely";
@@ -24,7 +24,7 @@ import { adminToken, secretKey, STORES } from "./server";
     let runtimeToken: string;
 
     const call = async (
-      method: "GET" | "POST" | "PUT",
+      method: "GET" | "POST" | "PUT" | "DELETE",
       url: string,
       token: string,
       body?: object,
@@ -40,8 +40,9 @@ import { adminToken, secretKey, STORES } from "./server";
         ...(body ? { payload: body } : {}),
       });
       assert.ok(response.statusCode < 300, `${method} ${url}: ${response.statusCode} ${response.body}`);
-      return response.json();
+      return response.statusCode === 204 ? undefined : response.json();
     };
+    const verbs = (statements: string[]) => statements.map((s) => s.trim().split(/\s+/)[0]!.toLowerCase());
     /** The statements one request sends, in order. */
     const statementsOf = async (request: () => Promise<unknown>) => {
       sent = [];
@@ -117,12 +118,40 @@ import { adminToken, secretKey, STORES } from "./server";
       // The token, then begin, the environment's lock, the quota's lock with the defaults, the write,
       // the audit entry with the ceilings' locks, commit.
       assert.deepEqual(
-        statements.map((s) => s.trim().split(/\s+/)[0]!.toLowerCase()),
+        verbs(statements),
         ["select", "begin", "select", "with", "update", "with", "commit"],
         statements.join("\n"),
       );
       const audit = await call("GET", "/v1/audit?limit=1", adminToken);
       assert.match(JSON.stringify(audit), /quota\.update/);
+    });
+
+    it("admits and releases a reservation under a ceiling in three statements each, audit included", async () => {
+      await call("PUT", "/v1/projects/web/quota", adminToken, { cpu: "10" });
+      const env = "/v1/projects/web/environments/production";
+      const admitted = await statementsOf(() =>
+        call("POST", `${env}/reservations`, runtimeToken, { cpu: "2" }),
+      );
+      // The token, then begin, the environment's lock, the admission (reservation, audit entry,
+      // totals and ceilings raised, quota read), commit.
+      assert.deepEqual(verbs(admitted.statements), ["select", "begin", "select", "with", "commit"]);
+      const reservation = admitted.body as { id: string };
+      const released = await statementsOf(() =>
+        call("DELETE", `${env}/reservations/${reservation.id}`, runtimeToken),
+      );
+      // The token, then begin, the environment's lock, the release (reservation, totals and ceilings
+      // lowered, history), the audit entry, commit.
+      assert.deepEqual(
+        verbs(released.statements),
+        ["select", "begin", "select", "with", "insert", "commit"],
+        released.statements.join("\n"),
+      );
+      const ceiling = await call("GET", "/v1/projects/web/quota", adminToken);
+      assert.equal(ceiling.usage.cpu, "0");
+      const quota = await call("GET", `${env}/quota`, runtimeToken);
+      assert.equal(quota.usage.cpu, "0");
+      const audit = await call("GET", "/v1/audit?limit=1", adminToken);
+      assert.match(JSON.stringify(audit), /reservation\.delete/);
     });
   },
 );

@@ -36,9 +36,9 @@ for (const kind of STORES.slice(0, 1)) {
       // Count the token lookups the real service makes.
       const tokens = server.running.service.tokens;
       const authenticate = tokens.authenticate.bind(tokens);
-      tokens.authenticate = (secret, project) => {
+      tokens.authenticate = (hash, project) => {
         lookups++;
-        return authenticate(secret, project);
+        return authenticate(hash, project);
       };
     });
     after(async () => server.close());
