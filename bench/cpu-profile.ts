@@ -2,10 +2,19 @@
 // (`--cpu-prof`) summed by self time.
 import * as fs from "node:fs";
 
+const statFields = (pid: number | "self") =>
+  fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ").map(Number);
+
 /** CPU time a process has used, user and system, in clock ticks (100 per second on Linux). */
 export function cpuTicks(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return Number(fields[11]) + Number(fields[12]);
+  const fields = statFields(pid);
+  return fields[11]! + fields[12]!;
+}
+
+/** CPU time a process's finished children have used, once it has waited for them, in ticks. */
+export function childrenTicks(pid: number | "self" = "self"): number {
+  const fields = statFields(pid);
+  return fields[13]! + fields[14]!;
 }
 
 export interface ProfileNode {

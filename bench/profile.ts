@@ -2,7 +2,10 @@
 // bench/api-load.ts, a fresh `tenancy serve` runs under node's CPU profiler while autocannon sends
 // that load at 64 connections for 5 s; the profile is summed by self time, per component (the pg
 // driver, Kysely, Fastify, tenancy's own code, Node's sockets, idle) and per function, into
-// bench/PROFILE.md. BENCH_PROFILE_LOADS picks loads by a word of their names ("get,reservation").
+// bench/PROFILE.md. For the reads, it also measures without the profiler what each request costs
+// in CPU on the whole machine, for tenancy, the stack floor and pgbench, which bounds how near
+// pgbench's rate any of them can come on these cores. BENCH_PROFILE_LOADS picks loads by a word of
+// their names ("get,reservation"); "budget" picks that measurement.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
@@ -11,7 +14,9 @@ import * as path from "node:path";
 import autocannon from "autocannon";
 import { createDatabase, repoRoot, serve, startPostgresCluster } from "../scripts/harness";
 import { loads, seedLoadOrg, type Load } from "./api-load";
+import { httpFloor, pgbench } from "./floors";
 import {
+  childrenTicks,
   componentClassifier,
   cpuTicks,
   selfTimes,
@@ -22,14 +27,21 @@ import {
 
 const adminToken = `tny_bench-${randomBytes(16).toString("hex")}`;
 const connections = 64;
+const serverEnv = {
+  TENANCY_BOOTSTRAP_TOKEN: adminToken,
+  TENANCY_SECRET_KEY: randomBytes(32).toString("base64"),
+};
+/** Ticks are 10 ms; µs per request from a count of ticks. */
+const microsPerRequest = (ticks: number, requests: number) => (ticks * 10_000) / requests;
 
-/** CPU ticks used by every PostgreSQL process (the cluster runs as the postgres user). */
+/** CPU ticks used by every PostgreSQL process (the cluster runs as the postgres user), including
+ * the backends that have ended: the postmaster reaps them, so their time is in its children's. */
 function postgresTicks(): number {
   const pids = execFileSync("pgrep", ["-u", "postgres"], { encoding: "utf8" }).trim().split("\n");
   let sum = 0;
   for (const pid of pids) {
     try {
-      sum += cpuTicks(Number(pid));
+      sum += cpuTicks(Number(pid)) + childrenTicks(Number(pid));
     } catch {
       // ended between the listing and the read
     }
@@ -84,7 +96,7 @@ async function profileLoad(index: number, dir: string) {
   const profileDir = fs.mkdtempSync(path.join(dir, "prof-"));
   const server = await serve(
     ["--database-url", await createDatabase(), "--rate-limit", "100000000"],
-    { TENANCY_BOOTSTRAP_TOKEN: adminToken, TENANCY_SECRET_KEY: randomBytes(32).toString("base64") },
+    serverEnv,
     ["--cpu-prof", `--cpu-prof-dir=${profileDir}`],
   );
   let requests = 0;
@@ -107,7 +119,7 @@ async function profileLoad(index: number, dir: string) {
       ...load.options,
     });
     requests = result.requests.total;
-    const perRequest = (ticks: number) => ((ticks * 10_000) / requests).toFixed(0);
+    const perRequest = (ticks: number) => microsPerRequest(ticks, requests).toFixed(0);
     const cannon = process.cpuUsage(before.cannon);
     split = [
       "CPU per request during the load (user + system, from /proc):",
@@ -126,6 +138,100 @@ async function profileLoad(index: number, dir: string) {
   if (!file) throw new Error("the server wrote no CPU profile");
   const profile = JSON.parse(fs.readFileSync(path.join(profileDir, file), "utf8")) as CpuProfile;
   return { name: load.name, requests, lines: [...split, ...summarize(profile, requests)] };
+}
+
+interface CpuRun {
+  rate: number;
+  /** µs of CPU per request: the answering process, PostgreSQL, the load generator. */
+  answering?: number;
+  postgres: number;
+  client: number;
+}
+
+/** autocannon at `url` for 5 s, with the CPU each process used per request. */
+async function httpRun(url: string, pid: number, token: string): Promise<CpuRun> {
+  const before = { answering: cpuTicks(pid), postgres: postgresTicks(), client: process.cpuUsage() };
+  const result = await autocannon({
+    url,
+    connections,
+    duration: 5,
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const requests = result.requests.total;
+  if (result.non2xx + result.errors > 0) throw new Error(`${url}: ${result.non2xx + result.errors} failed`);
+  const client = process.cpuUsage(before.client);
+  return {
+    rate: requests / 5,
+    answering: microsPerRequest(cpuTicks(pid) - before.answering, requests),
+    postgres: microsPerRequest(postgresTicks() - before.postgres, requests),
+    client: (client.user + client.system) / requests,
+  };
+}
+
+function pgbenchRun(dbUrl: string, sql: string): CpuRun {
+  const before = postgresTicks();
+  const result = pgbench(dbUrl, connections, sql);
+  return {
+    rate: result.tps,
+    postgres: microsPerRequest(postgresTicks() - before, result.transactions),
+    client: microsPerRequest(result.cpuTicks, result.transactions),
+  };
+}
+
+const reps = 3;
+const medianOf = (runs: CpuRun[], pick: (r: CpuRun) => number | undefined) => {
+  const xs = runs.map(pick).filter((x): x is number => x !== undefined);
+  return xs.length ? [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]! : undefined;
+};
+
+/**
+ * The reads' CPU budget, without the profiler: tenancy serve, the stack floor answering with the
+ * statement tenancy sends, and pgbench running it, in alternating runs (the median of three each).
+ * When a run is CPU-bound, its rate is the machine's cores over the CPU a request takes everywhere.
+ */
+async function readsBudget(): Promise<string[]> {
+  const dbUrl = await createDatabase();
+  const server = await serve(["--database-url", dbUrl, "--rate-limit", "100000000"], serverEnv);
+  const cores = os.cpus().length;
+  const lines = [
+    "## The reads' CPU budget",
+    "",
+    `Without the profiler, ${connections} connections, ${reps} alternating runs of 5 s each (medians): CPU per request in every process, from /proc. The stack floor is Fastify and node-pg answering with the row of the statement tenancy sends (bench/http-floor.ts); pgbench runs that statement directly. "Cores' worth" is the rate the machine's ${cores} cores allow at that CPU per request: a run that reaches it is bound by CPU, and then its ratio to pgbench is pgbench's CPU per request over its own.`,
+    "",
+    "| read | answered by | rate /s | server µs | PostgreSQL µs | load generator µs | total µs | cores' worth /s | rate / pgbench |",
+    "|---|---|---|---|---|---|---|---|---|",
+  ];
+  try {
+    const org = await seedLoadOrg(server.url, adminToken);
+    for (const read of loads(org).slice(0, 2)) {
+      const floor = await httpFloor({ BENCH_FLOOR_DATABASE_URL: dbUrl, BENCH_FLOOR_SQL: read.sql });
+      const runs: Record<string, CpuRun[]> = { tenancy: [], "stack floor": [], pgbench: [] };
+      try {
+        for (let rep = 0; rep < reps; rep++) {
+          runs.tenancy!.push(await httpRun(String(read.options.url), server.child.pid!, org.runtimeToken));
+          runs["stack floor"]!.push(await httpRun(floor.url, floor.pid, org.runtimeToken));
+          runs.pgbench!.push(pgbenchRun(dbUrl, read.sql));
+        }
+      } finally {
+        floor.stop();
+      }
+      const pgbenchRate = medianOf(runs.pgbench!, (r) => r.rate)!;
+      for (const [by, measured] of Object.entries(runs)) {
+        const rate = medianOf(measured, (r) => r.rate)!;
+        const answering = medianOf(measured, (r) => r.answering);
+        const postgres = medianOf(measured, (r) => r.postgres)!;
+        const client = medianOf(measured, (r) => r.client)!;
+        const total = (answering ?? 0) + postgres + client;
+        lines.push(
+          `| ${read.name} | ${by} | ${rate.toFixed(0)} | ${answering === undefined ? "—" : answering.toFixed(0)} | ${postgres.toFixed(0)} | ${client.toFixed(0)} | ${total.toFixed(0)} | ${((cores * 1e6) / total).toFixed(0)} | ${(rate / pgbenchRate).toFixed(2)} |`,
+        );
+      }
+      process.stderr.write(`profile: budget of ${read.name} measured\n`);
+    }
+  } finally {
+    await server.stop();
+  }
+  return [...lines, ""];
 }
 
 async function main() {
@@ -148,6 +254,7 @@ async function main() {
       process.stderr.write(`profile: ${result.name}: ${result.requests} requests\n`);
       lines.push(`## ${result.name}`, "", `${result.requests} requests in 5 s.`, "", ...result.lines);
     }
+    if (!words || words.includes("budget")) lines.push(...(await readsBudget()));
   } finally {
     cluster.stop();
     fs.rmSync(work, { recursive: true, force: true });

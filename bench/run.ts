@@ -11,7 +11,7 @@
 // Sizes and repetitions: BENCH_SIZES (default "10"), BENCH_REPS (default 3), BENCH_SCALE_SIZES
 // (default "100,300": the size the levers are measured at, and the largest, run with
 // PULUMI_SKIP_CHECKPOINTS only), BENCH_DATABASE_REPS (runs of each database cell, default 3).
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -29,6 +29,7 @@ import {
 import { createApiClient } from "../client";
 import { createEmbeddedTransport } from "../provider/embedded";
 import { loads, seedLoadOrg, type LoadOrg } from "./api-load";
+import { httpFloor, pgbench } from "./floors";
 
 const adminToken = `tny_bench-${randomBytes(16).toString("hex")}`;
 const secretKey = randomBytes(32).toString("base64");
@@ -511,51 +512,6 @@ async function cannon(
   };
 }
 
-function pgbench(dbUrl: string, connections: number, sql: string): { tps: number; latencyMs: number } {
-  const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pgbench-")), "q.sql");
-  fs.writeFileSync(script, sql);
-  fs.chmodSync(path.dirname(script), 0o755);
-  fs.chmodSync(script, 0o644);
-  const bin = execFileSync("bash", [path.join(repoRoot, "scripts/ensure-postgres.sh")], {
-    encoding: "utf8",
-  }).trim();
-  let out: string;
-  try {
-    out = execFileSync(
-      path.join(bin, "pgbench"),
-      // Prepared, as the server sends its repeated statements.
-      ["-n", "-M", "prepared", "-c", String(connections), "-j", "2", "-T", "5", "-f", script, dbUrl],
-      { encoding: "utf8" },
-    );
-  } finally {
-    fs.rmSync(path.dirname(script), { recursive: true, force: true });
-  }
-  return {
-    tps: Number(/tps = ([\d.]+)/.exec(out)![1]),
-    latencyMs: Number(/latency average = ([\d.]+) ms/.exec(out)![1]),
-  };
-}
-
-/** bench/http-floor.ts in its own process: answering with a fixed body, or with a statement's row. */
-async function httpFloor(
-  answer: { BENCH_FLOOR_BODY: string } | { BENCH_FLOOR_DATABASE_URL: string; BENCH_FLOOR_SQL: string },
-): Promise<{ url: string; stop(): void }> {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "bench/http-floor.ts")], {
-    env: { ...process.env, ...answer },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let output = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) resolve(match[1]!);
-    });
-    child.once("exit", (code) => reject(new Error(`the HTTP floor exited with ${code}`)));
-  });
-  return { url, stop: () => child.kill("SIGTERM") };
-}
-
 /** Fills an environment with `count` live reservations through the API, 16 at a time. */
 async function fillReservations(org: LoadOrg, project: string, count: number) {
   let next = 0;
@@ -704,38 +660,58 @@ async function databaseBench(lines: string[]) {
       return cpu.endsWith("m") ? Number(cpu.slice(0, -1)) : Number(cpu) * 1000;
     };
     const readRates = new Map<number, number>();
-    const cells = new Map<string, Awaited<ReturnType<typeof cannon>> & { tps: number }>();
+    const cells = new Map<string, Cell>();
     const loadList = loads(org);
+    const reads = loadList.slice(0, 2);
     for (const load of loadList) {
-      for (const connections of connectionCounts) {
-        const apiRuns: Awaited<ReturnType<typeof cannon>>[] = [];
-        const pgRuns: ReturnType<typeof pgbench>[] = [];
-        for (let rep = 0; rep < databaseReps; rep++) {
-          const before = load.reservations ? await reservedMilli() : 0;
-          await load.reset?.();
-          const run = await cannon(load.options.url ?? org.url, connections, load.options, org.runtimeToken);
-          if (load.reservations) {
-            admitted += run.ok;
-            counted += (await reservedMilli()) - before;
+      // The reads' stack floor runs in the same cells, alternating with the API and pgbench.
+      const floor = reads.includes(load)
+        ? await httpFloor({ BENCH_FLOOR_DATABASE_URL: dbUrl, BENCH_FLOOR_SQL: load.sql })
+        : undefined;
+      try {
+        for (const connections of connectionCounts) {
+          const apiRuns: Awaited<ReturnType<typeof cannon>>[] = [];
+          const pgRuns: ReturnType<typeof pgbench>[] = [];
+          const floorRuns: number[] = [];
+          for (let rep = 0; rep < databaseReps; rep++) {
+            const before = load.reservations ? await reservedMilli() : 0;
+            await load.reset?.();
+            const run = await cannon(
+              load.options.url ?? org.url,
+              connections,
+              load.options,
+              org.runtimeToken,
+            );
+            if (load.reservations) {
+              admitted += run.ok;
+              counted += (await reservedMilli()) - before;
+            }
+            apiRuns.push(run);
+            pgRuns.push(pgbench(dbUrl, connections, load.sql));
+            if (floor) floorRuns.push((await cannon(floor.url, connections, {})).rps);
           }
-          apiRuns.push(run);
-          pgRuns.push(pgbench(dbUrl, connections, load.sql));
+          // The run of median rate, with its latencies; errors over every run.
+          const api = apiRuns.find((run) => run.rps === median(apiRuns.map((r) => r.rps)))!;
+          const errors = apiRuns.reduce((sum, run) => sum + run.errors, 0);
+          const pg = pgRuns.find((run) => run.tps === median(pgRuns.map((r) => r.tps)))!;
+          if (load.name === "read: get environment") readRates.set(connections, api.rps);
+          cells.set(`${load.name} ${connections}`, {
+            ...api,
+            tps: pg.tps,
+            ...(floor ? { floor: { rps: median(floorRuns), range: spread(floorRuns, 0) } } : {}),
+          });
+          lines.push(
+            `| ${load.name} | ${connections} | ${api.rps.toFixed(0)}${errors ? ` (${errors} errors)` : ""} (${spread(
+              apiRuns.map((r) => r.rps),
+              0,
+            )}) | ${api.p50} / ${api.p99} | ${pg.tps.toFixed(0)} (${spread(
+              pgRuns.map((r) => r.tps),
+              0,
+            )}) | ${pg.latencyMs.toFixed(2)} | ${(api.rps / pg.tps).toFixed(2)} |`,
+          );
         }
-        // The run of median rate, with its latencies; errors over every run.
-        const api = apiRuns.find((run) => run.rps === median(apiRuns.map((r) => r.rps)))!;
-        const errors = apiRuns.reduce((sum, run) => sum + run.errors, 0);
-        const pg = pgRuns.find((run) => run.tps === median(pgRuns.map((r) => r.tps)))!;
-        if (load.name === "read: get environment") readRates.set(connections, api.rps);
-        cells.set(`${load.name} ${connections}`, { ...api, tps: pg.tps });
-        lines.push(
-          `| ${load.name} | ${connections} | ${api.rps.toFixed(0)}${errors ? ` (${errors} errors)` : ""} (${spread(
-            apiRuns.map((r) => r.rps),
-            0,
-          )}) | ${api.p50} / ${api.p99} | ${pg.tps.toFixed(0)} (${spread(
-            pgRuns.map((r) => r.tps),
-            0,
-          )}) | ${pg.latencyMs.toFixed(2)} | ${(api.rps / pg.tps).toFixed(2)} |`,
-        );
+      } finally {
+        floor?.stop();
       }
     }
     // Each run of the contended load may stop with one request in flight per connection.
@@ -826,41 +802,34 @@ async function databaseBench(lines: string[]) {
     } finally {
       floor.stop();
     }
-    await stackFloor(lines, dbUrl, loadList.slice(0, 2), cells);
+    stackFloor(lines, reads, cells);
   } finally {
     await server.stop();
   }
 }
+
+/** A database cell: the API's median run, pgbench's median rate and, for the reads, the stack floor's. */
+type Cell = Awaited<ReturnType<typeof cannon>> & { tps: number; floor?: { rps: number; range: string } };
 
 /**
  * The reads on the stack's own floor: Fastify and node-pg answering each request with the row of
  * the statement tenancy sends for it (prepared, on a pool of the server's size), nothing else.
  * What no server on this stack, on the same cores as PostgreSQL and the load generator, can beat.
  */
-async function stackFloor(
-  lines: string[],
-  dbUrl: string,
-  reads: ReturnType<typeof loads>,
-  cells: Map<string, { rps: number; tps: number }>,
-) {
+function stackFloor(lines: string[], reads: ReturnType<typeof loads>, cells: Map<string, Cell>) {
   lines.push(
-    "Stack floor: Fastify and node-pg (prepared, a pool of 10 as `tenancy serve`) answering each request with the row of the statement tenancy sends for it, and nothing else (no token hashing, role check, row mapping or validation); same load generator, same PostgreSQL:",
+    `Stack floor: Fastify and node-pg (prepared, a pool of 10 as \`tenancy serve\`) answering each request with the row of the statement tenancy sends for it, and nothing else (no token hashing, role check, row mapping or validation); same load generator, same PostgreSQL, run in the cells above after the API and pgbench (median of ${databaseReps}, range in brackets):`,
     "",
     "| operation | connections | stack floor req/s | floor / pgbench | tenancy / floor |",
     "|---|---|---|---|---|",
   );
   for (const read of reads) {
-    const floor = await httpFloor({ BENCH_FLOOR_DATABASE_URL: dbUrl, BENCH_FLOOR_SQL: read.sql });
-    try {
-      for (const connections of connectionCounts) {
-        const result = await cannon(floor.url, connections, {});
-        const cell = cells.get(`${read.name} ${connections}`)!;
-        lines.push(
-          `| ${read.name} | ${connections} | ${result.rps.toFixed(0)} | ${(result.rps / cell.tps).toFixed(2)} | ${(cell.rps / result.rps).toFixed(2)} |`,
-        );
-      }
-    } finally {
-      floor.stop();
+    for (const connections of connectionCounts) {
+      const cell = cells.get(`${read.name} ${connections}`)!;
+      const floor = cell.floor!;
+      lines.push(
+        `| ${read.name} | ${connections} | ${floor.rps.toFixed(0)} (${floor.range}) | ${(floor.rps / cell.tps).toFixed(2)} | ${(cell.rps / floor.rps).toFixed(2)} |`,
+      );
     }
   }
   lines.push("");
