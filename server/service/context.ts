@@ -1,5 +1,5 @@
 // What every service operation receives: who is calling, and the service's dependencies.
-import type { Kysely, Transaction } from "kysely";
+import type { Expression, Kysely, Transaction } from "kysely";
 import type { Database } from "../store/schema";
 import type { Keyring } from "./crypto";
 
@@ -62,6 +62,10 @@ export type ExpectedVersion = number | undefined;
 
 /** Where a query runs: a transaction, or the database itself for reads that need none. */
 export type Queryable = Kysely<Database>;
+
+/** A value a statement compares with: a parameter, or a column of an enclosing query (the batched
+ * authentication reads many requests' objects in one statement, each row with its own names). */
+export type Operand<T = string> = T | Expression<T>;
 
 /** A row as it comes back inside a JSON aggregate: its timestamps are strings. */
 export type Jsonable<Row> = { [K in keyof Row]: Row[K] extends Date ? Date | string : Row[K] };

@@ -1,17 +1,16 @@
 // Resource defaults merged environment over project over domain, with the scope that set each
 // field, and the rule that no default asks one workload for more than the environment's quota.
-import type { Expression, ExpressionBuilder, Selectable } from "kysely";
+import type { ExpressionBuilder, Selectable } from "kysely";
 import {
   TenancyError,
   environmentId,
   parseQuantity,
   resourceKinds,
   scopeId,
-  type DefaultsScope,
   type EffectiveDefaults,
 } from "../../model";
 import type { Database, QuotaTable, ResourceDefaultsTable } from "../store/schema";
-import type { Queryable } from "./context";
+import type { Operand, Queryable } from "./context";
 import { quotaLimit } from "./usage";
 
 type DefaultsRow = Selectable<ResourceDefaultsTable>;
@@ -43,8 +42,14 @@ export function mergeDefaults(
 
 type DefaultsBuilder = ExpressionBuilder<Database & { d: ResourceDefaultsTable }, "d">;
 
+/** A scope whose names may also be columns of an enclosing query. */
+type ScopeOperands =
+  | { kind: "domain"; domain: Operand }
+  | { kind: "project"; project: Operand }
+  | { kind: "environment"; project: Operand; environment: Operand };
+
 /** The defaults rows of exactly one scope (as `resource_defaults as d`). */
-export function inScope(scope: DefaultsScope) {
+export function inScope(scope: ScopeOperands) {
   return (eb: DefaultsBuilder) => {
     switch (scope.kind) {
       case "domain":
@@ -59,7 +64,7 @@ export function inScope(scope: DefaultsScope) {
 
 /** The defaults rows (as `resource_defaults as d`) that reach one environment, in any scope: its
  * domain's (a name, or a column of the enclosing query), its project's and its own. */
-export function reaching(project: string, environment: string, domain: string | Expression<string>) {
+export function reaching(project: Operand, environment: Operand, domain: Operand) {
   return (eb: DefaultsBuilder) =>
     eb.or([
       eb("d.domain", "=", domain),
@@ -69,12 +74,7 @@ export function reaching(project: string, environment: string, domain: string | 
 }
 
 /** The defaults rows that reach one environment, with the columns a merge reads. */
-export function defaultsReaching(
-  q: Queryable,
-  project: string,
-  environment: string,
-  domain: string | Expression<string>,
-) {
+export function defaultsReaching(q: Queryable, project: Operand, environment: Operand, domain: Operand) {
   return q
     .selectFrom("resource_defaults as d")
     .select(["d.domain", "d.project", "d.environment", "d.requests", "d.limits"])

@@ -4,7 +4,7 @@ import { jsonArrayFrom, jsonObjectFrom } from "kysely/helpers/postgres";
 import { namespaceOf, type EffectiveConfig } from "../../model";
 import { authorize } from "./access";
 import { compiledOnce } from "./compiled-once";
-import { prefetchedRow, type Actor, type Queryable, type ServiceDeps } from "./context";
+import { prefetchedRow, type Actor, type Operand, type Queryable, type ServiceDeps } from "./context";
 import { defaultsReaching, mergeDefaults, weakestFirst } from "./defaults-merge";
 import { loadEnvironment } from "./environments";
 import { quotaRow, toQuota } from "./quotas";
@@ -13,7 +13,7 @@ import { toUsage, usageTotals } from "./usage";
 
 /** Everything the effective configuration is made of, in one statement: a runtime asks this before
  * it schedules each workload. */
-export const effectiveQuery = (q: Queryable, project: string, environment: string) =>
+export const effectiveQuery = (q: Queryable, project: Operand, environment: Operand) =>
   q
     .selectFrom("environments as e")
     .select((eb) => [

@@ -18,6 +18,7 @@ import {
   type Actor,
   type ExpectedVersion,
   type Jsonable,
+  type Operand,
   type Queryable,
   type ServiceDeps,
   type Tx,
@@ -53,7 +54,7 @@ function toEnvironment(row: Jsonable<Selectable<EnvironmentTable>>): Environment
   };
 }
 
-export const environmentRow = (q: Queryable, project: string, name: string) =>
+export const environmentRow = (q: Queryable, project: Operand, name: Operand) =>
   q.selectFrom("environments").selectAll().where("project", "=", project).where("name", "=", name);
 const readEnvironment = compiledOnce(environmentRow);
 const lockEnvironment = compiledOnce((q, project: string, name: string) =>

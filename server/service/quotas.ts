@@ -15,6 +15,7 @@ import {
   type Actor,
   type ExpectedVersion,
   type Jsonable,
+  type Operand,
   type Queryable,
   type ServiceDeps,
   type Tx,
@@ -50,7 +51,7 @@ export function toQuota(row: Jsonable<Selectable<QuotaTable>>): Quota {
 }
 
 /** An environment's quota row. */
-export function quotaRow(q: Queryable, project: string, environment: string) {
+export function quotaRow(q: Queryable, project: Operand, environment: Operand) {
   return q
     .selectFrom("quotas")
     .selectAll("quotas")

@@ -1,6 +1,7 @@
 // API tokens: issued to a subject with its teams, stored as a sha256 hash, shown once, revocable,
 // optionally expiring.
 import { createHash, randomBytes } from "node:crypto";
+import DataLoader from "dataloader";
 import { sql, type Expression, type Selectable } from "kysely";
 import { jsonArrayFrom, jsonObjectFrom } from "kysely/helpers/postgres";
 import { TenancyError, parseOrThrow, tokenCreateSchema, type Token } from "../../model";
@@ -10,6 +11,7 @@ import {
   systemClock,
   type Actor,
   type AuthenticatedRead,
+  type Operand,
   type Queryable,
   type ServiceDeps,
   type Tx,
@@ -24,6 +26,11 @@ import { iso } from "./rows";
 import { audit, transaction } from "./transaction";
 
 const kind = "Token";
+/** Requests looked up by one statement at most, and lookup statements out at once (of the pool's
+ * ten connections by default): under load, the requests that arrive while they are out make the
+ * next statement. */
+const maxLookupsPerStatement = 64;
+const maxStatementsInFlight = 4;
 const tokenPrefix = "tny_";
 
 export function hashToken(token: string): string {
@@ -57,7 +64,7 @@ const bootstrapActor: Actor = {
 };
 
 /** A token by its hash, with the role bindings that speak for it in one project. */
-const tokenLookup = (q: Queryable, hash: string, project: string) =>
+const tokenLookup = (q: Queryable, hash: Operand, project: Operand) =>
   q
     .selectFrom("tokens as t")
     .select(["t.id", "t.name", "t.subject", "t.teams", "t.org_admin", "t.revoked_at", "t.expires_at"])
@@ -76,20 +83,106 @@ const tokenLookup = (q: Queryable, hash: string, project: string) =>
     )
     .where("t.token_hash", "=", hash);
 
-const tokenWithBindings = compiledOnce(tokenLookup);
+/** What one request's authentication asks: its token's hash, the project its route concerns ("" for
+ * none: no project has an empty name) and, for a route that reads with it, the environment. */
+interface Lookup {
+  hash: string;
+  project: string;
+  environment: string;
+}
 
-/** The token statement with a route's read beside it: the hot reads of a runtime (its environment,
- * its effective configuration) cost one round trip with their authentication. */
-const withRead = <Row>(read: (q: Queryable, project: string, environment: string) => Expression<Row>) =>
-  compiledOnce((q, hash: string, project: string, environment: string) =>
-    tokenLookup(q, hash, project).select(() => jsonObjectFrom(read(q, project, environment)).as("read")),
+/**
+ * The lookups of many requests in one statement: a row per request whose token exists (`i`, its
+ * place in the arrays), with the token's columns, the bindings that speak for the
+ * token in its project and, with `read`, the route's object beside them.
+ */
+const lookupsInOneStatement = (
+  read?: (q: Queryable, project: Operand, environment: Operand) => Expression<unknown>,
+) =>
+  compiledOnce((q, hashes: string[], projects: string[], environments: string[]) =>
+    q
+      .selectFrom(
+        sql<Lookup & { i: number }>`(select u.hash, u.project, u.environment, u.i::int as i
+          from unnest(${hashes}::text[], ${projects}::text[], ${environments}::text[])
+          with ordinality as u(hash, project, environment, i))`.as("r"),
+      )
+      .innerJoinLateral(
+        () => {
+          const project = sql.ref<string>("r.project");
+          const environment = sql.ref<string>("r.environment");
+          return tokenLookup(q, sql.ref<string>("r.hash"), project)
+            .select(() => (read ? jsonObjectFrom(read(q, project, environment)) : sql<null>`null`).as("read"))
+            .as("t");
+        },
+        (join) => join.onTrue(),
+      )
+      .selectAll("t")
+      .select("r.i"),
   );
-const tokenWithRead = {
-  environment: withRead(environmentRow),
-  effective: withRead(effectiveQuery),
-} satisfies Record<AuthenticatedRead, unknown>;
+const lookupStatements = {
+  bindings: lookupsInOneStatement(),
+  environment: lookupsInOneStatement(environmentRow),
+  effective: lookupsInOneStatement(effectiveQuery),
+} satisfies Record<AuthenticatedRead | "bindings", unknown>;
+type LookupRow = Awaited<ReturnType<(typeof lookupStatements)[keyof typeof lookupStatements]>>[number];
+
+/** Lets at most `limit` lookup statements be out at once; the others are sent in turn, as those
+ * come back. */
+function statementGate(limit: number) {
+  let out = 0;
+  const waiting: (() => void)[] = [];
+  return {
+    schedule(send: () => void) {
+      if (out >= limit) return void waiting.push(send);
+      out++;
+      setImmediate(send);
+    },
+    done() {
+      const next = waiting.shift();
+      if (next) next();
+      else out--;
+    },
+  };
+}
+
+/**
+ * Requests that authenticate while earlier lookups are out are looked up together, in one
+ * statement: under load, a runtime's reads cost PostgreSQL and the driver one statement per batch
+ * instead of one per request (bench/README.md). A batch is sent only after each of its requests
+ * arrived, so each sees every commit made before it: a token revoked or a binding deleted through
+ * any server takes effect on the next request, and nothing is kept from one batch to the next.
+ */
+function batchedLookups(
+  db: Queryable,
+  statement: (typeof lookupStatements)[keyof typeof lookupStatements],
+  gate: ReturnType<typeof statementGate>,
+) {
+  return new DataLoader<Lookup, LookupRow | null>(
+    async (lookups) => {
+      try {
+        const rows = await statement(
+          db,
+          lookups.map((l) => l.hash),
+          lookups.map((l) => l.project),
+          lookups.map((l) => l.environment),
+        );
+        const byPlace = new Map(rows.map((row) => [row.i, row]));
+        return lookups.map((_, i) => byPlace.get(i + 1) ?? null);
+      } finally {
+        gate.done();
+      }
+    },
+    { cache: false, maxBatchSize: maxLookupsPerStatement, batchScheduleFn: gate.schedule },
+  );
+}
 
 export function tokenService({ db, keyring, clock = systemClock }: ServiceDeps) {
+  const gate = statementGate(maxStatementsInFlight);
+  const lookups = {
+    bindings: batchedLookups(db, lookupStatements.bindings, gate),
+    environment: batchedLookups(db, lookupStatements.environment, gate),
+    effective: batchedLookups(db, lookupStatements.effective, gate),
+  };
   async function insert(
     tx: Tx,
     actor: Actor,
@@ -203,9 +296,11 @@ export function tokenService({ db, keyring, clock = systemClock }: ServiceDeps) 
       if (!hash) throw new TenancyError("unauthorized", "send Authorization: Bearer <token>");
       // Without a project the bindings read are none (no project has an empty name).
       const withRead = read && project !== undefined ? read : undefined;
-      const [row] = withRead
-        ? await tokenWithRead[withRead.read](db, hash, project!, withRead.environment)
-        : await tokenWithBindings(db, hash, project ?? "");
+      const row = await lookups[withRead?.read ?? "bindings"].load({
+        hash,
+        project: project ?? "",
+        environment: withRead?.environment ?? "",
+      });
       if (!row) {
         throw new TenancyError("unauthorized", "the token is not valid");
       }
@@ -220,9 +315,7 @@ export function tokenService({ db, keyring, clock = systemClock }: ServiceDeps) 
         teams: row.teams,
         orgAdmin: row.org_admin,
         ...(project !== undefined ? { rolesIn: { project, bindings: row.bindings } } : {}),
-        ...(withRead && "read" in row
-          ? { prefetched: { ...withRead, project: project!, row: row.read } }
-          : {}),
+        ...(withRead ? { prefetched: { ...withRead, project: project!, row: row.read } } : {}),
       };
     },
 

@@ -1,6 +1,7 @@
 // What a runtime's hot requests send to the database, counted at the query builder: a read of its
 // environment or of its effective configuration is one statement (the token, its bindings and the
-// object read together), and a quota write, an admission and a release keep to their few round trips.
+// object read together), requests that arrive together are authenticated by one statement, and a
+// quota write, an admission and a release keep to their few round trips.
 import { strict as assert } from "node:assert";
 import type { FastifyInstance } from "fastify";
 import { Kysely, PostgresDialect } from "kysely";
@@ -102,6 +103,65 @@ import { adminToken, secretKey, STORES } from "./server";
       );
       assert.equal((body as { quota: { cpu: string } }).quota.cpu, "4");
       assert.equal(statements.length, 1, statements.join("\n"));
+    });
+
+    it("authenticates requests that arrive together in one statement, each with its own token, project and answer", async () => {
+      await call("POST", "/v1/projects", adminToken, { name: "api" });
+      await call("POST", "/v1/projects/api/environments", adminToken, { domain: "production" });
+      const apiToken = (await call("POST", "/v1/tokens", adminToken, { name: "api", subject: "service:api" }))
+        .token;
+      await call("POST", "/v1/projects/api/role-bindings", adminToken, {
+        subject: "service:api",
+        role: "viewer",
+      });
+      const env = (project: string) => `/v1/projects/${project}/environments/production`;
+      const cases = [
+        { url: env("web"), token: runtimeToken, status: 200, project: "web" },
+        { url: `${env("web")}/effective`, token: runtimeToken, status: 200, project: "web" },
+        { url: `${env("web")}/quota`, token: runtimeToken, status: 200, project: "web" },
+        { url: env("api"), token: apiToken, status: 200, project: "api" },
+        { url: `${env("api")}/effective`, token: apiToken, status: 200, project: "api" },
+        // A stranger to the project is answered as if it did not exist.
+        { url: env("api"), token: runtimeToken, status: 404 },
+        { url: env("web"), token: apiToken, status: 404 },
+        { url: `${env("web")}/effective`, token: "tny_not-a-token-of-this-store", status: 401 },
+        { url: env("nowhere"), token: adminToken, status: 404 },
+      ];
+      const requests = Array.from({ length: 8 }, () => cases).flat();
+      const { body: answers, statements } = await statementsOf(() =>
+        Promise.all(
+          requests.map((c) =>
+            app.inject({ method: "GET", url: c.url, headers: { authorization: `Bearer ${c.token}` } }),
+          ),
+        ),
+      );
+      (answers as Awaited<ReturnType<FastifyInstance["inject"]>>[]).forEach((answer, i) => {
+        const expected = requests[i]!;
+        assert.equal(answer.statusCode, expected.status, `${expected.url}: ${answer.body}`);
+        if (expected.project) assert.equal(answer.json().project, expected.project, expected.url);
+      });
+      const lookups = statements.filter((s) => /unnest/.test(s));
+      assert.ok(
+        lookups.length < requests.length / 4,
+        `${requests.length} requests sent ${lookups.length} authentication statements`,
+      );
+    });
+
+    it("looks a request's token up after the request arrived, never from a lookup already out", async () => {
+      const token = (
+        await call("POST", "/v1/tokens", adminToken, { name: "short", subject: "service:runner" })
+      ).token;
+      const url = "/v1/projects/web/environments/production";
+      const get = () => app.inject({ method: "GET", url, headers: { authorization: `Bearer ${token}` } });
+      assert.equal((await get()).statusCode, 200);
+      const outstanding = Array.from({ length: 40 }, get);
+      const id = (await call("GET", "/v1/tokens", adminToken)).find(
+        (t: { name: string }) => t.name === "short",
+      ).id;
+      await call("DELETE", `/v1/tokens/${id}`, adminToken);
+      const afterRevoke = await get();
+      assert.equal(afterRevoke.statusCode, 401, afterRevoke.body);
+      for (const answer of await Promise.all(outstanding)) assert.ok([200, 401].includes(answer.statusCode));
     });
 
     it("updates a quota in one transaction of four statements, audit included", async () => {
