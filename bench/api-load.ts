@@ -1,5 +1,6 @@
 // The API's hot paths as the bench loads them: the organisation they run against, the load for
-// autocannon, and the SQL each request sends, so pgbench can run the same statements directly.
+// autocannon, and the SQL one request needs, so pgbench can run the same statements directly (the
+// server looks up the requests that arrive together in one statement; pgbench runs one request's).
 // Shared by bench/run.ts (rates against pgbench) and bench/profile.ts (where a request's time goes).
 import { createHash } from "node:crypto";
 import type autocannon from "autocannon";

@@ -641,7 +641,7 @@ async function databaseBench(lines: string[]) {
     const org = await seedLoadOrg(server.url, adminToken);
     lines.push("## Database: the API against pgbench on the same PostgreSQL", "");
     lines.push(
-      `${databaseReps} runs of 5 s per cell, the API's and pgbench's alternating; the median of each, with the range in brackets (the latencies are the median run's). autocannon against \`tenancy serve\` with a runtime's token (a plain token with a role binding: every request authenticates and runs its role check), pgbench running the statements each request sends (bench/api-load.ts), prepared as the server prepares them, in the same transaction shape, directly.`,
+      `${databaseReps} runs of 5 s per cell, the API's and pgbench's alternating; the median of each, with the range in brackets (the latencies are the median run's). autocannon against \`tenancy serve\` with a runtime's token (a plain token with a role binding: every request authenticates and runs its role check), pgbench running the statements one request needs (bench/api-load.ts), prepared as the server prepares them, in the same transaction shape, directly: the authentication (with the route's read) for one request, one statement per transaction. The server looks up the requests that arrive while its lookups are out in one statement, so under load it sends fewer statements than pgbench runs; pgbench's rate is the database's own for the same work, request by request.`,
       "",
     );
     lines.push(
@@ -813,12 +813,13 @@ type Cell = Awaited<ReturnType<typeof cannon>> & { tps: number; floor?: { rps: n
 
 /**
  * The reads on the stack's own floor: Fastify and node-pg answering each request with the row of
- * the statement tenancy sends for it (prepared, on a pool of the server's size), nothing else.
- * What no server on this stack, on the same cores as PostgreSQL and the load generator, can beat.
+ * the statement that reads one request's token, bindings and object (prepared, on a pool of the
+ * server's size), one statement per request, nothing else: what no server on this stack that sends
+ * a statement per request can beat on the same cores as PostgreSQL and the load generator.
  */
 function stackFloor(lines: string[], reads: ReturnType<typeof loads>, cells: Map<string, Cell>) {
   lines.push(
-    `Stack floor: Fastify and node-pg (prepared, a pool of 10 as \`tenancy serve\`) answering each request with the row of the statement tenancy sends for it, and nothing else (no token hashing, role check, row mapping or validation); same load generator, same PostgreSQL, run in the cells above after the API and pgbench (median of ${databaseReps}, range in brackets):`,
+    `Stack floor: Fastify and node-pg (prepared, a pool of 10 as \`tenancy serve\`) answering each request with the row of the statement that reads one request's token, bindings and object, one statement per request, and nothing else (no token hashing, role check, row mapping or validation, and no batching); same load generator, same PostgreSQL, run in the cells above after the API and pgbench (median of ${databaseReps}, range in brackets):`,
     "",
     "| operation | connections | stack floor req/s | floor / pgbench | tenancy / floor |",
     "|---|---|---|---|---|",
