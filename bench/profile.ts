@@ -186,7 +186,7 @@ const medianOf = (runs: CpuRun[], pick: (r: CpuRun) => number | undefined) => {
 
 /**
  * The reads' CPU budget, without the profiler: tenancy serve, the stack floor answering with the
- * statement tenancy sends, and pgbench running it, in alternating runs (the median of three each).
+ * statement one request needs, and pgbench running it, in alternating runs (the median of three each).
  * When a run is CPU-bound, its rate is the machine's cores over the CPU a request takes everywhere.
  */
 async function readsBudget(): Promise<string[]> {
@@ -196,7 +196,7 @@ async function readsBudget(): Promise<string[]> {
   const lines = [
     "## The reads' CPU budget",
     "",
-    `Without the profiler, ${connections} connections, ${reps} alternating runs of 5 s each (medians): CPU per request in every process, from /proc. The stack floor is Fastify and node-pg answering with the row of the statement tenancy sends (bench/http-floor.ts); pgbench runs that statement directly. "Cores' worth" is the rate the machine's ${cores} cores allow at that CPU per request: a run that reaches it is bound by CPU, and then its ratio to pgbench is pgbench's CPU per request over its own.`,
+    `Without the profiler, ${connections} connections, ${reps} alternating runs of 5 s each (medians): CPU per request in every process, from /proc. The stack floor is Fastify and node-pg answering with the row of the statement one request needs, one statement per request (bench/http-floor.ts); pgbench runs that statement directly. tenancy looks up the requests that arrive together in one statement. "Cores' worth" is the rate the machine's ${cores} cores allow at that CPU per request: a run that reaches it is bound by CPU, and then its ratio to pgbench is pgbench's CPU per request over its own.`,
     "",
     "| read | answered by | rate /s | server µs | PostgreSQL µs | load generator µs | total µs | cores' worth /s | rate / pgbench |",
     "|---|---|---|---|---|---|---|---|---|",

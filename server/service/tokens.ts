@@ -91,15 +91,42 @@ interface Lookup {
   environment: string;
 }
 
-/**
- * The lookups of many requests in one statement: a row per request whose token exists (`i`, its
- * place in the arrays), with the token's columns, the bindings that speak for the
- * token in its project and, with `read`, the route's object beside them.
- */
-const lookupsInOneStatement = (
-  read?: (q: Queryable, project: Operand, environment: Operand) => Expression<unknown>,
+type Read = (q: Queryable, project: Operand, environment: Operand) => Expression<unknown>;
+
+/** A token's lookup with, for a route that reads with it, the route's object beside it. */
+const withReadOf = (
+  q: Queryable,
+  read: Read | undefined,
+  hash: Operand,
+  project: Operand,
+  environment: Operand,
 ) =>
-  compiledOnce((q, hashes: string[], projects: string[], environments: string[]) =>
+  tokenLookup(q, hash, project).select(() =>
+    (read ? jsonObjectFrom(read(q, project, environment)) : sql<null>`null`).as("read"),
+  );
+
+/**
+ * A request's lookup alone (`one`), and the lookups of many requests in one statement (`many`): a
+ * row per request whose token exists (`i`, its place in the arrays), with the token's columns, the
+ * bindings that speak for the token in its project and, with `read`, the route's object. A lookup
+ * alone takes the plain statement: for one row it costs PostgreSQL less than the arrays and the
+ * lateral join.
+ */
+const lookupAlone = (read?: Read) => {
+  if (read) {
+    return compiledOnce((q, hash: string, project: string, environment: string) =>
+      withReadOf(q, read, hash, project, environment).select(sql<number>`1`.as("i")),
+    );
+  }
+  // Without a read, the environment is no parameter of the statement.
+  const statement = compiledOnce((q, hash: string, project: string) =>
+    withReadOf(q, undefined, hash, project, "").select(sql<number>`1`.as("i")),
+  );
+  return (q: Queryable, hash: string, project: string, _environment: string) => statement(q, hash, project);
+};
+const lookupStatements = (read?: Read) => ({
+  one: lookupAlone(read),
+  many: compiledOnce((q, hashes: string[], projects: string[], environments: string[]) =>
     q
       .selectFrom(
         sql<Lookup & { i: number }>`(select u.hash, u.project, u.environment, u.i::int as i
@@ -107,24 +134,19 @@ const lookupsInOneStatement = (
           with ordinality as u(hash, project, environment, i))`.as("r"),
       )
       .innerJoinLateral(
-        () => {
-          const project = sql.ref<string>("r.project");
-          const environment = sql.ref<string>("r.environment");
-          return tokenLookup(q, sql.ref<string>("r.hash"), project)
-            .select(() => (read ? jsonObjectFrom(read(q, project, environment)) : sql<null>`null`).as("read"))
-            .as("t");
-        },
+        () => withReadOf(q, read, sql.ref("r.hash"), sql.ref("r.project"), sql.ref("r.environment")).as("t"),
         (join) => join.onTrue(),
       )
       .selectAll("t")
       .select("r.i"),
-  );
-const lookupStatements = {
-  bindings: lookupsInOneStatement(),
-  environment: lookupsInOneStatement(environmentRow),
-  effective: lookupsInOneStatement(effectiveQuery),
+  ),
+});
+const lookupsBy = {
+  bindings: lookupStatements(),
+  environment: lookupStatements(environmentRow),
+  effective: lookupStatements(effectiveQuery),
 } satisfies Record<AuthenticatedRead | "bindings", unknown>;
-type LookupRow = Awaited<ReturnType<(typeof lookupStatements)[keyof typeof lookupStatements]>>[number];
+type LookupRow = Awaited<ReturnType<ReturnType<typeof lookupStatements>["many"]>>[number];
 
 /** Lets at most `limit` lookup statements be out at once; the others are sent in turn, as those
  * come back. */
@@ -154,18 +176,22 @@ function statementGate(limit: number) {
  */
 function batchedLookups(
   db: Queryable,
-  statement: (typeof lookupStatements)[keyof typeof lookupStatements],
+  statements: ReturnType<typeof lookupStatements>,
   gate: ReturnType<typeof statementGate>,
 ) {
   return new DataLoader<Lookup, LookupRow | null>(
     async (lookups) => {
       try {
-        const rows = await statement(
-          db,
-          lookups.map((l) => l.hash),
-          lookups.map((l) => l.project),
-          lookups.map((l) => l.environment),
-        );
+        const [alone] = lookups;
+        const rows =
+          lookups.length === 1
+            ? await statements.one(db, alone!.hash, alone!.project, alone!.environment)
+            : await statements.many(
+                db,
+                lookups.map((l) => l.hash),
+                lookups.map((l) => l.project),
+                lookups.map((l) => l.environment),
+              );
         const byPlace = new Map(rows.map((row) => [row.i, row]));
         return lookups.map((_, i) => byPlace.get(i + 1) ?? null);
       } finally {
@@ -179,9 +205,9 @@ function batchedLookups(
 export function tokenService({ db, keyring, clock = systemClock }: ServiceDeps) {
   const gate = statementGate(maxStatementsInFlight);
   const lookups = {
-    bindings: batchedLookups(db, lookupStatements.bindings, gate),
-    environment: batchedLookups(db, lookupStatements.environment, gate),
-    effective: batchedLookups(db, lookupStatements.effective, gate),
+    bindings: batchedLookups(db, lookupsBy.bindings, gate),
+    environment: batchedLookups(db, lookupsBy.environment, gate),
+    effective: batchedLookups(db, lookupsBy.effective, gate),
   };
   async function insert(
     tx: Tx,
