@@ -136,21 +136,14 @@ export function loads(org: LoadOrg): Load[] {
   };
   const usage =
     "e.used_cpu_milli::text, e.used_memory_milli::text, e.used_gpu_milli::text, e.used_storage_milli::text, e.used_executions::text";
-  // An admission: the environment locked with its project's and domain's rows held, then one
-  // statement that inserts the reservation and its audit entry, raises the totals (environment and
-  // ceilings) and reads the quota.
+  // An admission: one statement (tenancy_admit) that locks the environment with its project's and
+  // domain's rows held, judges the quota and the ceilings, and inserts the reservation and its audit
+  // entry and raises the totals (environment and ceilings).
   const reservationSql = (project: string, prelude: string[] = []) =>
     [
       ...prelude,
       authSql(org, ":p"),
-      "begin;",
-      "select e.domain, p.name, p.archived from environments e join projects p on p.name = e.project join domains d on d.name = e.domain where e.project = :p and e.name = 'production' for update of e for key share of p, d;",
-      "with raised as (update ceilings set used_cpu_milli = used_cpu_milli + 1 from (select id from ceilings where project = :p or domain = 'production' order by project is null for update) locked where ceilings.id = locked.id returning ceilings.*)," +
-        " admitted as (insert into reservations (id, project, environment, cpu_milli, actor) values (md5(random()::text), :p, 'production', 1, 'bench'))," +
-        ` audited as (insert into audit (at, actor, action, target_kind, target_id, after) values (now(), 'runtime', 'reservation.create', 'Reservation', 'x', '{"cpu":"1m"}')),` +
-        " totals as (update environments set used_cpu_milli = used_cpu_milli + 1 where project = :p and name = 'production' returning used_cpu_milli::text, used_executions::text)" +
-        " select totals.*, (select to_json(q) from quotas q where q.project = :p and q.environment = 'production') as quota, (select coalesce(json_agg(raised), '[]') from raised) as ceilings from totals;",
-      "commit;",
+      `select tenancy_admit(:p, 'production', 1, 0, 0, 0, 0, now(), 'runtime', 'reservation.create', 'Reservation', md5(random()::text), null, '{"cpu":"1m"}', null, null, null, null);`,
     ]
       .join("\n")
       .replaceAll(":p", project);

@@ -50,13 +50,27 @@ import { loadProject } from "./projects";
 import { iso, optional } from "./rows";
 import { audit, auditArgs, auditValues, transaction, type AuditRow } from "./transaction";
 import { compiledOnce } from "./compiled-once";
-import { addToTotals, checkReplace, limitColumns, overLimits, toUsage, usageBefore } from "./usage";
+import { checkReplace, limitColumns, overLimits, toUsage, usageBefore } from "./usage";
 
 const kind = "Quota";
 
 type CeilingRow = Jsonable<Selectable<CeilingTable>>;
 
-function scopeOf(row: CeilingRow): CeilingScope {
+/** What judging an admission against a ceiling reads of it. */
+export type CeilingLimitsAndTotals = Pick<
+  CeilingRow,
+  | "project"
+  | "domain"
+  | ResourceKind
+  | "max_concurrent_executions"
+  | "used_cpu_milli"
+  | "used_memory_milli"
+  | "used_gpu_milli"
+  | "used_storage_milli"
+  | "used_executions"
+>;
+
+function scopeOf(row: Pick<CeilingRow, "project" | "domain">): CeilingScope {
   return row.project !== null
     ? { kind: "project", project: row.project }
     : { kind: "domain", domain: row.domain! };
@@ -151,7 +165,7 @@ async function recount(tx: Tx, row: CeilingRow) {
 }
 
 /** A ceiling's totals, as usage is computed from them. */
-function totalsOf(row: CeilingRow) {
+function totalsOf(row: CeilingLimitsAndTotals) {
   return {
     cpu: row.used_cpu_milli,
     memory: row.used_memory_milli,
@@ -246,28 +260,10 @@ export function lockedCeilingsAbove(q: QueryCreator<Database>, project: string, 
     .as("locked");
 }
 
-/** Adds `amounts` (milli-units) to the totals of every ceiling above an environment, in one
- * statement that locks them in the lock order (the project's first), returning them as they are
- * after (with their totals as exact text). It runs inside an admission's statement. */
-export function raiseCeilingsAbove(
-  q: QueryCreator<Database>,
-  project: string,
-  domain: string,
-  amounts: Record<ResourceKind, bigint>,
-  executions: number,
-) {
-  return q
-    .updateTable("ceilings")
-    .from(lockedCeilingsAbove(q, project, domain))
-    .set(addToTotals(amounts, executions))
-    .whereRef("ceilings.id", "=", "locked.id")
-    .returning(ceilingColumnsAsJson);
-}
-
-/** Refuses (quota_exceeded, naming the ceiling) when a reservation of `requested` took a ceiling
+/** Refuses (quota_exceeded, naming the ceiling) when a reservation of `requested` takes a ceiling
  * past a limit: `raised` are the ceilings above its environment with the reservation added. */
 export function checkCeilingsAdmit(
-  raised: CeilingRow[],
+  raised: CeilingLimitsAndTotals[],
   requested: Record<ResourceKind, bigint>,
   executions: number,
 ) {

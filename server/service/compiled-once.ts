@@ -1,7 +1,7 @@
 // The statements every request sends (its token's lookup, an environment's read, the effective
 // configuration, a quota write's, an admission's) have a shape that never changes: they are built
 // and compiled by Kysely once, and later calls only bind their values. Building and compiling was a
-// tenth of a read's CPU time and a quarter of a write's (bench/README.md); an admission builds its
+// tenth of a read's CPU time and a quarter of a write's (bench/README.md); a release builds its
 // statement while it holds its environment's lock.
 import { CompiledQuery, type Compilable } from "kysely";
 import type { Queryable } from "./context";

@@ -5,9 +5,9 @@
 import { sql, type Kysely } from "kysely";
 import { TenancyError, type ErrorTarget } from "../../model";
 import type { Database } from "../store/schema";
-import type { Actor, Tx } from "./context";
+import type { Actor, Queryable, Tx } from "./context";
 import type { Keyring } from "./crypto";
-import { transaction } from "./transaction";
+import { singleStatement, transaction } from "./transaction";
 
 export interface IdempotentRequest {
   key: string | undefined;
@@ -17,10 +17,69 @@ export interface IdempotentRequest {
 }
 
 /** Keys older than this are forgotten. */
-const keyLifetime = sql<Date>`now() - interval '24 hours'`;
+const keyLifetimeText = "24 hours";
+const keyLifetime = sql<Date>`now() - ${sql.lit(keyLifetimeText)}::interval`;
 
 function fingerprintOf(keyring: Keyring, request: IdempotentRequest): string {
   return keyring.mac(`${request.operation}\0${JSON.stringify(request.body ?? null)}`);
+}
+
+function checkKey(key: string) {
+  if (key.length === 0 || key.length > 200) {
+    throw new TenancyError("validation_failed", "Idempotency-Key must be 1-200 characters", {
+      errors: [{ path: "Idempotency-Key", message: "1-200 characters" }],
+    });
+  }
+}
+
+/** The answer stored under the actor's key, if any; a conflict when the key was used for another
+ * request. */
+async function replay<T>(
+  db: Kysely<Database>,
+  actor: Actor,
+  key: string,
+  fingerprint: string,
+  target: ErrorTarget,
+): Promise<{ found: true; value: T } | { found: false }> {
+  const row = await db
+    .selectFrom("idempotency_keys")
+    .select(["fingerprint", "response"])
+    .where("actor", "=", actor.tokenId)
+    .where("key", "=", key)
+    .where("created_at", ">", keyLifetime)
+    .executeTakeFirst();
+  if (!row) return { found: false };
+  if (row.fingerprint !== fingerprint) {
+    throw new TenancyError(
+      "conflict",
+      `Idempotency-Key ${key} was already used for a different request; use a new key for a new request`,
+      { target },
+    );
+  }
+  return { found: true, value: row.response as T };
+}
+
+/** Answers a request whose key was stored already with the stored answer; else runs `create`, and
+ * when it fails because a concurrent request with the same key won the race, answers with that
+ * request's answer. */
+async function onceByKey<T>(
+  db: Kysely<Database>,
+  actor: Actor,
+  key: string,
+  fingerprint: string,
+  target: ErrorTarget,
+  create: () => Promise<T>,
+): Promise<T> {
+  checkKey(key);
+  const earlier = await replay<T>(db, actor, key, fingerprint, target);
+  if (earlier.found) return earlier.value;
+  try {
+    return await create();
+  } catch (err) {
+    const raced = await replay<T>(db, actor, key, fingerprint, target);
+    if (raced.found) return raced.value;
+    throw err;
+  }
 }
 
 export async function createOnce<T>(
@@ -33,34 +92,9 @@ export async function createOnce<T>(
 ): Promise<T> {
   const key = request.key;
   if (key === undefined) return transaction(db, target, create);
-  if (key.length === 0 || key.length > 200) {
-    throw new TenancyError("validation_failed", "Idempotency-Key must be 1-200 characters", {
-      errors: [{ path: "Idempotency-Key", message: "1-200 characters" }],
-    });
-  }
   const fingerprint = fingerprintOf(keyring, request);
-  const replay = async (): Promise<{ found: true; value: T } | { found: false }> => {
-    const row = await db
-      .selectFrom("idempotency_keys")
-      .select(["fingerprint", "response"])
-      .where("actor", "=", actor.tokenId)
-      .where("key", "=", key)
-      .where("created_at", ">", keyLifetime)
-      .executeTakeFirst();
-    if (!row) return { found: false };
-    if (row.fingerprint !== fingerprint) {
-      throw new TenancyError(
-        "conflict",
-        `Idempotency-Key ${key} was already used for a different request; use a new key for a new request`,
-        { target },
-      );
-    }
-    return { found: true, value: row.response as T };
-  };
-  const earlier = await replay();
-  if (earlier.found) return earlier.value;
-  try {
-    return await transaction(db, target, async (tx) => {
+  return onceByKey(db, actor, key, fingerprint, target, () =>
+    transaction(db, target, async (tx) => {
       const result = await create(tx);
       await tx
         .deleteFrom("idempotency_keys")
@@ -73,11 +107,37 @@ export async function createOnce<T>(
         .values({ actor: actor.tokenId, key, fingerprint, status: 201, response: JSON.stringify(result) })
         .execute();
       return result;
-    });
-  } catch (err) {
-    // A concurrent request with the same key may have won the race: answer with its result.
-    const raced = await replay();
-    if (raced.found) return raced.value;
-    throw err;
-  }
+    }),
+  );
+}
+
+/** What a create made of one statement stores its Idempotency-Key with: `response` is its answer
+ * (status 201), and keys older than `lifetime` under the same name are dropped first. */
+export interface KeyToStore {
+  actor: string;
+  key: string;
+  fingerprint: string;
+  lifetime: string;
+}
+
+/**
+ * createOnce for a create whose only write is one statement (an admission): that statement stores
+ * the key itself, from `toStore` (null without a key), so the key still exists exactly when the
+ * object does and the create stays one transaction of one statement.
+ */
+export async function createOnceInOneStatement<T>(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Actor,
+  request: IdempotentRequest,
+  target: ErrorTarget,
+  create: (q: Queryable, toStore: KeyToStore | null) => Promise<T>,
+): Promise<T> {
+  const key = request.key;
+  if (key === undefined) return singleStatement(db, target, (q) => create(q, null));
+  const fingerprint = fingerprintOf(keyring, request);
+  const toStore = { actor: actor.tokenId, key, fingerprint, lifetime: keyLifetimeText };
+  return onceByKey(db, actor, key, fingerprint, target, () =>
+    singleStatement(db, target, (q) => create(q, toStore)),
+  );
 }

@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { sql, type Selectable } from "kysely";
-import { jsonArrayFrom, jsonObjectFrom } from "kysely/helpers/postgres";
 import {
   TenancyError,
   environmentId,
@@ -10,24 +9,24 @@ import {
   reservationCreateSchema,
   resourceKinds,
   type Reservation,
+  type ResourceKind,
 } from "../../model";
-import type { ReservationTable } from "../store/schema";
+import type { QuotaTable, ReservationTable } from "../store/schema";
 import { authorize } from "./access";
-import { systemClock, type Actor, type ServiceDeps } from "./context";
-import { addToTotals, overLimits, releasedFromTotals, usageBefore, usageTotals } from "./usage";
+import { systemClock, type Actor, type Queryable, type ServiceDeps } from "./context";
+import { overLimits, releasedFromTotals, usageBefore } from "./usage";
 import { loadEnvironment } from "./environments";
-import { quotaRow } from "./quotas";
-import { createOnce } from "./idempotency";
-import { refuseArchived } from "./projects";
+import { createOnceInOneStatement, type KeyToStore } from "./idempotency";
+import { loadProject, refuseArchived } from "./projects";
 import { notFound } from "./errors";
 import { iso } from "./rows";
-import { audit, auditArgs, auditEntry, auditValues, transaction } from "./transaction";
+import { audit, auditArgs, auditEntry, transaction } from "./transaction";
 import { compiledOnce } from "./compiled-once";
 import {
   checkCeilingsAdmit,
   environmentForReservation,
   lockedCeilingsAbove,
-  raiseCeilingsAbove,
+  type CeilingLimitsAndTotals,
 } from "./ceilings";
 
 const kind = "Reservation";
@@ -49,56 +48,44 @@ function toReservation(row: Selectable<ReservationTable>): Reservation {
 /** How long released reservations stay in the history the console charts. */
 const historyKeptMs = 8 * 24 * 3600 * 1000;
 
-/** An admission's statement, under its environment's lock: the reservation and its audit entry
- * inserted, the environment's totals and the ceilings' above it raised (locking the ceilings, which
- * stay locked from here to the commit only), and the quota read, all judged before the commit. */
+/** What `tenancy_admit` (server/store/migrations.ts) answers: nothing when there is no such
+ * environment; else whether it admitted the reservation, with the quota and the environment's and
+ * ceilings' totals with the reservation added, which a refusal's message is made of. */
+type Admission =
+  | { archived: true }
+  | {
+      archived: false;
+      admitted: boolean;
+      quota: Pick<Selectable<QuotaTable>, ResourceKind | "max_concurrent_executions"> | null;
+      totals: Record<ResourceKind | "executions", string>;
+      ceilings: CeilingLimitsAndTotals[];
+    };
+
+/** An admission in one statement: the database locks the environment, judges the reservation
+ * against its quota and the ceilings above it, and writes the reservation, its audit entry, the
+ * totals and the Idempotency-Key if one came, so the environment is locked only while the
+ * statement runs. */
 const admit = compiledOnce(
   (
     q,
     project: string,
     environment: string,
-    domain: string,
     cpu: bigint,
     memory: bigint,
     gpu: bigint,
     storage: bigint,
     executions: number,
+    keyActor: string | null,
+    key: string | null,
+    fingerprint: string | null,
+    keyLifetime: string | null,
     ...entry: ReturnType<typeof auditArgs>
-  ) => {
-    const { at, actor, target_id: id } = auditValues(...entry);
-    const requested = { cpu, memory, gpu, storage };
-    return q
-      .with("raised", (w) => raiseCeilingsAbove(w, project, domain, requested, executions))
-      .with("admitted", (w) =>
-        w.insertInto("reservations").values({
-          id,
-          project,
-          environment,
-          cpu_milli: cpu,
-          memory_milli: memory,
-          gpu_milli: gpu,
-          storage_milli: storage,
-          executions,
-          actor,
-          created_at: at,
-        }),
-      )
-      .with("audited", (w) => w.insertInto("audit").values(auditValues(...entry)))
-      .with("totals", (w) =>
-        w
-          .updateTable("environments")
-          .set(addToTotals(requested, executions))
-          .where("project", "=", project)
-          .where("name", "=", environment)
-          .returning(usageTotals("environments")),
-      )
-      .selectFrom("totals")
-      .selectAll("totals")
-      .select((eb) => [
-        jsonObjectFrom(quotaRow(q, project, environment)).as("quota"),
-        jsonArrayFrom(eb.selectFrom("raised").selectAll("raised")).as("ceilings"),
-      ]);
-  },
+  ) =>
+    q.selectNoFrom(
+      sql<Admission | null>`tenancy_admit(${project}, ${environment}, ${cpu}, ${memory}, ${gpu}, ${storage}, ${executions}, ${sql.join(entry)}, ${keyActor}, ${key}, ${fingerprint}, ${keyLifetime})`.as(
+        "admission",
+      ),
+    ),
 );
 
 /** A release's statement, under its environment's lock: the reservation deleted, its amounts taken
@@ -167,6 +154,28 @@ const release = compiledOnce(
       .selectAll(),
 );
 
+/** The quota_exceeded error of a refused admission, naming the quota or the ceiling it would pass. */
+function refusal(
+  id: string,
+  admission: Extract<Admission, { archived: false }>,
+  requested: Record<ResourceKind, bigint>,
+  executions: number,
+): never {
+  if (admission.quota) {
+    const before = usageBefore(admission.totals, requested, executions);
+    const over = overLimits(admission.quota, before, requested, executions);
+    if (over.length > 0) {
+      throw new TenancyError(
+        "quota_exceeded",
+        `the quota of environment ${id} does not admit this reservation (${over.join("; ")})`,
+        { target: { kind: "Quota", id } },
+      );
+    }
+  }
+  checkCeilingsAdmit(admission.ceilings, requested, executions);
+  throw new Error(`admission in ${id}: the database refused what every limit it returned admits`);
+}
+
 export function reservationService({ db, keyring, clock = systemClock }: ServiceDeps) {
   return {
     async list(actor: Actor, project: string, environment: string): Promise<Reservation[]> {
@@ -184,32 +193,27 @@ export function reservationService({ db, keyring, clock = systemClock }: Service
 
     /**
      * Reserves amounts against the environment's quota and every ceiling above it, or answers
-     * quota_exceeded. The environment row is locked first (admissions there go one at a time, from
-     * any number of server processes); then one statement inserts the reservation and its audit
-     * entry, adds it to the environment's totals and to every ceiling's above (locking those last),
-     * and reads the quota; what it returns is judged before the commit, and a refusal rolls it all
-     * back. An admission is three round trips under the environment's lock, whatever the number of
-     * live reservations.
+     * quota_exceeded: one statement (`admit`), whatever the number of live reservations, and a
+     * transaction of its own, so the environment's lock is held for no round trip to this server.
      */
     async create(actor: Actor, project: string, environment: string, body: unknown, idempotencyKey?: string) {
       const input = parseOrThrow(reservationCreateSchema, body, "reservation");
       const id = environmentId(project, environment);
+      const target = { kind, id };
       const request = { key: idempotencyKey, operation: `reservation.create:${id}`, body: input };
       const requested = Object.fromEntries(
         resourceKinds.map((k) => [k, input[k] === undefined ? 0n : parseQuantity(input[k])]),
-      ) as Record<(typeof resourceKinds)[number], bigint>;
+      ) as Record<ResourceKind, bigint>;
       const executions = input.executions ?? 0;
-      return createOnce(db, keyring, actor, request, { kind, id }, async (tx) => {
-        await authorize(tx, actor, "create", project, environment);
-        const env = await environmentForReservation(tx, project, environment);
-        refuseArchived(env, "reservations");
+      const admitIn = async (q: Queryable, toStore: KeyToStore | null) => {
+        await authorize(q, actor, "create", project, environment);
         const now = clock.now();
         const created: Reservation = {
           id: `rsv_${randomBytes(12).toString("base64url")}`,
           project,
           environment,
           ...(Object.fromEntries(resourceKinds.map((k) => [k, formatQuantity(requested[k])])) as Record<
-            (typeof resourceKinds)[number],
+            ResourceKind,
             string
           >),
           executions,
@@ -224,32 +228,30 @@ export function reservationService({ db, keyring, clock = systemClock }: Service
           created,
         );
         const [row] = await admit(
-          tx,
+          q,
           project,
           environment,
-          env.domain,
           requested.cpu,
           requested.memory,
           requested.gpu,
           requested.storage,
           executions,
+          toStore?.actor ?? null,
+          toStore?.key ?? null,
+          toStore?.fingerprint ?? null,
+          toStore?.lifetime ?? null,
           ...auditArgs(entry),
         );
-        if (!row) throw new Error(`admission in ${id}: its environment's totals were not returned`);
-        if (row.quota) {
-          const before = usageBefore(row, requested, executions);
-          const over = overLimits(row.quota, before, requested, executions);
-          if (over.length > 0) {
-            throw new TenancyError(
-              "quota_exceeded",
-              `the quota of environment ${id} does not admit this reservation (${over.join("; ")})`,
-              { target: { kind: "Quota", id } },
-            );
-          }
+        const admission = row?.admission;
+        if (!admission) {
+          await loadProject(q, project); // says which of the two is missing
+          throw notFound("Environment", id);
         }
-        checkCeilingsAdmit(row.ceilings, requested, executions);
+        if (admission.archived) refuseArchived({ name: project, archived: true }, "reservations");
+        else if (!admission.admitted) refusal(id, admission, requested, executions);
         return created;
-      });
+      };
+      return createOnceInOneStatement(db, keyring, actor, request, target, admitIn);
     },
 
     async remove(actor: Actor, project: string, environment: string, reservationId: string): Promise<void> {

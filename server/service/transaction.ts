@@ -3,7 +3,7 @@
 import type { Kysely } from "kysely";
 import { TenancyError, type ErrorTarget } from "../../model";
 import type { Database } from "../store/schema";
-import type { Actor, Tx } from "./context";
+import type { Actor, Queryable, Tx } from "./context";
 import { compiledOnce } from "./compiled-once";
 import { writeContext } from "./write-context";
 
@@ -31,6 +31,23 @@ export async function transaction<T>(
     });
   } catch (err) {
     if (err instanceof DryRunRollback) return err.result as T;
+    throw fromDatabaseError(err, target);
+  }
+}
+
+/**
+ * Runs `body`, whose only write is one statement (a transaction of its own), with the errors of
+ * transaction(). A dry run goes through transaction(), which rolls the statement back.
+ */
+export async function singleStatement<T>(
+  db: Kysely<Database>,
+  target: ErrorTarget,
+  body: (q: Queryable) => Promise<T>,
+): Promise<T> {
+  if (writeContext().dryRun) return transaction(db, target, body);
+  try {
+    return await body(db);
+  } catch (err) {
     throw fromDatabaseError(err, target);
   }
 }

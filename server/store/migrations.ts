@@ -327,6 +327,153 @@ const environmentUsage: Migration = {
   },
 };
 
+/**
+ * An admission in one statement (server/service/reservations.ts): the environment locked, its quota
+ * and the ceilings above it read and judged, and the reservation written, all in the database, so
+ * no round trip to the server happens while the environment is locked. The judgment needs the
+ * limits, stored as quantity text, in milli-units: `tenancy_quantity_milli` reads them exactly as
+ * model/quantity.ts parses them (test/api/admission-sql.spec.ts checks the two agree).
+ */
+const admissionFunction: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`
+      create function tenancy_quantity_milli(quantity text) returns numeric
+      language sql immutable strict parallel safe as $$
+        select m[1]::numeric * case coalesce(m[2], '')
+          when 'm' then 1 when '' then 1000
+          when 'k' then 1000000 when 'M' then 1000000000 when 'G' then 1000000000000
+          when 'T' then 1000000000000000 when 'P' then 1000000000000000000
+          when 'E' then 1000000000000000000000
+          when 'Ki' then 1024000 when 'Mi' then 1048576000 when 'Gi' then 1073741824000
+          when 'Ti' then 1099511627776000 when 'Pi' then 1125899906842624000
+          when 'Ei' then 1152921504606846976000
+        end
+        from regexp_match(btrim(quantity), '^([0-9]+(?:[.][0-9]+)?|[.][0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?$') as m
+      $$`.execute(db);
+    // As overLimits (server/service/usage.ts): a dimension not asked for is not judged, and a limit
+    // that does not read as a quantity refuses.
+    await sql`
+      create function tenancy_fits(allowed text, used numeric, requested numeric) returns boolean
+      language sql immutable parallel safe as $$
+        select allowed is null or requested = 0
+          or coalesce(used + requested <= tenancy_quantity_milli(allowed), false)
+      $$`.execute(db);
+    await sql`
+      create function tenancy_fits_executions(allowed integer, used bigint, requested integer) returns boolean
+      language sql immutable parallel safe as $$
+        select allowed is null or requested = 0 or used + requested <= allowed
+      $$`.execute(db);
+    // Returns null when there is no such environment; {archived} when its project is archived; else
+    // whether it admitted the reservation (its audit entry's `after`, which an Idempotency-Key given
+    // in p_key remembers as the answer), with the quota and what the environment's and each
+    // ceiling's totals are with the reservation added (admitted or not), for the refusal's message.
+    await sql`
+      create function tenancy_admit(
+        p_project text, p_environment text,
+        p_cpu numeric, p_memory numeric, p_gpu numeric, p_storage numeric, p_executions integer,
+        p_at timestamptz, p_actor text, p_action text, p_target_kind text, p_target_id text,
+        p_before jsonb, p_after jsonb,
+        p_key_actor text, p_key text, p_fingerprint text, p_key_lifetime interval
+      ) returns jsonb language plpgsql as $$
+      declare
+        v_env record;
+        v_quota jsonb;
+        v_ceilings jsonb;
+        v_admitted boolean;
+      begin
+        -- The environment's lock (admissions there go one at a time), and its project's and
+        -- domain's rows held, so no ceiling is created over the reservation while it is in flight.
+        select e.domain, p.archived,
+            e.used_cpu_milli + p_cpu as cpu, e.used_memory_milli + p_memory as memory,
+            e.used_gpu_milli + p_gpu as gpu, e.used_storage_milli + p_storage as storage,
+            e.used_executions + p_executions as executions
+          into v_env
+          from environments e
+            join projects p on p.name = e.project
+            join domains d on d.name = e.domain
+          where e.project = p_project and e.name = p_environment
+          for update of e for key share of p, d;
+        if not found then
+          return null;
+        end if;
+        if v_env.archived then
+          return jsonb_build_object('archived', true);
+        end if;
+        select jsonb_build_object('cpu', q.cpu, 'memory', q.memory, 'gpu', q.gpu, 'storage', q.storage,
+            'max_concurrent_executions', q.max_concurrent_executions)
+          into v_quota
+          from quotas q where q.project = p_project and q.environment = p_environment;
+        v_admitted := v_quota is null or (
+          tenancy_fits(v_quota->>'cpu', v_env.cpu - p_cpu, p_cpu)
+          and tenancy_fits(v_quota->>'memory', v_env.memory - p_memory, p_memory)
+          and tenancy_fits(v_quota->>'gpu', v_env.gpu - p_gpu, p_gpu)
+          and tenancy_fits(v_quota->>'storage', v_env.storage - p_storage, p_storage)
+          and tenancy_fits_executions(
+            (v_quota->>'max_concurrent_executions')::integer, v_env.executions - p_executions, p_executions));
+        -- The ceilings above, locked in the lock order (the project's, then the domain's).
+        with locked as (
+          select c.* from ceilings c
+            where c.project = p_project or c.domain = v_env.domain
+            order by c.project is null
+            for update
+        )
+        select
+          coalesce(jsonb_agg(jsonb_build_object(
+            'project', l.project, 'domain', l.domain,
+            'cpu', l.cpu, 'memory', l.memory, 'gpu', l.gpu, 'storage', l.storage,
+            'max_concurrent_executions', l.max_concurrent_executions,
+            'used_cpu_milli', (l.used_cpu_milli + p_cpu)::text,
+            'used_memory_milli', (l.used_memory_milli + p_memory)::text,
+            'used_gpu_milli', (l.used_gpu_milli + p_gpu)::text,
+            'used_storage_milli', (l.used_storage_milli + p_storage)::text,
+            'used_executions', (l.used_executions + p_executions)::text
+          ) order by l.project is null), '[]'::jsonb),
+          v_admitted and coalesce(bool_and(
+            tenancy_fits(l.cpu, l.used_cpu_milli, p_cpu)
+            and tenancy_fits(l.memory, l.used_memory_milli, p_memory)
+            and tenancy_fits(l.gpu, l.used_gpu_milli, p_gpu)
+            and tenancy_fits(l.storage, l.used_storage_milli, p_storage)
+            and tenancy_fits_executions(l.max_concurrent_executions, l.used_executions, p_executions)), true)
+          into v_ceilings, v_admitted
+          from locked l;
+        if v_admitted then
+          insert into reservations
+              (id, project, environment, cpu_milli, memory_milli, gpu_milli, storage_milli, executions, actor, created_at)
+            values (p_target_id, p_project, p_environment, p_cpu, p_memory, p_gpu, p_storage, p_executions, p_actor, p_at);
+          insert into audit (at, actor, action, target_kind, target_id, before, after)
+            values (p_at, p_actor, p_action, p_target_kind, p_target_id, p_before, p_after);
+          update environments set
+              used_cpu_milli = used_cpu_milli + p_cpu, used_memory_milli = used_memory_milli + p_memory,
+              used_gpu_milli = used_gpu_milli + p_gpu, used_storage_milli = used_storage_milli + p_storage,
+              used_executions = used_executions + p_executions
+            where project = p_project and name = p_environment;
+          update ceilings set
+              used_cpu_milli = used_cpu_milli + p_cpu, used_memory_milli = used_memory_milli + p_memory,
+              used_gpu_milli = used_gpu_milli + p_gpu, used_storage_milli = used_storage_milli + p_storage,
+              used_executions = used_executions + p_executions
+            where project = p_project or domain = v_env.domain;
+          -- An Idempotency-Key is stored with what it created (server/service/idempotency.ts): a
+          -- concurrent request with the same key fails on the primary key, which undoes it all.
+          if p_key is not null then
+            delete from idempotency_keys
+              where actor = p_key_actor and key = p_key and created_at <= now() - p_key_lifetime;
+            insert into idempotency_keys (actor, key, fingerprint, status, response)
+              values (p_key_actor, p_key, p_fingerprint, 201, p_after);
+          end if;
+        end if;
+        return jsonb_build_object(
+          'archived', false,
+          'admitted', v_admitted,
+          'quota', v_quota,
+          'totals', jsonb_build_object(
+            'cpu', v_env.cpu::text, 'memory', v_env.memory::text, 'gpu', v_env.gpu::text,
+            'storage', v_env.storage::text, 'executions', v_env.executions::text),
+          'ceilings', v_ceilings);
+      end
+      $$`.execute(db);
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   "0001_initial": initial,
   "0002_sealed_settings": sealedSettings,
@@ -335,6 +482,7 @@ export const migrations: Record<string, Migration> = {
   "0005_ceiling_usage": ceilingUsage,
   "0006_reservation_history": reservationHistory,
   "0007_environment_usage": environmentUsage,
+  "0008_admission_function": admissionFunction,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,7 +1,7 @@
 // What a runtime's hot requests send to the database, counted at the query builder: a read of its
 // environment or of its effective configuration is one statement (the token, its bindings and the
-// object read together), requests that arrive together are authenticated by one statement, and a
-// quota write, an admission and a release keep to their few round trips.
+// object read together), requests that arrive together are authenticated by one statement, an
+// admission is one statement, and a quota write and a release keep to their few round trips.
 import { strict as assert } from "node:assert";
 import type { FastifyInstance } from "fastify";
 import { Kysely, PostgresDialect } from "kysely";
@@ -30,6 +30,7 @@ import { adminToken, secretKey, STORES } from "./server";
       token: string,
       body?: object,
       ifMatch?: number,
+      idempotencyKey?: string,
     ) => {
       const response = await app.inject({
         method,
@@ -37,6 +38,7 @@ import { adminToken, secretKey, STORES } from "./server";
         headers: {
           authorization: `Bearer ${token}`,
           ...(ifMatch !== undefined ? { "if-match": String(ifMatch) } : {}),
+          ...(idempotencyKey !== undefined ? { "idempotency-key": idempotencyKey } : {}),
         },
         ...(body ? { payload: body } : {}),
       });
@@ -186,15 +188,35 @@ import { adminToken, secretKey, STORES } from "./server";
       assert.match(JSON.stringify(audit), /quota\.update/);
     });
 
-    it("admits and releases a reservation under a ceiling in three statements each, audit included", async () => {
+    it("admits a reservation under a ceiling in one statement, no transaction around it, audit and key included", async () => {
       await call("PUT", "/v1/projects/web/quota", adminToken, { cpu: "10" });
       const env = "/v1/projects/web/environments/production";
       const admitted = await statementsOf(() =>
         call("POST", `${env}/reservations`, runtimeToken, { cpu: "2" }),
       );
-      // The token, then begin, the environment's lock, the admission (reservation, audit entry,
-      // totals and ceilings raised, quota read), commit.
-      assert.deepEqual(verbs(admitted.statements), ["select", "begin", "select", "with", "commit"]);
+      // The token, then the admission (environment locked, quota and ceilings judged, reservation,
+      // audit entry and totals written): nothing holds the environment's lock between two
+      // statements.
+      assert.deepEqual(verbs(admitted.statements), ["select", "select"], admitted.statements.join("\n"));
+      assert.match(admitted.statements[1]!, /tenancy_admit/);
+      // With an Idempotency-Key: the key looked up first, then stored by the same statement.
+      const keyed = await statementsOf(() =>
+        call("POST", `${env}/reservations`, runtimeToken, { cpu: "1" }, undefined, "statements-1"),
+      );
+      assert.deepEqual(verbs(keyed.statements), ["select", "select", "select"], keyed.statements.join("\n"));
+      const replayed = await statementsOf(() =>
+        call("POST", `${env}/reservations`, runtimeToken, { cpu: "1" }, undefined, "statements-1"),
+      );
+      assert.deepEqual(replayed.body, keyed.body);
+      assert.equal(replayed.statements.length, 2, replayed.statements.join("\n"));
+      for (const { body } of [admitted, keyed]) {
+        await call("DELETE", `${env}/reservations/${(body as { id: string }).id}`, runtimeToken);
+      }
+    });
+
+    it("releases a reservation under a ceiling in three statements, audit included", async () => {
+      const env = "/v1/projects/web/environments/production";
+      const admitted = { body: await call("POST", `${env}/reservations`, runtimeToken, { cpu: "2" }) };
       const reservation = admitted.body as { id: string };
       const released = await statementsOf(() =>
         call("DELETE", `${env}/reservations/${reservation.id}`, runtimeToken),
