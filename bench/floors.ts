@@ -38,29 +38,60 @@ export function pgbench(
   dbUrl: string,
   connections: number,
   sql: string,
-): { tps: number; latencyMs: number; transactions: number; cpuTicks: number } {
-  const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pgbench-")), "q.sql");
+): { tps: number; latencyMs: number; p50Ms: number; p99Ms: number; transactions: number; cpuTicks: number } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgbench-"));
+  const script = path.join(dir, "q.sql");
   fs.writeFileSync(script, sql);
-  fs.chmodSync(path.dirname(script), 0o755);
+  fs.chmodSync(dir, 0o755);
   fs.chmodSync(script, 0o644);
   const bin = execFileSync("bash", [path.join(repoRoot, "scripts/ensure-postgres.sh")], {
     encoding: "utf8",
   }).trim();
   let out: string;
+  let latencies: number[];
   const ticksBefore = childrenTicks();
   try {
     out = execFileSync(
       path.join(bin, "pgbench"),
-      // Prepared, as the server sends its repeated statements.
-      ["-n", "-M", "prepared", "-c", String(connections), "-j", "2", "-T", "5", "-f", script, dbUrl],
+      // Prepared, as the server sends its repeated statements; a tenth of the transactions'
+      // latencies logged (each log line costs pgbench a write), for the percentiles.
+      [
+        "-n",
+        "-M",
+        "prepared",
+        "-c",
+        String(connections),
+        "-j",
+        "2",
+        "-T",
+        "5",
+        "--log",
+        "--sampling-rate=0.1",
+        `--log-prefix=${path.join(dir, "log")}`,
+        "-f",
+        script,
+        dbUrl,
+      ],
       { encoding: "utf8" },
     );
+    // One line per sampled transaction: client, transaction, latency (µs), script, epoch s, µs.
+    latencies = fs
+      .readdirSync(dir)
+      .filter((f) => f.startsWith("log"))
+      .flatMap((f) => fs.readFileSync(path.join(dir, f), "utf8").trim().split("\n"))
+      .filter((line) => line.length > 0)
+      .map((line) => Number(line.split(" ")[2]) / 1000)
+      .sort((a, b) => a - b);
   } finally {
-    fs.rmSync(path.dirname(script), { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
   }
+  const percentile = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
   return {
     tps: Number(/tps = ([\d.]+)/.exec(out)![1]),
     latencyMs: Number(/latency average = ([\d.]+) ms/.exec(out)![1]),
+    p50Ms: percentile(0.5),
+    p99Ms: percentile(0.99),
     transactions: Number(/number of transactions actually processed: (\d+)/.exec(out)![1]),
     cpuTicks: childrenTicks() - ticksBefore,
   };

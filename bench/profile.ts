@@ -2,10 +2,10 @@
 // bench/api-load.ts, a fresh `tenancy serve` runs under node's CPU profiler while autocannon sends
 // that load at 64 connections for 5 s; the profile is summed by self time, per component (the pg
 // driver, Kysely, Fastify, tenancy's own code, Node's sockets, idle) and per function, into
-// bench/PROFILE.md. For the reads, it also measures without the profiler what each request costs
-// in CPU on the whole machine, for tenancy, the stack floor and pgbench, which bounds how near
-// pgbench's rate any of them can come on these cores. BENCH_PROFILE_LOADS picks loads by a word of
-// their names ("get,reservation"); "budget" picks that measurement.
+// bench/PROFILE.md. It also measures without the profiler what each load's requests cost in CPU on
+// the whole machine at 16 and 64 connections, for tenancy, pgbench and (for the reads) the stack
+// floor: whether each is bound by the cores or by waiting. BENCH_PROFILE_LOADS picks loads by a
+// word of their names ("get,reservation"); "budget" picks that measurement.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
@@ -148,17 +148,23 @@ interface CpuRun {
   client: number;
 }
 
-/** autocannon at `url` for 5 s, with the CPU each process used per request. */
-async function httpRun(url: string, pid: number, token: string): Promise<CpuRun> {
+/** autocannon sending `options` for 5 s, with the CPU each process used per request. */
+async function httpRun(
+  options: Partial<autocannon.Options> & { url: string },
+  connectionCount: number,
+  pid: number,
+  token: string,
+): Promise<CpuRun> {
   const before = { answering: cpuTicks(pid), postgres: postgresTicks(), client: process.cpuUsage() };
   const result = await autocannon({
-    url,
-    connections,
+    connections: connectionCount,
     duration: 5,
-    headers: { authorization: `Bearer ${token}` },
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    ...options,
   });
   const requests = result.requests.total;
-  if (result.non2xx + result.errors > 0) throw new Error(`${url}: ${result.non2xx + result.errors} failed`);
+  if (result.non2xx + result.errors > 0)
+    throw new Error(`${options.url}: ${result.non2xx + result.errors} failed`);
   const client = process.cpuUsage(before.client);
   return {
     rate: requests / 5,
@@ -168,9 +174,9 @@ async function httpRun(url: string, pid: number, token: string): Promise<CpuRun>
   };
 }
 
-function pgbenchRun(dbUrl: string, sql: string): CpuRun {
+function pgbenchRun(dbUrl: string, connectionCount: number, sql: string): CpuRun {
   const before = postgresTicks();
-  const result = pgbench(dbUrl, connections, sql);
+  const result = pgbench(dbUrl, connectionCount, sql);
   return {
     rate: result.tps,
     postgres: microsPerRequest(postgresTicks() - before, result.transactions),
@@ -185,48 +191,70 @@ const medianOf = (runs: CpuRun[], pick: (r: CpuRun) => number | undefined) => {
 };
 
 /**
- * The reads' CPU budget, without the profiler: tenancy serve, the stack floor answering with the
- * statement one request needs, and pgbench running it, in alternating runs (the median of three each).
- * When a run is CPU-bound, its rate is the machine's cores over the CPU a request takes everywhere.
+ * Each load's CPU budget, without the profiler, at 16 and 64 connections: tenancy serve, the stack
+ * floor for the reads (answering with the statement one request needs) and pgbench running the
+ * load's statements, in alternating runs (the median of three each). A run whose rate times its CPU
+ * per request fills the cores is bound by CPU; one that leaves them idle is bound by waiting (the
+ * chain of processes a request passes through, or a lock).
  */
-async function readsBudget(): Promise<string[]> {
+async function cpuBudget(): Promise<string[]> {
   const dbUrl = await createDatabase();
   const server = await serve(["--database-url", dbUrl, "--rate-limit", "100000000"], serverEnv);
   const cores = os.cpus().length;
   const lines = [
-    "## The reads' CPU budget",
+    "## The CPU budget",
     "",
-    `Without the profiler, ${connections} connections, ${reps} alternating runs of 5 s each (medians): CPU per request in every process, from /proc. The stack floor is Fastify and node-pg answering with the row of the statement one request needs, one statement per request (bench/http-floor.ts); pgbench runs that statement directly. tenancy looks up the requests that arrive together in one statement. "Cores' worth" is the rate the machine's ${cores} cores allow at that CPU per request: a run that reaches it is bound by CPU, and then its ratio to pgbench is pgbench's CPU per request over its own.`,
+    `Without the profiler, ${reps} alternating runs of 5 s each (medians): CPU per request in every process, from /proc. The stack floor is Fastify and node-pg answering with the row of the statement one request needs, one statement per request (bench/http-floor.ts); pgbench runs the load's statements directly. tenancy looks up the requests that arrive together in one statement. "Cores busy" is the rate times the CPU per request: at ${cores} the run is bound by CPU, and its ratio to pgbench is then pgbench's CPU per request over its own; below, the rest of the cores sat idle while requests waited. "Cores' worth" is the rate the ${cores} cores allow at that CPU per request.`,
     "",
-    "| read | answered by | rate /s | server µs | PostgreSQL µs | load generator µs | total µs | cores' worth /s | rate / pgbench |",
-    "|---|---|---|---|---|---|---|---|---|",
+    "| load | connections | answered by | rate /s | server µs | PostgreSQL µs | load generator µs | total µs | cores busy | cores' worth /s | rate / pgbench |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   try {
     const org = await seedLoadOrg(server.url, adminToken);
-    for (const read of loads(org).slice(0, 2)) {
-      const floor = await httpFloor({ BENCH_FLOOR_DATABASE_URL: dbUrl, BENCH_FLOOR_SQL: read.sql });
-      const runs: Record<string, CpuRun[]> = { tenancy: [], "stack floor": [], pgbench: [] };
+    for (const [index, load] of loads(org).entries()) {
+      const floor =
+        index < 2
+          ? await httpFloor({ BENCH_FLOOR_DATABASE_URL: dbUrl, BENCH_FLOOR_SQL: load.sql })
+          : undefined;
       try {
-        for (let rep = 0; rep < reps; rep++) {
-          runs.tenancy!.push(await httpRun(String(read.options.url), server.child.pid!, org.runtimeToken));
-          runs["stack floor"]!.push(await httpRun(floor.url, floor.pid, org.runtimeToken));
-          runs.pgbench!.push(pgbenchRun(dbUrl, read.sql));
+        for (const connectionCount of [16, 64]) {
+          const runs: Record<string, CpuRun[]> = {
+            tenancy: [],
+            ...(floor ? { "stack floor": [] } : {}),
+            pgbench: [],
+          };
+          for (let rep = 0; rep < reps; rep++) {
+            await load.reset?.();
+            runs.tenancy!.push(
+              await httpRun(
+                { url: org.url, ...load.options },
+                connectionCount,
+                server.child.pid!,
+                org.runtimeToken,
+              ),
+            );
+            if (floor)
+              runs["stack floor"]!.push(
+                await httpRun({ url: floor.url }, connectionCount, floor.pid, org.runtimeToken),
+              );
+            runs.pgbench!.push(pgbenchRun(dbUrl, connectionCount, load.sql));
+          }
+          const pgbenchRate = medianOf(runs.pgbench!, (r) => r.rate)!;
+          for (const [by, measured] of Object.entries(runs)) {
+            const rate = medianOf(measured, (r) => r.rate)!;
+            const answering = medianOf(measured, (r) => r.answering);
+            const postgres = medianOf(measured, (r) => r.postgres)!;
+            const client = medianOf(measured, (r) => r.client)!;
+            const total = (answering ?? 0) + postgres + client;
+            lines.push(
+              `| ${load.name} | ${connectionCount} | ${by} | ${rate.toFixed(0)} | ${answering === undefined ? "—" : answering.toFixed(0)} | ${postgres.toFixed(0)} | ${client.toFixed(0)} | ${total.toFixed(0)} | ${((rate * total) / 1e6).toFixed(2)} | ${((cores * 1e6) / total).toFixed(0)} | ${(rate / pgbenchRate).toFixed(2)} |`,
+            );
+          }
         }
       } finally {
-        floor.stop();
+        floor?.stop();
       }
-      const pgbenchRate = medianOf(runs.pgbench!, (r) => r.rate)!;
-      for (const [by, measured] of Object.entries(runs)) {
-        const rate = medianOf(measured, (r) => r.rate)!;
-        const answering = medianOf(measured, (r) => r.answering);
-        const postgres = medianOf(measured, (r) => r.postgres)!;
-        const client = medianOf(measured, (r) => r.client)!;
-        const total = (answering ?? 0) + postgres + client;
-        lines.push(
-          `| ${read.name} | ${by} | ${rate.toFixed(0)} | ${answering === undefined ? "—" : answering.toFixed(0)} | ${postgres.toFixed(0)} | ${client.toFixed(0)} | ${total.toFixed(0)} | ${((cores * 1e6) / total).toFixed(0)} | ${(rate / pgbenchRate).toFixed(2)} |`,
-        );
-      }
-      process.stderr.write(`profile: budget of ${read.name} measured\n`);
+      process.stderr.write(`profile: budget of ${load.name} measured\n`);
     }
   } finally {
     await server.stop();
@@ -254,7 +282,7 @@ async function main() {
       process.stderr.write(`profile: ${result.name}: ${result.requests} requests\n`);
       lines.push(`## ${result.name}`, "", `${result.requests} requests in 5 s.`, "", ...result.lines);
     }
-    if (!words || words.includes("budget")) lines.push(...(await readsBudget()));
+    if (!words || words.includes("budget")) lines.push(...(await cpuBudget()));
   } finally {
     cluster.stop();
     fs.rmSync(work, { recursive: true, force: true });

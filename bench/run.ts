@@ -641,11 +641,11 @@ async function databaseBench(lines: string[]) {
     const org = await seedLoadOrg(server.url, adminToken);
     lines.push("## Database: the API against pgbench on the same PostgreSQL", "");
     lines.push(
-      `${databaseReps} runs of 5 s per cell, the API's and pgbench's alternating; the median of each, with the range in brackets (the latencies are the median run's). autocannon against \`tenancy serve\` with a runtime's token (a plain token with a role binding: every request authenticates and runs its role check), pgbench running the statements one request needs (bench/api-load.ts), prepared as the server prepares them, in the same transaction shape, directly: the authentication (with the route's read) for one request, one statement per transaction. The server looks up the requests that arrive while its lookups are out in one statement, so under load it sends fewer statements than pgbench runs; pgbench's rate is the database's own for the same work, request by request.`,
+      `${databaseReps} runs of 5 s per cell, the API's and pgbench's alternating; the median of each, with the range in brackets (the latencies are the median run's). autocannon against \`tenancy serve\` with a runtime's token (a plain token with a role binding: every request authenticates and runs its role check), pgbench running the statements one request needs (bench/api-load.ts), prepared as the server prepares them, in the same transaction shape, directly: the authentication (with the route's read) for one request, one statement per transaction. The server looks up the requests that arrive while its lookups are out in one statement, so under load it sends fewer statements than pgbench runs; pgbench's rate is the database's own for the same work, request by request. pgbench's p50 and p99 come from a tenth of its transactions, sampled into its log.`,
       "",
     );
     lines.push(
-      "| operation | connections | API req/s | API p50 / p99 ms | pgbench tps | pgbench mean ms | API / pgbench |",
+      "| operation | connections | API req/s | API p50 / p99 ms | pgbench tps | pgbench mean / p50 / p99 ms | API / pgbench |",
       "|---|---|---|---|---|---|---|",
     );
     let admitted = 0;
@@ -698,6 +698,7 @@ async function databaseBench(lines: string[]) {
           cells.set(`${load.name} ${connections}`, {
             ...api,
             tps: pg.tps,
+            pgP99: pg.p99Ms,
             ...(floor ? { floor: { rps: median(floorRuns), range: spread(floorRuns, 0) } } : {}),
           });
           lines.push(
@@ -707,7 +708,7 @@ async function databaseBench(lines: string[]) {
             )}) | ${api.p50} / ${api.p99} | ${pg.tps.toFixed(0)} (${spread(
               pgRuns.map((r) => r.tps),
               0,
-            )}) | ${pg.latencyMs.toFixed(2)} | ${(api.rps / pg.tps).toFixed(2)} |`,
+            )}) | ${pg.latencyMs.toFixed(2)} / ${pg.p50Ms.toFixed(1)} / ${pg.p99Ms.toFixed(1)} | ${(api.rps / pg.tps).toFixed(2)} |`,
           );
         }
       } finally {
@@ -743,7 +744,7 @@ async function databaseBench(lines: string[]) {
       target(
         `${quotaWrites}, ${connections} connections`,
         `${cell.rps.toFixed(0)} req/s, p99 ${cell.p99} ms`,
-        `${cell.tps.toFixed(0)} tps`,
+        `${cell.tps.toFixed(0)} tps, p99 ${cell.pgP99.toFixed(0)} ms`,
         cell.rps / cell.tps,
         "≥ 1,000 req/s, p99 ≤ 50 ms",
         cell.rps >= 1000 && cell.p99 <= 50,
@@ -809,7 +810,12 @@ async function databaseBench(lines: string[]) {
 }
 
 /** A database cell: the API's median run, pgbench's median rate and, for the reads, the stack floor's. */
-type Cell = Awaited<ReturnType<typeof cannon>> & { tps: number; floor?: { rps: number; range: string } };
+type Cell = Awaited<ReturnType<typeof cannon>> & {
+  tps: number;
+  /** pgbench's p99 latency (ms), from a tenth of its transactions. */
+  pgP99: number;
+  floor?: { rps: number; range: string };
+};
 
 /**
  * The reads on the stack's own floor: Fastify and node-pg answering each request with the row of
