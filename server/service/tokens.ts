@@ -114,15 +114,16 @@ const withReadOf = (
  */
 const lookupAlone = (read?: Read) => {
   if (read) {
-    return compiledOnce((q, hash: string, project: string, environment: string) =>
-      withReadOf(q, read, hash, project, environment).select(sql<number>`1`.as("i")),
+    const statement = compiledOnce((q, hash: string, project: string, environment: string) =>
+      withReadOf(q, read, hash, project, environment),
     );
+    return (q: Queryable, { hash, project, environment }: Lookup) => statement(q, hash, project, environment);
   }
   // Without a read, the environment is no parameter of the statement.
   const statement = compiledOnce((q, hash: string, project: string) =>
-    withReadOf(q, undefined, hash, project, "").select(sql<number>`1`.as("i")),
+    withReadOf(q, undefined, hash, project, ""),
   );
-  return (q: Queryable, hash: string, project: string, _environment: string) => statement(q, hash, project);
+  return (q: Queryable, { hash, project }: Lookup) => statement(q, hash, project);
 };
 const lookupStatements = (read?: Read) => ({
   one: lookupAlone(read),
@@ -146,7 +147,8 @@ const lookupsBy = {
   environment: lookupStatements(environmentRow),
   effective: lookupStatements(effectiveQuery),
 } satisfies Record<AuthenticatedRead | "bindings", unknown>;
-type LookupRow = Awaited<ReturnType<ReturnType<typeof lookupStatements>["many"]>>[number];
+/** A token's row as a lookup reads it, without its place in a batch. */
+type LookupRow = Omit<Awaited<ReturnType<ReturnType<typeof lookupStatements>["many"]>>[number], "i">;
 
 /** Lets at most `limit` lookup statements be out at once; the others are sent in turn, as those
  * come back. */
@@ -182,16 +184,16 @@ function batchedLookups(
   return new DataLoader<Lookup, LookupRow | null>(
     async (lookups) => {
       try {
-        const [alone] = lookups;
-        const rows =
-          lookups.length === 1
-            ? await statements.one(db, alone!.hash, alone!.project, alone!.environment)
-            : await statements.many(
-                db,
-                lookups.map((l) => l.hash),
-                lookups.map((l) => l.project),
-                lookups.map((l) => l.environment),
-              );
+        if (lookups.length === 1) {
+          const [row] = await statements.one(db, lookups[0]!);
+          return [row ?? null];
+        }
+        const rows = await statements.many(
+          db,
+          lookups.map((l) => l.hash),
+          lookups.map((l) => l.project),
+          lookups.map((l) => l.environment),
+        );
         const byPlace = new Map(rows.map((row) => [row.i, row]));
         return lookups.map((_, i) => byPlace.get(i + 1) ?? null);
       } finally {
