@@ -272,7 +272,7 @@ async function main() {
   const lines = [
     "# Where the API's time goes",
     "",
-    `Recorded ${new Date().toISOString()} by \`npm run bench:profile\`: each load at ${connections} connections for 5 s with node's CPU profiler on \`tenancy serve\`, which shares the machine (${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}) with autocannon and PostgreSQL. Requests use a plain token with a role binding, so each one runs the role check a runtime's does.`,
+    `Recorded ${new Date().toISOString()} by \`npm run bench:profile\`${words ? ` (BENCH_PROFILE_LOADS=${words.join(",")})` : ""}: each load profiled at ${connections} connections for 5 s with node's CPU profiler on \`tenancy serve\`, which shares the machine (${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}) with autocannon and PostgreSQL, and the CPU budget measured without it. Requests use a plain token with a role binding, so each one runs the role check a runtime's does.`,
     "",
   ];
   try {

@@ -77,22 +77,9 @@ export async function usageOf(q: Queryable, project: string, environment: string
   return toUsage(row);
 }
 
-/** The change a reservation of `amounts` (milli-units) makes to the totals of an environment's or a
- * ceiling's row, for an update's `set`. */
-export function addToTotals(amounts: Record<ResourceKind, bigint>, executions: number) {
-  const plus = (column: string, amount: bigint | number, type: "numeric" | "bigint") =>
-    sql<string>`${sql.ref(column)} + ${amount.toString()}::${sql.raw(type)}`;
-  return {
-    used_cpu_milli: plus("used_cpu_milli", amounts.cpu, "numeric"),
-    used_memory_milli: plus("used_memory_milli", amounts.memory, "numeric"),
-    used_gpu_milli: plus("used_gpu_milli", amounts.gpu, "numeric"),
-    used_storage_milli: plus("used_storage_milli", amounts.storage, "numeric"),
-    used_executions: plus("used_executions", executions, "bigint"),
-  };
-}
-
-/** The change a released reservation makes to the same totals: the reservation's row, `released`,
- * is in the statement (a CTE that deleted it), and its amounts are taken off. */
+/** The change a released reservation makes to the totals of an environment's or a ceiling's row, for
+ * an update's `set`: the reservation's row, `released`, is in the statement (a CTE that deleted it),
+ * and its amounts are taken off. */
 export function releasedFromTotals(released: string) {
   const minus = (column: string, amount: string) =>
     sql<string>`${sql.ref(column)} - ${sql.ref(`${released}.${amount}`)}`;
