@@ -49,8 +49,8 @@ function toReservation(row: Selectable<ReservationTable>): Reservation {
 const historyKeptMs = 8 * 24 * 3600 * 1000;
 
 /** What `tenancy_admit` (server/store/migrations.ts) answers: nothing when there is no such
- * environment; else whether it admitted the reservation, with the quota and the environment's and
- * ceilings' totals with the reservation added, which a refusal's message is made of. */
+ * environment; else whether its quota admitted the reservation, with the quota and the
+ * environment's totals with the reservation added, which a refusal's message is made of. */
 type Admission =
   | { archived: true }
   | {
@@ -58,7 +58,6 @@ type Admission =
       admitted: boolean;
       quota: Pick<Selectable<QuotaTable>, ResourceKind | "max_concurrent_executions"> | null;
       totals: Record<ResourceKind | "executions", string>;
-      ceilings: CeilingLimitsAndTotals[];
     };
 
 /** An admission in one statement: the database locks the environment, judges the reservation
@@ -154,7 +153,7 @@ const release = compiledOnce(
       .selectAll(),
 );
 
-/** The quota_exceeded error of a refused admission, naming the quota or the ceiling it would pass. */
+/** The quota_exceeded error of an admission its quota refused. */
 function refusal(
   id: string,
   admission: Extract<Admission, { archived: false }>,
@@ -172,8 +171,33 @@ function refusal(
       );
     }
   }
-  checkCeilingsAdmit(admission.ceilings, requested, executions);
-  throw new Error(`admission in ${id}: the database refused what every limit it returned admits`);
+  throw new Error(`admission in ${id}: the database refused what the quota it returned admits`);
+}
+
+/** What tenancy_admit raises when a ceiling refuses: its detail holds the ceilings as raised. */
+const ceilingRefused = "TY001";
+
+/** `admit`; a ceiling's refusal, raised by the statement (which undoes it all), becomes the
+ * quota_exceeded error naming the ceiling. */
+async function admitOrRefuse(...args: Parameters<typeof admit>) {
+  try {
+    return await admit(...args);
+  } catch (err) {
+    const { code, detail } = err as { code?: unknown; detail?: unknown };
+    if (code !== ceilingRefused || typeof detail !== "string") throw err;
+    const [, project, environment, cpu, memory, gpu, storage, executions] = args;
+    checkCeilingsAdmit(
+      JSON.parse(detail) as CeilingLimitsAndTotals[],
+      { cpu, memory, gpu, storage },
+      executions,
+    );
+    throw new Error(
+      `admission in ${project}/${environment}: the database refused what every ceiling admits`,
+      {
+        cause: err,
+      },
+    );
+  }
 }
 
 export function reservationService({ db, keyring, clock = systemClock }: ServiceDeps) {
@@ -227,7 +251,7 @@ export function reservationService({ db, keyring, clock = systemClock }: Service
           undefined,
           created,
         );
-        const [row] = await admit(
+        const [row] = await admitOrRefuse(
           q,
           project,
           environment,

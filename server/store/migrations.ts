@@ -365,8 +365,9 @@ const admissionFunction: Migration = {
       $$`.execute(db);
     // Returns null when there is no such environment; {archived} when its project is archived; else
     // whether it admitted the reservation (its audit entry's `after`, which an Idempotency-Key given
-    // in p_key remembers as the answer), with the quota and what the environment's and each
-    // ceiling's totals are with the reservation added (admitted or not), for the refusal's message.
+    // in p_key remembers as the answer), with the quota and the environment's totals with the
+    // reservation added (admitted or not), for a refusal's message. A ceiling's refusal is an error
+    // (SQLSTATE TY001) whose detail holds the ceilings with the reservation added.
     await sql`
       create function tenancy_admit(
         p_project text, p_environment text,
@@ -378,6 +379,7 @@ const admissionFunction: Migration = {
       declare
         v_env record;
         v_quota jsonb;
+        v_totals jsonb;
         v_ceilings jsonb;
         v_admitted boolean;
       begin
@@ -410,65 +412,72 @@ const admissionFunction: Migration = {
           and tenancy_fits(v_quota->>'storage', v_env.storage - p_storage, p_storage)
           and tenancy_fits_executions(
             (v_quota->>'max_concurrent_executions')::integer, v_env.executions - p_executions, p_executions));
-        -- The ceilings above, locked in the lock order (the project's, then the domain's).
+        v_totals := jsonb_build_object(
+          'cpu', v_env.cpu::text, 'memory', v_env.memory::text, 'gpu', v_env.gpu::text,
+          'storage', v_env.storage::text, 'executions', v_env.executions::text);
+        if not v_admitted then
+          return jsonb_build_object('archived', false, 'admitted', false, 'quota', v_quota,
+            'totals', v_totals, 'ceilings', '[]'::jsonb);
+        end if;
+        insert into reservations
+            (id, project, environment, cpu_milli, memory_milli, gpu_milli, storage_milli, executions, actor, created_at)
+          values (p_target_id, p_project, p_environment, p_cpu, p_memory, p_gpu, p_storage, p_executions, p_actor, p_at);
+        insert into audit (at, actor, action, target_kind, target_id, before, after)
+          values (p_at, p_actor, p_action, p_target_kind, p_target_id, p_before, p_after);
+        update environments set
+            used_cpu_milli = used_cpu_milli + p_cpu, used_memory_milli = used_memory_milli + p_memory,
+            used_gpu_milli = used_gpu_milli + p_gpu, used_storage_milli = used_storage_milli + p_storage,
+            used_executions = used_executions + p_executions
+          where project = p_project and name = p_environment;
+        -- An Idempotency-Key is stored with what it created (server/service/idempotency.ts): a
+        -- concurrent request with the same key fails on the primary key, which undoes it all.
+        if p_key is not null then
+          delete from idempotency_keys
+            where actor = p_key_actor and key = p_key and created_at <= now() - p_key_lifetime;
+          insert into idempotency_keys (actor, key, fingerprint, status, response)
+            values (p_key_actor, p_key, p_fingerprint, 201, p_after);
+        end if;
+        -- Last, the ceilings above: locked in the lock order (the project's, then the domain's) and
+        -- raised, so a ceiling, shared by every environment below it, is held only from here to the
+        -- commit. One that the reservation takes past a limit undoes it all; the error's detail
+        -- carries the ceilings as raised, for the refusal's message.
         with locked as (
-          select c.* from ceilings c
+          select c.id from ceilings c
             where c.project = p_project or c.domain = v_env.domain
             order by c.project is null
             for update
+        ), raised as (
+          update ceilings c set
+              used_cpu_milli = c.used_cpu_milli + p_cpu, used_memory_milli = c.used_memory_milli + p_memory,
+              used_gpu_milli = c.used_gpu_milli + p_gpu, used_storage_milli = c.used_storage_milli + p_storage,
+              used_executions = c.used_executions + p_executions
+            from locked where c.id = locked.id
+            returning c.*
         )
         select
           coalesce(jsonb_agg(jsonb_build_object(
-            'project', l.project, 'domain', l.domain,
-            'cpu', l.cpu, 'memory', l.memory, 'gpu', l.gpu, 'storage', l.storage,
-            'max_concurrent_executions', l.max_concurrent_executions,
-            'used_cpu_milli', (l.used_cpu_milli + p_cpu)::text,
-            'used_memory_milli', (l.used_memory_milli + p_memory)::text,
-            'used_gpu_milli', (l.used_gpu_milli + p_gpu)::text,
-            'used_storage_milli', (l.used_storage_milli + p_storage)::text,
-            'used_executions', (l.used_executions + p_executions)::text
-          ) order by l.project is null), '[]'::jsonb),
-          v_admitted and coalesce(bool_and(
-            tenancy_fits(l.cpu, l.used_cpu_milli, p_cpu)
-            and tenancy_fits(l.memory, l.used_memory_milli, p_memory)
-            and tenancy_fits(l.gpu, l.used_gpu_milli, p_gpu)
-            and tenancy_fits(l.storage, l.used_storage_milli, p_storage)
-            and tenancy_fits_executions(l.max_concurrent_executions, l.used_executions, p_executions)), true)
+            'project', r.project, 'domain', r.domain,
+            'cpu', r.cpu, 'memory', r.memory, 'gpu', r.gpu, 'storage', r.storage,
+            'max_concurrent_executions', r.max_concurrent_executions,
+            'used_cpu_milli', r.used_cpu_milli::text, 'used_memory_milli', r.used_memory_milli::text,
+            'used_gpu_milli', r.used_gpu_milli::text, 'used_storage_milli', r.used_storage_milli::text,
+            'used_executions', r.used_executions::text
+          ) order by r.project is null), '[]'::jsonb),
+          coalesce(bool_and(
+            tenancy_fits(r.cpu, r.used_cpu_milli - p_cpu, p_cpu)
+            and tenancy_fits(r.memory, r.used_memory_milli - p_memory, p_memory)
+            and tenancy_fits(r.gpu, r.used_gpu_milli - p_gpu, p_gpu)
+            and tenancy_fits(r.storage, r.used_storage_milli - p_storage, p_storage)
+            and tenancy_fits_executions(r.max_concurrent_executions, r.used_executions - p_executions, p_executions)),
+            true)
           into v_ceilings, v_admitted
-          from locked l;
-        if v_admitted then
-          insert into reservations
-              (id, project, environment, cpu_milli, memory_milli, gpu_milli, storage_milli, executions, actor, created_at)
-            values (p_target_id, p_project, p_environment, p_cpu, p_memory, p_gpu, p_storage, p_executions, p_actor, p_at);
-          insert into audit (at, actor, action, target_kind, target_id, before, after)
-            values (p_at, p_actor, p_action, p_target_kind, p_target_id, p_before, p_after);
-          update environments set
-              used_cpu_milli = used_cpu_milli + p_cpu, used_memory_milli = used_memory_milli + p_memory,
-              used_gpu_milli = used_gpu_milli + p_gpu, used_storage_milli = used_storage_milli + p_storage,
-              used_executions = used_executions + p_executions
-            where project = p_project and name = p_environment;
-          update ceilings set
-              used_cpu_milli = used_cpu_milli + p_cpu, used_memory_milli = used_memory_milli + p_memory,
-              used_gpu_milli = used_gpu_milli + p_gpu, used_storage_milli = used_storage_milli + p_storage,
-              used_executions = used_executions + p_executions
-            where project = p_project or domain = v_env.domain;
-          -- An Idempotency-Key is stored with what it created (server/service/idempotency.ts): a
-          -- concurrent request with the same key fails on the primary key, which undoes it all.
-          if p_key is not null then
-            delete from idempotency_keys
-              where actor = p_key_actor and key = p_key and created_at <= now() - p_key_lifetime;
-            insert into idempotency_keys (actor, key, fingerprint, status, response)
-              values (p_key_actor, p_key, p_fingerprint, 201, p_after);
-          end if;
+          from raised r;
+        if not v_admitted then
+          raise exception 'a ceiling above environment %/% does not admit this reservation', p_project, p_environment
+            using errcode = 'TY001', detail = v_ceilings::text;
         end if;
-        return jsonb_build_object(
-          'archived', false,
-          'admitted', v_admitted,
-          'quota', v_quota,
-          'totals', jsonb_build_object(
-            'cpu', v_env.cpu::text, 'memory', v_env.memory::text, 'gpu', v_env.gpu::text,
-            'storage', v_env.storage::text, 'executions', v_env.executions::text),
-          'ceilings', v_ceilings);
+        return jsonb_build_object('archived', false, 'admitted', true, 'quota', v_quota,
+          'totals', v_totals, 'ceilings', v_ceilings);
       end
       $$`.execute(db);
   },
