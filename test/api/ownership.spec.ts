@@ -131,6 +131,12 @@ for (const kind of STORES) {
         (await server.request("GET", "/v1/projects/web/environments/production")).body.version,
         env.body.version,
       );
+      // An admission is one statement of its own; a dry run of it still rolls back.
+      const reservations = "/v1/projects/web/environments/production/reservations";
+      const liveBefore = (await server.request("GET", reservations)).body.length;
+      const admitted = await server.request("POST", `${reservations}?dryRun=true`, { body: { cpu: "1m" } });
+      assert.equal(admitted.status, 201, JSON.stringify(admitted.body));
+      assert.equal((await server.request("GET", reservations)).body.length, liveBefore);
       assert.equal(
         (await server.request("GET", "/v1/audit?limit=1000")).body.length,
         auditBefore,
