@@ -172,12 +172,10 @@ export function loads(org: LoadOrg): Load[] {
       options: quotaUpdates.options,
       sql: [
         authSql(org, ":p"),
-        "begin;",
-        "select * from environments where project = :p and name = 'production' for update;",
-        "with locked as (select * from quotas where project = :p and environment = 'production' for update) select (select to_json(l) from locked l) as quota, (select coalesce(json_agg(d), '[]') from (select domain, project, environment, requests, limits from resource_defaults where domain = 'production' or (project = :p and environment is null) or (project = :p and environment = 'production')) d) as defaults;",
-        "update quotas set cpu = '2', version = version + 1, updated_at = now() where project = :p and environment = 'production' returning *;",
-        "with held as (select p.name from projects p join domains d on true where p.name = :p and d.name = 'production' for share), audited as (insert into audit (at, actor, action, target_kind, target_id, before, after) values (now(), 'runtime', 'quota.update', 'Quota', 'x', '{}', '{}')) select * from ceilings where exists (select 1 from held) and (project = :p or domain = 'production') order by project is null for update of ceilings;",
-        "commit;",
+        // One statement (tenancy_put_quota): the environment and the quota locked, the claim, the
+        // version and the defaults judged, the row and its audit entry written, the ceilings above
+        // locked and judged. The version sent is the current one, as the writers' If-Match is.
+        "select tenancy_put_quota(:p, 'production', '2', null, null, null, null, (select version from quotas where project = :p and environment = 'production'), false, null, null, now(), 'runtime', 'Quota', 'x');",
       ]
         .join("\n")
         .replaceAll(":p", "('w' || :client_id)"),

@@ -185,10 +185,16 @@ async function withUse(q: Queryable, row: CeilingRow): Promise<CeilingWithUse> {
   return { ...toCeiling(row), allocated: await allocationBelow(q, scope), usage: usageOf(row) };
 }
 
+/** A ceiling's scope and limits. */
+type CeilingLimits = Pick<CeilingRow, "project" | "domain" | ResourceKind | "max_concurrent_executions">;
+
 /** Refuses when the quotas below `row` add up to more than it, naming the ceiling and dimension. */
 async function checkAllocation(q: Queryable, row: CeilingRow) {
-  const scope = scopeOf(row);
-  const allocated = await allocationBelow(q, scope);
+  checkAllocated(row, await allocationBelow(q, scopeOf(row)));
+}
+
+/** Refuses when `allocated`, the quotas below `row` added up, is more than it. */
+function checkAllocated(row: CeilingLimits, allocated: QuotaAllocation) {
   const over: FieldError[] = [];
   for (const k of resourceKinds) {
     const limit = row[k];
@@ -204,12 +210,35 @@ async function checkAllocation(q: Queryable, row: CeilingRow) {
     });
   }
   if (over.length > 0) {
-    const id = ceilingId(scope);
+    const id = ceilingId(scopeOf(row));
     throw new TenancyError(
       "quota_exceeded",
       `the ceiling ${id} does not hold (${over.map((e) => e.message).join("; ")})`,
       { target: { kind, id }, errors: over },
     );
+  }
+}
+
+/** What tenancy_put_quota raises when the quotas below a ceiling above no longer fit it. */
+export const allocationRefused = "TY002";
+
+/** A ceiling in the detail of allocationRefused: the quotas below it added up, in milli. */
+type CeilingAllocated = CeilingLimits & {
+  allocated: Record<ResourceKind, string> & { executions: number };
+};
+
+/** Refuses as checkAllocation does, from the detail of allocationRefused (the project's ceiling
+ * first). */
+export function checkAllocatedAbove(detail: string) {
+  for (const row of JSON.parse(detail) as CeilingAllocated[]) {
+    const { allocated } = row;
+    checkAllocated(row, {
+      cpu: formatQuantity(BigInt(allocated.cpu)),
+      memory: formatQuantity(BigInt(allocated.memory)),
+      gpu: formatQuantity(BigInt(allocated.gpu)),
+      storage: formatQuantity(BigInt(allocated.storage)),
+      maxConcurrentExecutions: allocated.executions,
+    });
   }
 }
 

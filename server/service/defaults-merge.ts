@@ -8,6 +8,7 @@ import {
   resourceKinds,
   scopeId,
   type EffectiveDefaults,
+  type ResourceKind,
 } from "../../model";
 import type { Database, QuotaTable, ResourceDefaultsTable } from "../store/schema";
 import type { Operand, Queryable } from "./context";
@@ -95,7 +96,7 @@ export function weakestFirst<Row extends Pick<DefaultsRow, "domain" | "environme
 /** Refuses defaults that ask a single workload for more than the environment's whole quota. */
 export function checkDefaultsWithinQuota(
   defaults: EffectiveDefaults,
-  quota: Selectable<QuotaTable> | undefined,
+  quota: Pick<Selectable<QuotaTable>, ResourceKind> | undefined,
   project: string,
   environment: string,
 ) {

@@ -1,14 +1,6 @@
-import type { Selectable } from "kysely";
-import { jsonArrayFrom, jsonObjectFrom } from "kysely/helpers/postgres";
-import {
-  environmentId,
-  parseOrThrow,
-  quotaSpecSchema,
-  type Quota,
-  type QuotaSpec,
-  type QuotaUsage,
-} from "../../model";
-import type { QuotaTable } from "../store/schema";
+import { sql, type Selectable } from "kysely";
+import { environmentId, parseOrThrow, quotaSpecSchema, type Quota, type QuotaUsage } from "../../model";
+import type { QuotaTable, ResourceDefaultsTable } from "../store/schema";
 import { authorize } from "./access";
 import {
   systemClock,
@@ -18,18 +10,18 @@ import {
   type Operand,
   type Queryable,
   type ServiceDeps,
-  type Tx,
 } from "./context";
-import { checkDefaultsWithinQuota, defaultsReaching, mergeDefaults, weakestFirst } from "./defaults-merge";
-import { usageOf } from "./usage";
+import { checkDefaultsWithinQuota, mergeDefaults, weakestFirst } from "./defaults-merge";
+import { checkReplace, limitColumns, usageOf } from "./usage";
 import { loadEnvironment } from "./environments";
+import { checkClaim, managedByOf } from "./ownership";
+import { loadProject } from "./projects";
 import { checkVersion, notFound, requireExpectedVersion } from "./errors";
 import { iso, json, optional } from "./rows";
-import { checkClaim, managedByOf, ownershipOnCreate, ownershipTaken } from "./ownership";
-import { audit, auditEntry, transaction } from "./transaction";
-import { checkReplace, limitColumns } from "./usage";
-import { auditAndCheckCeilingsAbove } from "./ceilings";
+import { audit, singleStatement, transaction } from "./transaction";
+import { allocationRefused, checkAllocatedAbove } from "./ceilings";
 import { compiledOnce } from "./compiled-once";
+import { writeContext } from "./write-context";
 
 const kind = "Quota";
 
@@ -64,100 +56,83 @@ export async function findQuota(q: Queryable, project: string, environment: stri
   return (forUpdate ? query.forUpdate() : query).executeTakeFirst();
 }
 
-/** The environment's quota, locked (its environment is locked already: every quota write locks
- * it first), and the defaults rows that reach the environment, in one statement. */
-const lockQuotaWithDefaults = compiledOnce((q, project: string, environment: string, domain: string) =>
-  q
-    .with("locked", () => quotaRow(q, project, environment).forUpdate())
-    .selectNoFrom((eb) => [
-      jsonObjectFrom(eb.selectFrom("locked").selectAll()).as("quota"),
-      jsonArrayFrom(defaultsReaching(q, project, environment, domain)).as("defaults"),
-    ]),
+/** What `tenancy_put_quota` (server/store/migrations.ts) answers: nothing when there is no such
+ * environment; the rows it read when the write's claim, version or the defaults refuse it (it then
+ * writes nothing); else the row before and after. */
+type QuotaWrite =
+  | {
+      written: false;
+      before: Jsonable<Selectable<QuotaTable>> | null;
+      defaults: Pick<
+        Selectable<ResourceDefaultsTable>,
+        "domain" | "project" | "environment" | "requests" | "limits"
+      >[];
+    }
+  | {
+      written: true;
+      before: Jsonable<Selectable<QuotaTable>> | null;
+      after: Jsonable<Selectable<QuotaTable>>;
+    };
+
+/** A quota's PUT in one statement: the database locks the environment and the quota, judges the
+ * claim, the version and the defaults, writes the row and its audit entry and judges the ceilings
+ * above, so the environment is locked only while the statement runs. */
+const putQuota = compiledOnce(
+  (
+    q,
+    project: string,
+    environment: string,
+    cpu: string | null,
+    memory: string | null,
+    gpu: string | null,
+    storage: string | null,
+    executions: number | null,
+    expected: number | null,
+    adopt: boolean,
+    owner: string | null,
+    claim: string | null,
+    at: Date,
+    actor: string,
+    targetKind: string,
+    targetId: string,
+  ) =>
+    q.selectNoFrom(
+      sql<QuotaWrite | null>`tenancy_put_quota(${project}, ${environment}, ${cpu}, ${memory}, ${gpu}, ${storage}, ${executions}, ${expected}, ${adopt}, ${owner}::jsonb, ${claim}, ${at}, ${actor}, ${targetKind}, ${targetId})`.as(
+        "write",
+      ),
+    ),
 );
+
+/** `putQuota`; a ceiling's refusal, raised by the statement (which undoes it all), becomes the
+ * quota_exceeded error naming the ceiling. */
+async function putQuotaOrRefuse(...args: Parameters<typeof putQuota>) {
+  try {
+    return await putQuota(...args);
+  } catch (err) {
+    const { code, detail } = err as { code?: unknown; detail?: unknown };
+    if (code !== allocationRefused || typeof detail !== "string") throw err;
+    checkAllocatedAbove(detail);
+    const [, project, environment] = args;
+    throw new Error(`quota of ${project}/${environment}: the database refused what every ceiling holds`, {
+      cause: err,
+    });
+  }
+}
 
 type Limits = ReturnType<typeof limitColumns>;
-/** A quota's limits as arguments of a statement compiled once, in limitValues' order. */
-type LimitArgs = [
-  cpu: Limits["cpu"],
-  memory: Limits["memory"],
-  gpu: Limits["gpu"],
-  storage: Limits["storage"],
-  executions: Limits["max_concurrent_executions"],
-];
-const limitValues = (...[cpu, memory, gpu, storage, max_concurrent_executions]: LimitArgs): Limits => ({
-  cpu,
-  memory,
-  gpu,
-  storage,
-  max_concurrent_executions,
-});
 
-/** A quota's new limits, and its ownership columns (the writer's, or as they were). */
-const updateQuota = compiledOnce(
-  (
-    q,
-    project: string,
-    environment: string,
-    updatedAt: Date,
-    version: number,
-    managedBy: string | null,
-    claim: string | null,
-    ...limits: LimitArgs
-  ) =>
-    q
-      .updateTable("quotas")
-      .set({ ...limitValues(...limits), updated_at: updatedAt, version, managed_by: managedBy, claim })
-      .where("project", "=", project)
-      .where("environment", "=", environment)
-      .returningAll(),
-);
-const insertQuota = compiledOnce(
-  (
-    q,
-    project: string,
-    environment: string,
-    createdAt: Date,
-    managedBy: string | null,
-    claim: string | null,
-    ...limits: LimitArgs
-  ) =>
-    q
-      .insertInto("quotas")
-      .values({
-        ...limitValues(...limits),
-        project,
-        environment,
-        created_at: createdAt,
-        updated_at: createdAt,
-        managed_by: managedBy,
-        claim,
-      })
-      .returningAll(),
-);
-
-/** Writes the quota's limits: a new row, or the locked row `before` replaced. */
-async function writeQuota(
-  tx: Tx,
+/** The error of a write that tenancy_put_quota refused, from the rows it read. */
+function refusal(
   project: string,
   environment: string,
-  spec: QuotaSpec,
-  now: Date,
-  before: Jsonable<Selectable<QuotaTable>> | undefined,
-) {
-  const { cpu, memory, gpu, storage, max_concurrent_executions } = limitColumns(spec);
-  const limits: LimitArgs = [cpu, memory, gpu, storage, max_concurrent_executions];
-  if (!before) {
-    const { managed_by, claim } = ownershipOnCreate();
-    return (await insertQuota(tx, project, environment, now, managed_by, claim, ...limits))[0]!;
-  }
-  // The row is locked: writing its ownership back as it was leaves it unchanged.
-  const { managed_by, claim } = ownershipTaken(before) ?? {
-    managed_by: json(before.managed_by),
-    claim: before.claim,
-  };
-  const version = before.version + 1;
-  const [row] = await updateQuota(tx, project, environment, now, version, managed_by, claim, ...limits);
-  return row!;
+  write: Extract<QuotaWrite, { written: false }>,
+  limits: Limits,
+  expected: ExpectedVersion,
+): never {
+  const id = environmentId(project, environment);
+  checkReplace(kind, id, write.before ?? undefined, expected);
+  checkDefaultsWithinQuota(mergeDefaults(weakestFirst(write.defaults)), limits, project, environment);
+  throw new Error(`quota ${id}: the database refused what its claim, version and defaults admit`);
 }
 
 export function quotaService({ db, clock = systemClock }: ServiceDeps) {
@@ -178,21 +153,37 @@ export function quotaService({ db, clock = systemClock }: ServiceDeps) {
     async put(actor: Actor, project: string, environment: string, body: unknown, expected: ExpectedVersion) {
       const spec = parseOrThrow(quotaSpecSchema, body, "quota");
       const id = environmentId(project, environment);
-      return transaction(db, { kind, id }, async (tx) => {
-        const env = await loadEnvironment(tx, project, environment, true);
-        const [locked] = await lockQuotaWithDefaults(tx, project, environment, env.domain);
-        const before = locked!.quota ?? undefined;
+      return singleStatement(db, { kind, id }, async (q) => {
         // A quota limits its environment's users: they may not set it themselves.
-        await authorize(tx, actor, "administer", project, environment);
-        checkReplace(kind, id, before, expected);
+        await authorize(q, actor, "administer", project, environment);
+        const limits = limitColumns(spec);
+        const { adopt, owner, claim } = writeContext();
         const now = clock.now();
-        const row = await writeQuota(tx, project, environment, spec, now, before);
-        checkDefaultsWithinQuota(mergeDefaults(weakestFirst(locked!.defaults)), row, project, environment);
-        const after = toQuota(row);
-        const action = before ? "quota.update" : "quota.create";
-        const entry = auditEntry(actor, now, action, { kind, id }, before && toQuota(before), after);
-        await auditAndCheckCeilingsAbove(tx, project, env.domain, entry);
-        return after;
+        const [row] = await putQuotaOrRefuse(
+          q,
+          project,
+          environment,
+          limits.cpu,
+          limits.memory,
+          limits.gpu,
+          limits.storage,
+          limits.max_concurrent_executions,
+          expected ?? null,
+          adopt ?? false,
+          json(owner),
+          claim ?? null,
+          now,
+          actor.name,
+          kind,
+          id,
+        );
+        const write = row?.write;
+        if (!write) {
+          await loadProject(q, project); // says which of the two is missing
+          throw notFound("Environment", id);
+        }
+        if (!write.written) refusal(project, environment, write, limits, expected);
+        return toQuota(write.after);
       });
     },
 

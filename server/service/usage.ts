@@ -13,7 +13,10 @@ import type { ExpectedVersion, Queryable } from "./context";
 import { checkVersion, requireExpectedVersion, versionMismatch } from "./errors";
 import { checkClaim } from "./ownership";
 
-export function quotaLimit(quota: Selectable<QuotaTable>, kind: ResourceKind): bigint | undefined {
+export function quotaLimit(
+  quota: Pick<Selectable<QuotaTable>, ResourceKind>,
+  kind: ResourceKind,
+): bigint | undefined {
   const value = quota[kind];
   return value === null ? undefined : parseQuantity(value);
 }

@@ -483,6 +483,163 @@ const admissionFunction: Migration = {
   },
 };
 
+const quotaWriteFunction: Migration = {
+  async up(db: Kysely<unknown>) {
+    // As iso() (server/service/rows.ts) writes a timestamp.
+    await sql`
+      create function tenancy_iso(at timestamptz) returns text
+      language sql stable strict parallel safe as $$
+        select to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+      $$`.execute(db);
+    // A quota as the API shows it (toQuota, server/service/quotas.ts), for its audit entries.
+    await sql`
+      create function tenancy_quota_json(q quotas) returns jsonb
+      language sql stable parallel safe as $$
+        select jsonb_strip_nulls(jsonb_build_object(
+            'project', q.project, 'environment', q.environment,
+            'cpu', q.cpu, 'memory', q.memory, 'gpu', q.gpu, 'storage', q.storage,
+            'maxConcurrentExecutions', q.max_concurrent_executions, 'version', q.version,
+            'createdAt', tenancy_iso(q.created_at), 'updatedAt', tenancy_iso(q.updated_at)))
+          || jsonb_build_object('managedBy', case when q.managed_by is not null then
+              coalesce((select jsonb_object_agg(m.key, m.value) from jsonb_each(q.managed_by) m
+                where m.key in ('stack', 'urn', 'deletedWith')), '{}'::jsonb) end)
+      $$`.execute(db);
+    // A quota's PUT in one statement. Returns null when there is no such environment. Refused by
+    // its claim, its version (p_expected: If-Match, null when none came) or the defaults that reach
+    // the environment, it writes nothing and returns {written: false} with the locked row and those
+    // defaults, which the server's own checks turn into the error. Else it writes the row with its
+    // ownership (the writer's when it adopts the quota or manages it, else as it was) and its audit
+    // entry, and returns {written: true} with the row before and after. Ceilings above that the
+    // quotas below no longer fit raise SQLSTATE TY002, the ceilings and those sums in the detail.
+    await sql`
+      create function tenancy_put_quota(
+        p_project text, p_environment text,
+        p_cpu text, p_memory text, p_gpu text, p_storage text, p_executions integer,
+        p_expected integer, p_adopt boolean, p_owner jsonb, p_claim text,
+        p_at timestamptz, p_actor text, p_target_kind text, p_target_id text
+      ) returns jsonb language plpgsql as $$
+      declare
+        v_domain text;
+        v_exists boolean;
+        v_before quotas;
+        v_after quotas;
+        v_takes boolean;
+        v_defaults jsonb;
+        v_allowed boolean;
+        v_ceilings jsonb;
+      begin
+        -- Every write to the quota locks its environment first (as a transfer and an admission do).
+        select e.domain into v_domain from environments e
+          where e.project = p_project and e.name = p_environment
+          for update;
+        if not found then
+          return null;
+        end if;
+        select * into v_before from quotas q
+          where q.project = p_project and q.environment = p_environment
+          for update;
+        v_exists := found;
+        select coalesce(jsonb_agg(jsonb_build_object('domain', d.domain, 'project', d.project,
+            'environment', d.environment, 'requests', d.requests, 'limits', d.limits)), '[]'::jsonb)
+          into v_defaults
+          from resource_defaults d
+          where d.domain = v_domain
+            or (d.project = p_project and (d.environment is null or d.environment = p_environment));
+        -- As checkReplace (server/service/usage.ts): a replacement holds the claim and names the
+        -- version it replaces; a creation names none.
+        v_allowed := case when v_exists
+          then (p_adopt or p_claim is null or v_before.claim is not distinct from p_claim)
+            and p_expected is not distinct from v_before.version
+          else p_expected is null end;
+        -- As checkDefaultsWithinQuota (server/service/defaults-merge.ts): the default that applies on
+        -- each dimension (the environment's over the project's over the domain's) is within the limit.
+        if v_allowed and v_defaults <> '[]'::jsonb then
+          select v_allowed and coalesce(bool_and(l.allowed is null
+              or coalesce(tenancy_quantity_milli(applied.value) <= tenancy_quantity_milli(l.allowed), false)), true)
+            into v_allowed
+            from (values ('cpu', p_cpu), ('memory', p_memory), ('gpu', p_gpu), ('storage', p_storage)) l(kind, allowed)
+              cross join (values ('requests'), ('limits')) part(name)
+              cross join lateral (
+                select d->part.name->>l.kind as value
+                  from jsonb_array_elements(v_defaults) d
+                  where d->part.name->>l.kind is not null
+                  order by case when d->>'domain' is not null then 0 when d->>'environment' is null then 1 else 2 end desc
+                  limit 1
+              ) applied;
+        end if;
+        if not v_allowed then
+          return jsonb_build_object('written', false,
+            'before', case when v_exists then to_jsonb(v_before) end, 'defaults', v_defaults);
+        end if;
+        if v_exists then
+          v_takes := p_adopt or coalesce(p_owner->>'urn' = v_before.managed_by->>'urn', false);
+          update quotas set
+              cpu = p_cpu, memory = p_memory, gpu = p_gpu, storage = p_storage,
+              max_concurrent_executions = p_executions,
+              updated_at = p_at, version = v_before.version + 1,
+              managed_by = case when v_takes then p_owner else v_before.managed_by end,
+              claim = case when v_takes then p_claim else v_before.claim end
+            where project = p_project and environment = p_environment
+            returning * into v_after;
+        else
+          insert into quotas (project, environment, cpu, memory, gpu, storage, max_concurrent_executions,
+              created_at, updated_at, managed_by, claim)
+            values (p_project, p_environment, p_cpu, p_memory, p_gpu, p_storage, p_executions,
+              p_at, p_at, p_owner, p_claim)
+            returning * into v_after;
+        end if;
+        insert into audit (at, actor, action, target_kind, target_id, before, after)
+          values (p_at, p_actor, case when v_exists then 'quota.update' else 'quota.create' end,
+            p_target_kind, p_target_id,
+            case when v_exists then tenancy_quota_json(v_before) end, tenancy_quota_json(v_after));
+        -- The ceilings above, in the lock order (server/service/ceilings.ts): the project's and the
+        -- domain's rows held, then the project's ceiling and the domain's. Their sums are read by
+        -- the next statement, whose snapshot sees every quota written before the locks were granted.
+        perform 1 from projects p join domains d on true
+          where p.name = p_project and d.name = v_domain
+          for share;
+        perform 1 from (
+          select c.id from ceilings c
+            where c.project = p_project or c.domain = v_domain
+            order by c.project is null
+            for update
+        ) locked;
+        if found then
+          select jsonb_agg(jsonb_build_object(
+                'project', c.project, 'domain', c.domain,
+                'cpu', c.cpu, 'memory', c.memory, 'gpu', c.gpu, 'storage', c.storage,
+                'max_concurrent_executions', c.max_concurrent_executions,
+                'allocated', jsonb_build_object('cpu', trunc(a.cpu)::text, 'memory', trunc(a.memory)::text,
+                  'gpu', trunc(a.gpu)::text, 'storage', trunc(a.storage)::text, 'executions', a.executions)
+              ) order by c.project is null),
+              bool_and(tenancy_fits(c.cpu, 0, a.cpu) and tenancy_fits(c.memory, 0, a.memory)
+                and tenancy_fits(c.gpu, 0, a.gpu) and tenancy_fits(c.storage, 0, a.storage)
+                and (c.max_concurrent_executions is null or a.executions <= c.max_concurrent_executions))
+            into v_ceilings, v_allowed
+            from ceilings c
+              cross join lateral (
+                select coalesce(sum(tenancy_quantity_milli(q.cpu)), 0) as cpu,
+                    coalesce(sum(tenancy_quantity_milli(q.memory)), 0) as memory,
+                    coalesce(sum(tenancy_quantity_milli(q.gpu)), 0) as gpu,
+                    coalesce(sum(tenancy_quantity_milli(q.storage)), 0) as storage,
+                    coalesce(sum(q.max_concurrent_executions), 0) as executions
+                  from quotas q
+                    join environments e on e.project = q.project and e.name = q.environment
+                  where e.project = c.project or e.domain = c.domain
+              ) a
+            where c.project = p_project or c.domain = v_domain;
+          if not v_allowed then
+            raise exception 'a ceiling above environment %/% does not hold its quota', p_project, p_environment
+              using errcode = 'TY002', detail = v_ceilings::text;
+          end if;
+        end if;
+        return jsonb_build_object('written', true,
+          'before', case when v_exists then to_jsonb(v_before) end, 'after', to_jsonb(v_after));
+      end
+      $$`.execute(db);
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   "0001_initial": initial,
   "0002_sealed_settings": sealedSettings,
@@ -492,6 +649,7 @@ export const migrations: Record<string, Migration> = {
   "0006_reservation_history": reservationHistory,
   "0007_environment_usage": environmentUsage,
   "0008_admission_function": admissionFunction,
+  "0009_quota_write_function": quotaWriteFunction,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -137,6 +137,16 @@ for (const kind of STORES) {
       const admitted = await server.request("POST", `${reservations}?dryRun=true`, { body: { cpu: "1m" } });
       assert.equal(admitted.status, 201, JSON.stringify(admitted.body));
       assert.equal((await server.request("GET", reservations)).body.length, liveBefore);
+      // So is a quota's PUT.
+      const quotaUrl = "/v1/projects/web/environments/development/quota";
+      const quotaBefore = await server.request("GET", quotaUrl);
+      const quota = await server.request("PUT", `${quotaUrl}?dryRun=true`, {
+        body: { cpu: "7" },
+        ...(quotaBefore.status === 200 ? { headers: { "if-match": String(quotaBefore.body.version) } } : {}),
+      });
+      assert.equal(quota.status, 200, JSON.stringify(quota.body));
+      assert.equal(quota.body.cpu, "7");
+      assert.deepEqual((await server.request("GET", quotaUrl)).body, quotaBefore.body);
       assert.equal(
         (await server.request("GET", "/v1/audit?limit=1000")).body.length,
         auditBefore,
