@@ -64,12 +64,31 @@ async function authorizeScope(
 }
 
 /** Every environment the scope's defaults reach, to check them against each one's quota. */
-async function environmentsReached(q: Queryable, scope: DefaultsScope) {
+/**
+ * The environments a scope's defaults reach, held in share mode (in name order, so two holders
+ * cannot deadlock): a quota write locks its environment before it reads the defaults, so a quota
+ * and the defaults above it written at once are judged one after the other, each against the
+ * other's new row. Taken before the defaults row, in the order every environment-first write
+ * (quota, transfer, deletion) takes its locks.
+ */
+async function holdEnvironmentsReached(q: Queryable, scope: DefaultsScope) {
   let query = q.selectFrom("environments").select(["project", "name", "domain"]);
   if (scope.kind === "domain") query = query.where("domain", "=", scope.domain);
   else query = query.where("project", "=", scope.project);
   if (scope.kind === "environment") query = query.where("name", "=", scope.environment);
-  return query.execute();
+  return query.orderBy("project").orderBy("name").forShare().execute();
+}
+
+/** Refuses when, with the defaults as they now are, a default asks for more than the quota of an
+ * environment it reaches. */
+async function checkWithinQuotas(
+  q: Queryable,
+  environments: Awaited<ReturnType<typeof holdEnvironmentsReached>>,
+) {
+  for (const env of environments) {
+    const merged = mergeDefaults(await defaultsRowsFor(q, env.project, env.name, env.domain));
+    checkDefaultsWithinQuota(merged, await findQuota(q, env.project, env.name), env.project, env.name);
+  }
 }
 
 export function defaultsService({ db, clock = systemClock }: ServiceDeps) {
@@ -87,6 +106,7 @@ export function defaultsService({ db, clock = systemClock }: ServiceDeps) {
       const spec = parseOrThrow(resourceDefaultsSpecSchema, body, "resource defaults");
       const id = scopeId(scope);
       return transaction(db, { kind, id }, async (tx) => {
+        const reached = await holdEnvironmentsReached(tx, scope);
         const before = await findDefaults(tx, scope, true);
         await authorizeScope(tx, actor, scope, before ? "change" : "create");
         if (before) {
@@ -114,10 +134,7 @@ export function defaultsService({ db, clock = systemClock }: ServiceDeps) {
               })
               .returningAll()
               .executeTakeFirstOrThrow();
-        for (const env of await environmentsReached(tx, scope)) {
-          const merged = mergeDefaults(await defaultsRowsFor(tx, env.project, env.name, env.domain));
-          checkDefaultsWithinQuota(merged, await findQuota(tx, env.project, env.name), env.project, env.name);
-        }
+        await checkWithinQuotas(tx, reached);
         const after = toDefaults(row, scope);
         await audit(
           tx,
@@ -137,11 +154,14 @@ export function defaultsService({ db, clock = systemClock }: ServiceDeps) {
       const version = requireExpectedVersion(expected, kind, id);
       await transaction(db, { kind, id }, async (tx) => {
         await authorizeScope(tx, actor, scope, "delete");
+        const reached = await holdEnvironmentsReached(tx, scope);
         const before = await findDefaults(tx, scope, true);
         if (!before) throw notFound(kind, id);
         checkClaim(kind, id, before);
         checkVersion(kind, id, version, before);
         await tx.deleteFrom("resource_defaults").where("id", "=", before.id).execute();
+        // What this scope's defaults covered falls back to a weaker scope's, which must fit too.
+        await checkWithinQuotas(tx, reached);
         await audit(
           tx,
           actor,

@@ -3,6 +3,7 @@
 // SQL as the API shows a quota; the ceilings above, summed after their locks are granted.
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
+import pg from "pg";
 import { resourceKinds, type EffectiveDefaults } from "../../model";
 import { checkDefaultsWithinQuota, mergeDefaults } from "../../server/service/defaults-merge";
 import { assertProblem, seed } from "./seed";
@@ -110,6 +111,24 @@ for (const kind of STORES) {
       assert.equal((await put(quotaUrl, { cpu: "1500m" })).status, 200);
     });
 
+    it("refuses deleting defaults that would leave a weaker scope's default above the quota", async () => {
+      assert.equal((await put(quotaUrl, {})).status, 200);
+      for (const scope of scopes) assert.equal((await put(scope.url, {})).status, 200);
+      // The environment's default covers the project's larger one, which its quota would not hold.
+      assert.equal((await put(scopes[2]!.url, { requests: { memory: "1" } })).status, 200);
+      assert.equal((await put(scopes[1]!.url, { requests: { memory: "3" } })).status, 200);
+      assert.equal((await put(quotaUrl, { memory: "2" })).status, 200);
+      const refused = await server.request("DELETE", scopes[2]!.url, {
+        headers: { "if-match": (await versionOf(scopes[2]!.url))! },
+      });
+      assertProblem(refused, 400, "validation_failed");
+      assert.match(
+        refused.body.detail,
+        /requests\.memory 3 \(set by project:prop\) is above the quota's memory of 2/,
+      );
+      assert.equal((await server.request("GET", scopes[2]!.url)).status, 200);
+    });
+
     it("audits a quota's creation and update as the API answered them, ownership included", async () => {
       const url = "/v1/projects/web/environments/development/quota";
       const owner = "urn:pulumi:org-stack::org::tenancy:index:Quota::dev";
@@ -170,6 +189,67 @@ for (const kind of STORES) {
       });
       assertProblem(claimed, 409, "conflict");
       assert.deepEqual((await server.request("GET", url)).body, current.body);
+    });
+
+    it("never lets a quota and the defaults written at once leave a default above the quota", async function () {
+      // Each write judges the other's object: a quota the defaults that reach it, defaults every
+      // quota they reach. Held at their audit entries (the last write of each) until both have
+      // judged, neither may have judged the other's old row. PGlite runs one transaction at a time.
+      if (!server.databaseUrl) this.skip();
+      const project = "/v1/projects/skew";
+      assert.equal((await server.request("POST", "/v1/projects", { body: { name: "skew" } })).status, 201);
+      const envUrl = `${project}/environments/dev`;
+      assert.equal(
+        (
+          await server.request("POST", `${project}/environments`, {
+            body: { name: "dev", domain: "development" },
+          })
+        ).status,
+        201,
+      );
+      assert.equal((await put(`${envUrl}/quota`, { cpu: "8" })).status, 200);
+      const holder = new pg.Client({ connectionString: server.databaseUrl });
+      await holder.connect();
+      try {
+        const waiting = async (count: number) => {
+          for (;;) {
+            // Inside the holder's transaction the activity view would stay as first read.
+            await holder.query("select pg_stat_clear_snapshot()");
+            const { rows } = await holder.query<{ n: number }>(
+              "select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()",
+            );
+            if (rows[0]!.n >= count) return;
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
+        };
+        const [defaultsVersion, quotaVersion] = [
+          await versionOf(`${project}/defaults`),
+          await versionOf(`${envUrl}/quota`),
+        ];
+        await holder.query("begin");
+        await holder.query("lock table audit in share row exclusive mode");
+        const defaults = server.request("PUT", `${project}/defaults`, {
+          body: { limits: { cpu: "2" } },
+          headers: defaultsVersion === undefined ? {} : { "if-match": defaultsVersion },
+        });
+        await waiting(1);
+        const quota = server.request("PUT", `${envUrl}/quota`, {
+          body: { cpu: "1" },
+          headers: { "if-match": quotaVersion! },
+        });
+        await waiting(2);
+        await holder.query("commit");
+        const answers = await Promise.all([defaults, quota]);
+        for (const answer of answers)
+          assert.ok([200, 400].includes(answer.status), JSON.stringify(answer.body));
+        assert.deepEqual(
+          answers.map((a) => a.status).sort(),
+          [200, 400],
+          `one of the two must refuse: ${JSON.stringify(answers.map((a) => a.body))}`,
+        );
+      } finally {
+        await holder.end();
+      }
     });
 
     it("never lets concurrent quotas below a ceiling add up to more than it", async () => {
