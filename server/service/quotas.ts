@@ -18,7 +18,7 @@ import { checkClaim, managedByOf } from "./ownership";
 import { loadProject } from "./projects";
 import { checkVersion, notFound, requireExpectedVersion } from "./errors";
 import { iso, json, optional } from "./rows";
-import { audit, singleStatement, transaction } from "./transaction";
+import { audit, refusalDetail, singleStatement, transaction } from "./transaction";
 import { allocationRefused, checkAllocatedAbove } from "./ceilings";
 import { compiledOnce } from "./compiled-once";
 import { writeContext } from "./write-context";
@@ -109,8 +109,8 @@ async function putQuotaOrRefuse(...args: Parameters<typeof putQuota>) {
   try {
     return await putQuota(...args);
   } catch (err) {
-    const { code, detail } = err as { code?: unknown; detail?: unknown };
-    if (code !== allocationRefused || typeof detail !== "string") throw err;
+    const detail = refusalDetail(err, allocationRefused);
+    if (detail === undefined) throw err;
     checkAllocatedAbove(detail);
     const [, project, environment] = args;
     throw new Error(`quota of ${project}/${environment}: the database refused what every ceiling holds`, {

@@ -20,7 +20,7 @@ import { createOnceInOneStatement, type KeyToStore } from "./idempotency";
 import { loadProject, refuseArchived } from "./projects";
 import { notFound } from "./errors";
 import { iso } from "./rows";
-import { audit, auditArgs, auditEntry, transaction } from "./transaction";
+import { audit, auditArgs, auditEntry, refusalDetail, transaction } from "./transaction";
 import { compiledOnce } from "./compiled-once";
 import {
   checkCeilingsAdmit,
@@ -183,8 +183,8 @@ async function admitOrRefuse(...args: Parameters<typeof admit>) {
   try {
     return await admit(...args);
   } catch (err) {
-    const { code, detail } = err as { code?: unknown; detail?: unknown };
-    if (code !== ceilingRefused || typeof detail !== "string") throw err;
+    const detail = refusalDetail(err, ceilingRefused);
+    if (detail === undefined) throw err;
     const [, project, environment, cpu, memory, gpu, storage, executions] = args;
     checkCeilingsAdmit(
       JSON.parse(detail) as CeilingLimitsAndTotals[],

@@ -52,6 +52,13 @@ export async function singleStatement<T>(
   }
 }
 
+/** The detail of an error a statement's function raised with SQLSTATE `code` to refuse a write
+ * (undoing it), which holds what the refusal's message is made of; else undefined. */
+export function refusalDetail(err: unknown, code: string): string | undefined {
+  const { code: raised, detail } = err as { code?: unknown; detail?: unknown };
+  return raised === code && typeof detail === "string" ? detail : undefined;
+}
+
 function fromDatabaseError(err: unknown, target: ErrorTarget): unknown {
   if (TenancyError.isInstance(err)) return err;
   const code = (err as { code?: unknown }).code;
