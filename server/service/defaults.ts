@@ -63,7 +63,6 @@ async function authorizeScope(
   }
 }
 
-/** Every environment the scope's defaults reach, to check them against each one's quota. */
 /**
  * The environments a scope's defaults reach, held in share mode (in name order, so two holders
  * cannot deadlock): a quota write locks its environment before it reads the defaults, so a quota

@@ -29,7 +29,7 @@ export function ownershipOnUpdate(before: { managed_by: ManagedByColumn | null }
 }
 
 /** The ownership columns an update sets, or undefined when it leaves them as they are. */
-export function ownershipTaken(before: { managed_by: ManagedByColumn | null }) {
+function ownershipTaken(before: { managed_by: ManagedByColumn | null }) {
   const { adopt, owner } = writeContext();
   return adopt || (owner !== undefined && owner.urn === before.managed_by?.urn)
     ? ownershipOnCreate()
