@@ -14,7 +14,8 @@
 // Locks, always taken in this order so that concurrent writers cannot deadlock: the environment
 // row, the project row, the domain row, the project's ceiling, the domain's ceiling. Quota writes
 // hold the project and domain rows shared, so a ceiling and a quota written at once are judged one
-// after the other.
+// after the other. A transfer locks every environment of its project in name order, then holds the
+// destination's row shared and both projects' rows in key-share mode, then their ceilings.
 import { sql, type QueryCreator, type Selectable } from "kysely";
 import {
   TenancyError,
@@ -390,7 +391,7 @@ export function ceilingService({ db, clock = systemClock }: ServiceDeps) {
   }
 
   async function lockScope(tx: Tx, scope: CeilingScope) {
-    if (scope.kind === "project") await loadProject(tx, scope.project, true);
+    if (scope.kind === "project") await loadProject(tx, scope.project, "update");
     else await loadDomain(tx, scope.domain, true);
   }
 

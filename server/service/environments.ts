@@ -93,10 +93,34 @@ function checkNamespace(project: string, name: string) {
 }
 
 /**
- * The rules of a move, checked before the environment's row takes its new project (the foreign keys
- * then carry its quota, defaults, secret and role bindings, and reservations along).
+ * Locks every environment of `project`, in name order, and returns their names. A transfer takes
+ * them before anything else: it needs its siblings to stay while it checks that one is left, and a
+ * transfer that locked its own environment first and its siblings after would deadlock with
+ * another transfer out of the same project (each holding the environment the other waits for).
  */
-async function move(tx: Tx, actor: Actor, before: Selectable<EnvironmentTable>, destination: string) {
+async function lockProjectEnvironments(tx: Tx, project: string) {
+  const rows = await tx
+    .selectFrom("environments")
+    .select("name")
+    .where("project", "=", project)
+    .orderBy("name")
+    .forUpdate()
+    .execute();
+  return rows.map((row) => row.name);
+}
+
+/**
+ * The rules of a move, checked before the environment's row takes its new project (the foreign keys
+ * then carry its quota, defaults, secret and role bindings, and reservations along). `inProject`
+ * names the environments of its project, locked.
+ */
+async function move(
+  tx: Tx,
+  actor: Actor,
+  before: Selectable<EnvironmentTable>,
+  destination: string,
+  inProject: string[],
+) {
   const { project, name } = before;
   const id = environmentId(project, name);
   // A move takes the environment's bindings along: only an admin of both projects, project-wide, may
@@ -104,15 +128,11 @@ async function move(tx: Tx, actor: Actor, before: Selectable<EnvironmentTable>, 
   await authorize(tx, actor, "administer", project);
   await authorize(tx, actor, "administer", destination);
   refuseProtected(before, "transferred");
-  refuseArchived(await loadProject(tx, destination, true), "environments");
-  const siblings = await tx
-    .selectFrom("environments")
-    .select("name")
-    .where("project", "=", project)
-    .where("name", "!=", name)
-    .forUpdate()
-    .execute();
-  if (siblings.length === 0) {
+  // Shared, not exclusive: enough to keep the destination from being archived or deleted meanwhile,
+  // and it lets two opposite transfers (p to q and q to p) hold their destinations and then both
+  // projects' rows in key-share mode, where exclusive locks made each wait for the other.
+  refuseArchived(await loadProject(tx, destination, "share"), "environments");
+  if (!inProject.some((sibling) => sibling !== name)) {
     throw new TenancyError(
       "conflict",
       `environment ${id} is the last of project ${project}, which must keep one`,
@@ -202,7 +222,7 @@ export function environmentService({ db, keyring, clock = systemClock }: Service
       const request = { key: idempotencyKey, operation: `environment.create:${project}`, body: input };
       return createOnce(db, keyring, actor, request, { kind, id }, async (tx) => {
         await authorize(tx, actor, "create", project);
-        refuseArchived(await loadProject(tx, project, true), "environments");
+        refuseArchived(await loadProject(tx, project, "update"), "environments");
         await loadDomain(tx, input.domain).catch((err) => {
           throw TenancyError.isInstance(err) && err.code === "not_found"
             ? new TenancyError("validation_failed", `domain ${input.domain} does not exist`, {
@@ -244,10 +264,11 @@ export function environmentService({ db, keyring, clock = systemClock }: Service
       if (destination !== undefined) checkNamespace(destination, name);
       return transaction(db, { kind, id }, async (tx) => {
         if (destination === undefined) await authorize(tx, actor, "change", project, name);
+        const inProject = destination !== undefined ? await lockProjectEnvironments(tx, project) : [];
         const before = await loadEnvironment(tx, project, name, true);
         checkClaim(kind, id, before);
         checkVersion(kind, id, version, before);
-        if (destination !== undefined) await move(tx, actor, before, destination);
+        if (destination !== undefined) await move(tx, actor, before, destination, inProject);
         const now = clock.now();
         const row = await tx
           .updateTable("environments")

@@ -31,9 +31,11 @@ function toProject(row: Selectable<ProjectTable>): Project {
   };
 }
 
-export async function loadProject(q: Queryable, name: string, forUpdate = false) {
+/** A project's row; `lock` locks it for the transaction: exclusive (`update`) or `share`. */
+export async function loadProject(q: Queryable, name: string, lock?: "update" | "share") {
   let query = q.selectFrom("projects").selectAll().where("name", "=", name);
-  if (forUpdate) query = query.forUpdate();
+  if (lock === "update") query = query.forUpdate();
+  if (lock === "share") query = query.forShare();
   const row = await query.executeTakeFirst();
   if (!row) throw notFound(kind, name);
   return row;
@@ -110,7 +112,7 @@ export function projectService({ db, keyring, clock = systemClock }: ServiceDeps
       const version = requireExpectedVersion(expected, kind, name);
       return transaction(db, { kind, id: name }, async (tx) => {
         await authorize(tx, actor, "change", name);
-        const before = await loadProject(tx, name, true);
+        const before = await loadProject(tx, name, "update");
         checkClaim(kind, name, before);
         checkVersion(kind, name, version, before);
         const now = clock.now();
@@ -138,7 +140,7 @@ export function projectService({ db, keyring, clock = systemClock }: ServiceDeps
       const version = requireExpectedVersion(expected, kind, name);
       await transaction(db, { kind, id: name }, async (tx) => {
         await authorize(tx, actor, "delete", name);
-        const before = await loadProject(tx, name, true);
+        const before = await loadProject(tx, name, "update");
         checkClaim(kind, name, before);
         checkVersion(kind, name, version, before);
         const environments = await tx

@@ -23,16 +23,18 @@ export async function transaction<T>(
   body: (tx: Tx) => Promise<T>,
 ): Promise<T> {
   const { dryRun } = writeContext();
-  try {
-    return await db.transaction().execute(async (tx) => {
-      const result = await body(tx);
-      if (dryRun) throw new DryRunRollback(result);
-      return result;
-    });
-  } catch (err) {
-    if (err instanceof DryRunRollback) return err.result as T;
-    throw fromDatabaseError(err, target);
-  }
+  return againWhenAborted(target, async () => {
+    try {
+      return await db.transaction().execute(async (tx) => {
+        const result = await body(tx);
+        if (dryRun) throw new DryRunRollback(result);
+        return result;
+      });
+    } catch (err) {
+      if (err instanceof DryRunRollback) return err.result as T;
+      throw err;
+    }
+  });
 }
 
 /**
@@ -45,10 +47,25 @@ export async function singleStatement<T>(
   body: (q: Queryable) => Promise<T>,
 ): Promise<T> {
   if (writeContext().dryRun) return transaction(db, target, body);
-  try {
-    return await body(db);
-  } catch (err) {
-    throw fromDatabaseError(err, target);
+  return againWhenAborted(target, () => body(db));
+}
+
+/** SQLSTATEs of a transaction that PostgreSQL ended so that others could go on (a deadlock's
+ * victim, a serialization failure): it changed nothing, and the same write may run again. */
+const abortedForOthers = new Set(["40P01", "40001"]);
+const attemptsWhenAborted = 3;
+
+/** Runs `write` again when PostgreSQL aborted it for the sake of concurrent writes, up to three
+ * times in all, then answers conflict; its other errors become model errors naming `target`. */
+async function againWhenAborted<T>(target: ErrorTarget, write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (err) {
+      const aborted = abortedForOthers.has((err as { code?: unknown }).code as string);
+      if (aborted && attempt < attemptsWhenAborted) continue;
+      throw fromDatabaseError(err, target);
+    }
   }
 }
 
@@ -74,6 +91,13 @@ function fromDatabaseError(err: unknown, target: ErrorTarget): unknown {
         target,
         cause: err,
       });
+    case "40P01":
+    case "40001":
+      return new TenancyError(
+        "conflict",
+        `${target.kind} ${target.id}: concurrent writes to the same objects aborted this one ${attemptsWhenAborted} times; retry`,
+        { target, cause: err },
+      );
     case "23514":
       return new TenancyError("validation_failed", `${target.kind} ${target.id} breaks a rule: ${detail}`, {
         target,

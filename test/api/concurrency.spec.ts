@@ -2,6 +2,7 @@
 // nor over-commit a quota, and a revoked token stops working on both. And PGlite, which is single-process, refuses a second opener.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
+import { Client } from "pg";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseQuantity } from "../../model";
@@ -35,9 +36,10 @@ async function call(
   function () {
     this.timeout(180_000);
     let servers: ServeProcess[] = [];
+    let url: string;
 
     before(async () => {
-      const url = await createDatabase();
+      url = await createDatabase();
       const env = { TENANCY_BOOTSTRAP_TOKEN: adminToken, TENANCY_SECRET_KEY: secretKey };
       // Started one after the other: both apply migrations and bootstrap on the same database.
       servers = await Promise.all([serve(["--database-url", url], env), serve(["--database-url", url], env)]);
@@ -128,6 +130,141 @@ async function call(
       assert.ok(results.every((r) => r.status === 201 || r.body.code === "quota_exceeded"));
       const quota = await call(servers[1]!.url, "GET", `${env}/quota`);
       assert.equal(quota.body.usage.executions, limit);
+    });
+
+    /** The deadlocks PostgreSQL has detected in the test's database (backends report them within a
+     * second of going idle). */
+    async function deadlocks() {
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      const client = new Client({ connectionString: url });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ deadlocks: string }>(
+          "select deadlocks from pg_stat_database where datname = current_database()",
+        );
+        return Number(rows[0]!.deadlocks);
+      } finally {
+        await client.end();
+      }
+    }
+
+    /** Each project with an environment in each of its domains, and a ceiling. */
+    async function projectsWithEnvironments(domainsOf: Record<string, string[]>) {
+      const a = servers[0]!.url;
+      for (const [project, domains] of Object.entries(domainsOf)) {
+        assert.equal((await call(a, "POST", "/v1/projects", { name: project })).status, 201);
+        for (const domain of domains) {
+          await call(a, "POST", "/v1/domains", { name: domain, tier: "non-production" });
+          const created = await call(a, "POST", `/v1/projects/${project}/environments`, { domain });
+          assert.equal(created.status, 201, JSON.stringify(created.body));
+        }
+        assert.equal((await call(a, "PUT", `/v1/projects/${project}/quota`, { cpu: "100" })).status, 200);
+      }
+    }
+
+    const transfer = (server: number, project: string, environment: string, destination: string) =>
+      call(
+        servers[server]!.url,
+        "POST",
+        `/v1/projects/${project}/environments/${environment}/transfer`,
+        { project: destination },
+        { "if-match": "1" },
+      );
+
+    it("moves environments out of one project, and between two projects both ways, at once without a deadlock", async () => {
+      const domainsOf = {
+        "from-a": ["a1", "a2", "a3", "a4", "a5"],
+        "from-b": ["b1", "b2", "b3", "b4", "b5"],
+      };
+      await projectsWithEnvironments(domainsOf);
+      const before = await deadlocks();
+      // Four environments leave each project for the other, all at once, through both servers.
+      const results = await Promise.all(
+        [0, 1, 2, 3].flatMap((i) => [
+          transfer(i % 2, "from-a", domainsOf["from-a"][i]!, "from-b"),
+          transfer((i + 1) % 2, "from-b", domainsOf["from-b"][i]!, "from-a"),
+        ]),
+      );
+      assert.deepEqual(
+        results.map((r) => r.status),
+        results.map(() => 200),
+        JSON.stringify(results.filter((r) => r.status !== 200).map((r) => r.body)),
+      );
+      const left = await call(servers[1]!.url, "GET", "/v1/projects/from-a/environments");
+      assert.deepEqual((left.body as { name: string }[]).map((e) => e.name).sort(), [
+        "a5",
+        "b1",
+        "b2",
+        "b3",
+        "b4",
+      ]);
+      assert.equal((await deadlocks()) - before, 0, "PostgreSQL detected a deadlock");
+    });
+
+    /**
+     * Transfers `source`/v1 to `destination` while another writer, holding the destination, makes
+     * PostgreSQL abort the transfer `aborts` times to break a deadlock; returns the answer.
+     */
+    async function transferAbortedByDeadlocks(source: string, destination: string, aborts: number) {
+      const other = new Client({ connectionString: url });
+      await other.connect();
+      try {
+        // A long deadlock timeout for the other writer: the server's transaction, waiting first,
+        // is the one PostgreSQL aborts.
+        await other.query("begin");
+        await other.query("set local deadlock_timeout = '60s'");
+        await other.query("select 1 from projects where name = $1 for update", [destination]);
+        const moved = transfer(0, source, "v1", destination);
+        for (let abort = 0; abort < aborts; abort++) {
+          // Once the transfer holds the source's environments and waits for the destination, the
+          // other writer asks for one of them: each waits for the other, until PostgreSQL aborts the
+          // transfer. Rolling back to the savepoint lets go of that environment for the next attempt.
+          for (;;) {
+            const { rows } = await other.query<{ waiting: number }>(
+              "select count(*)::int as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()",
+            );
+            if (rows[0]!.waiting > 0) break;
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+          await other.query("savepoint held");
+          await other.query("select 1 from environments where project = $1 and name = 'v1' for update", [
+            source,
+          ]);
+          await other.query("rollback to savepoint held");
+        }
+        await other.query("commit");
+        return await moved;
+      } finally {
+        await other.end();
+      }
+    }
+
+    const transfersAudited = async (id: string) => {
+      const audit = await call(servers[0]!.url, "GET", "/v1/audit?action=environment.transfer");
+      return (audit.body as { targetId: string }[]).filter((e) => e.targetId === id).length;
+    };
+
+    it("runs a write again when PostgreSQL aborts it to break a deadlock", async () => {
+      await projectsWithEnvironments({ "victim-a": ["v1", "v2"], "victim-b": ["v3"] });
+      const before = await deadlocks();
+      const result = await transferAbortedByDeadlocks("victim-a", "victim-b", 2);
+      assert.equal(result.status, 200, JSON.stringify(result.body));
+      assert.equal(result.body.project, "victim-b");
+      assert.equal((await deadlocks()) - before, 2);
+      assert.equal(await transfersAudited("victim-a/v1"), 1, "an aborted attempt left an audit entry");
+    });
+
+    it("answers conflict, having changed nothing, when PostgreSQL aborts a write three times", async () => {
+      await projectsWithEnvironments({ "loser-a": ["v1", "v2"], "loser-b": ["v3"] });
+      const before = await deadlocks();
+      const result = await transferAbortedByDeadlocks("loser-a", "loser-b", 3);
+      assert.equal(result.status, 409, JSON.stringify(result.body));
+      assert.equal(result.body.code, "conflict");
+      assert.match(result.body.detail, /concurrent writes .* aborted this one 3 times; retry/);
+      assert.equal((await deadlocks()) - before, 3);
+      assert.equal(await transfersAudited("loser-a/v1"), 0);
+      const still = await call(servers[0]!.url, "GET", "/v1/projects/loser-a/environments/v1");
+      assert.equal(still.status, 200);
     });
 
     it("never lets 1,000 reservations spread over a project's environments exceed its ceiling", async () => {
