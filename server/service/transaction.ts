@@ -62,9 +62,14 @@ async function againWhenAborted<T>(target: ErrorTarget, write: () => Promise<T>)
     try {
       return await write();
     } catch (err) {
-      const aborted = abortedForOthers.has((err as { code?: unknown }).code as string);
-      if (aborted && attempt < attemptsWhenAborted) continue;
-      throw fromDatabaseError(err, target);
+      if (!abortedForOthers.has((err as { code?: unknown }).code as string))
+        throw fromDatabaseError(err, target);
+      if (attempt < attemptsWhenAborted) continue;
+      throw new TenancyError(
+        "conflict",
+        `${target.kind} ${target.id}: concurrent writes to the same objects aborted this one ${attemptsWhenAborted} times; retry`,
+        { target, cause: err },
+      );
     }
   }
 }
@@ -91,13 +96,6 @@ function fromDatabaseError(err: unknown, target: ErrorTarget): unknown {
         target,
         cause: err,
       });
-    case "40P01":
-    case "40001":
-      return new TenancyError(
-        "conflict",
-        `${target.kind} ${target.id}: concurrent writes to the same objects aborted this one ${attemptsWhenAborted} times; retry`,
-        { target, cause: err },
-      );
     case "23514":
       return new TenancyError("validation_failed", `${target.kind} ${target.id} breaks a rule: ${detail}`, {
         target,

@@ -9,6 +9,7 @@ import { parseQuantity } from "../../model";
 import { openStore } from "../../server/store/open";
 import { serve, type ServeProcess } from "../../scripts/harness";
 import { createDatabase } from "../../scripts/harness";
+import { lockWaiters } from "./lock-waits";
 import { STORES, adminToken, secretKey } from "./server";
 
 async function call(
@@ -219,13 +220,7 @@ async function call(
           // Once the transfer holds the source's environments and waits for the destination, the
           // other writer asks for one of them: each waits for the other, until PostgreSQL aborts the
           // transfer. Rolling back to the savepoint lets go of that environment for the next attempt.
-          for (;;) {
-            const { rows } = await other.query<{ waiting: number }>(
-              "select count(*)::int as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()",
-            );
-            if (rows[0]!.waiting > 0) break;
-            await new Promise((resolve) => setTimeout(resolve, 50));
-          }
+          await lockWaiters(other, 1);
           await other.query("savepoint held");
           await other.query("select 1 from environments where project = $1 and name = 'v1' for update", [
             source,

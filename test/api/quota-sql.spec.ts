@@ -6,6 +6,7 @@ import fc from "fast-check";
 import pg from "pg";
 import { resourceKinds, type EffectiveDefaults } from "../../model";
 import { checkDefaultsWithinQuota, mergeDefaults } from "../../server/service/defaults-merge";
+import { lockWaiters } from "./lock-waits";
 import { assertProblem, seed } from "./seed";
 import { STORES, startTestServer, type TestServer } from "./server";
 
@@ -211,17 +212,6 @@ for (const kind of STORES) {
       const holder = new pg.Client({ connectionString: server.databaseUrl });
       await holder.connect();
       try {
-        const waiting = async (count: number) => {
-          for (;;) {
-            // Inside the holder's transaction the activity view would stay as first read.
-            await holder.query("select pg_stat_clear_snapshot()");
-            const { rows } = await holder.query<{ n: number }>(
-              "select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()",
-            );
-            if (rows[0]!.n >= count) return;
-            await new Promise((resolve) => setTimeout(resolve, 10));
-          }
-        };
         const [defaultsVersion, quotaVersion] = [
           await versionOf(`${project}/defaults`),
           await versionOf(`${envUrl}/quota`),
@@ -232,12 +222,12 @@ for (const kind of STORES) {
           body: { limits: { cpu: "2" } },
           headers: defaultsVersion === undefined ? {} : { "if-match": defaultsVersion },
         });
-        await waiting(1);
+        await lockWaiters(holder, 1);
         const quota = server.request("PUT", `${envUrl}/quota`, {
           body: { cpu: "1" },
           headers: { "if-match": quotaVersion! },
         });
-        await waiting(2);
+        await lockWaiters(holder, 2);
         await holder.query("commit");
         const answers = await Promise.all([defaults, quota]);
         for (const answer of answers)
