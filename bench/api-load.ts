@@ -136,14 +136,15 @@ export function loads(org: LoadOrg): Load[] {
   };
   const usage =
     "e.used_cpu_milli::text, e.used_memory_milli::text, e.used_gpu_milli::text, e.used_storage_milli::text, e.used_executions::text";
-  // An admission: one statement (tenancy_admit) that locks the environment with its project's and
-  // domain's rows held, judges the quota and the ceilings, and inserts the reservation and its audit
-  // entry and raises the totals (environment and ceilings).
+  // An admission: one statement (tenancy_admit_group, with a group of one: a pgbench client sends
+  // one admission at a time) that locks the environment with its project's and domain's rows held,
+  // judges the quota and the ceilings, and inserts the reservation and its audit entry and raises
+  // the totals (environment and ceilings).
   const reservationSql = (project: string, prelude: string[] = []) =>
     [
       ...prelude,
       authSql(org, ":p"),
-      `select tenancy_admit(:p, 'production', 1, 0, 0, 0, 0, now(), 'runtime', 'reservation.create', 'Reservation', md5(random()::text), null, '{"cpu":"1m"}', null, null, null, null);`,
+      "select tenancy_admit_group(:p, 'production', jsonb_build_array(jsonb_build_object('id', md5(random()::text), 'cpu', 1, 'memory', 0, 'gpu', 0, 'storage', 0, 'executions', 0, 'at', now(), 'actor', 'runtime', 'action', 'reservation.create', 'target_kind', 'Reservation', 'after', jsonb_build_object('cpu', '1m'))));",
     ]
       .join("\n")
       .replaceAll(":p", project);

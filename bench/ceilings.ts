@@ -127,7 +127,7 @@ async function main() {
     }
     lines.push(
       "",
-      "An admission under a ceiling raises the ceilings' running totals in one statement, its last before the commit; every admission below one ceiling then waits for the previous one's commit on that row. See bench/README.md for how this reads against the target.",
+      "An admission under a ceiling locks the ceilings after its environment and raises their running totals in the same statement (with the admissions into that environment that arrived together, judged in turn); every admission below one ceiling then waits for the previous statement's commit on that row. See bench/README.md for how this reads against the target.",
       "",
     );
     fs.writeFileSync(path.join(repoRoot, "bench/CEILINGS.md"), lines.join("\n"));

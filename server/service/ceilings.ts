@@ -279,7 +279,7 @@ export async function auditAndCheckCeilingsAbove(tx: Tx, project: string, domain
 
 /** The ceilings above an environment, locked in the lock order (rows are locked as they come out of
  * the sort: the project's ceiling, then the domain's), for an update's `from`, as `locked`. A
- * release lowers their totals (an admission raises them inside tenancy_admit, in the same order). */
+ * release lowers their totals (an admission raises them inside tenancy_admit_group, in the same order). */
 export function lockedCeilingsAbove(q: QueryCreator<Database>, project: string, domain: string) {
   return q
     .selectFrom("ceilings")
@@ -327,7 +327,7 @@ const lockEnvironmentForReservation = compiledOnce((q, project: string, environm
 
 /**
  * The environment a reservation is released from, locked for update (releases and admissions there go
- * one at a time: they change its totals, and tenancy_admit takes the same lock), with whether its
+ * one at a time: they change its totals, and tenancy_admit_group takes the same lock), with whether its
  * project is archived.
  * Its project's and domain's rows are held in key-share mode by the same statement, so no ceiling is
  * created over the reservation while it is in flight.

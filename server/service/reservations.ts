@@ -20,7 +20,7 @@ import { createOnceInOneStatement, type KeyToStore } from "./idempotency";
 import { loadProject, refuseArchived } from "./projects";
 import { notFound } from "./errors";
 import { iso } from "./rows";
-import { audit, auditArgs, auditEntry, refusalDetail, transaction } from "./transaction";
+import { audit, transaction } from "./transaction";
 import { compiledOnce } from "./compiled-once";
 import {
   checkCeilingsAdmit,
@@ -48,44 +48,108 @@ function toReservation(row: Selectable<ReservationTable>): Reservation {
 /** How long released reservations stay in the history the console charts. */
 const historyKeptMs = 8 * 24 * 3600 * 1000;
 
-/** What `tenancy_admit` (server/store/migrations.ts) answers: nothing when there is no such
- * environment; else whether its quota admitted the reservation, with the quota and the
- * environment's totals with the reservation added, which a refusal's message is made of. */
-type Admission =
-  | { archived: true }
+/** What `tenancy_admit_group` (server/store/migrations.ts) answers for one admission of a group. */
+type Judgment =
+  | { admitted: true }
   | {
-      archived: false;
-      admitted: boolean;
-      quota: Pick<Selectable<QuotaTable>, ResourceKind | "max_concurrent_executions"> | null;
+      admitted: false;
+      quota: Pick<Selectable<QuotaTable>, ResourceKind | "max_concurrent_executions">;
       totals: Record<ResourceKind | "executions", string>;
-    };
+    }
+  | { admitted: false; ceilings: CeilingLimitsAndTotals[] }
+  | { keyTaken: true };
 
-/** An admission in one statement: the database locks the environment, judges the reservation
- * against its quota and the ceilings above it, and writes the reservation, its audit entry, the
- * totals and the Idempotency-Key if one came, so the environment is locked only while the
+/** What it answers for a group: nothing when there is no such environment, else whether its
+ * project is archived or each admission's judgment, in the group's order. */
+type GroupAdmission = { archived: true } | { archived: false; results: Judgment[] };
+
+/** One admission as the group statement takes it: the reservation, its audit entry and its
+ * Idempotency-Key, if one came. */
+interface Candidate {
+  id: string;
+  cpu: string;
+  memory: string;
+  gpu: string;
+  storage: string;
+  executions: number;
+  at: Date;
+  actor: string;
+  action: string;
+  target_kind: string;
+  after: Reservation;
+  key_actor: string | null;
+  key: string | null;
+  fingerprint: string | null;
+  key_lifetime: string | null;
+}
+
+/** A group's admission in one statement: the database locks the environment, judges each
+ * reservation in turn against its quota and the ceilings above it, and writes those admitted, their
+ * audit entries, the totals and the Idempotency-Keys, so the environment is locked only while the
  * statement runs. */
-const admit = compiledOnce(
-  (
-    q,
-    project: string,
-    environment: string,
-    cpu: bigint,
-    memory: bigint,
-    gpu: bigint,
-    storage: bigint,
-    executions: number,
-    keyActor: string | null,
-    key: string | null,
-    fingerprint: string | null,
-    keyLifetime: string | null,
-    ...entry: ReturnType<typeof auditArgs>
-  ) =>
-    q.selectNoFrom(
-      sql<Admission | null>`tenancy_admit(${project}, ${environment}, ${cpu}, ${memory}, ${gpu}, ${storage}, ${executions}, ${sql.join(entry)}, ${keyActor}, ${key}, ${fingerprint}, ${keyLifetime})`.as(
-        "admission",
-      ),
+const admitGroup = compiledOnce((q, project: string, environment: string, group: string) =>
+  q.selectNoFrom(
+    sql<GroupAdmission | null>`tenancy_admit_group(${project}, ${environment}, ${group}::jsonb)`.as(
+      "admission",
     ),
+  ),
 );
+
+/** The most admissions one statement judges. */
+const maxGroup = 64;
+
+/** An admission's judgment, or what the group found instead: no such environment (null), or its
+ * project archived. */
+type Outcome = Judgment | { archived: true } | null;
+
+function outcomeAt(admission: GroupAdmission | null, place: number): Outcome {
+  return admission === null || admission.archived ? admission : admission.results[place]!;
+}
+
+/** A group of one, in the transaction `tx` (a dry run's). */
+async function admitAlone(tx: Queryable, project: string, environment: string, candidate: Candidate) {
+  const [row] = await admitGroup(tx, project, environment, JSON.stringify([candidate]));
+  return outcomeAt(row?.admission ?? null, 0);
+}
+
+interface Waiting {
+  candidate: Candidate;
+  resolve: (outcome: Outcome) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Group admission. An admission into an environment with no statement out at this server is sent
+ * at once, alone; those that arrive while one is out wait and go together in the next statement, up
+ * to maxGroup. On a contended environment each admission otherwise waits for the lock's hand-off
+ * from the one before (its commit, a wakeup of the next backend); a group pays for that once. Every
+ * admission is still judged under the environment's lock against the totals its predecessors left,
+ * and a statement that fails fails each of its admissions, which the caller retries as its own.
+ */
+function groupedAdmissions(db: Queryable) {
+  /** Per environment with a statement out: the admissions waiting for the next one. */
+  const waitingBy = new Map<string, Waiting[]>();
+  const send = (project: string, environment: string, place: string, group: Waiting[]) => {
+    admitGroup(db, project, environment, JSON.stringify(group.map((w) => w.candidate)))
+      .then(
+        ([row]) => group.forEach((w, i) => w.resolve(outcomeAt(row?.admission ?? null, i))),
+        (err: unknown) => group.forEach((w) => w.reject(err)),
+      )
+      .finally(() => {
+        const waiting = waitingBy.get(place)!;
+        if (waiting.length === 0) waitingBy.delete(place);
+        else send(project, environment, place, waiting.splice(0, maxGroup));
+      });
+  };
+  return (project: string, environment: string, candidate: Candidate) =>
+    new Promise<Outcome>((resolve, reject) => {
+      const place = environmentId(project, environment);
+      const waiting = waitingBy.get(place);
+      if (waiting) return void waiting.push({ candidate, resolve, reject });
+      waitingBy.set(place, []);
+      send(project, environment, place, [{ candidate, resolve, reject }]);
+    });
+}
 
 /** A release's statement, under its environment's lock: the reservation deleted, its amounts taken
  * off the environment's totals and the ceilings' above it, its entry added to the history the
@@ -153,54 +217,31 @@ const release = compiledOnce(
       .selectAll(),
 );
 
-/** The quota_exceeded error of an admission its quota refused. */
+/** The quota_exceeded error of an admission its quota or a ceiling above refused. */
 function refusal(
   id: string,
-  admission: Extract<Admission, { archived: false }>,
+  judgment: Extract<Judgment, { admitted: false }>,
   requested: Record<ResourceKind, bigint>,
   executions: number,
 ): never {
-  if (admission.quota) {
-    const before = usageBefore(admission.totals, requested, executions);
-    const over = overLimits(admission.quota, before, requested, executions);
-    if (over.length > 0) {
-      throw new TenancyError(
-        "quota_exceeded",
-        `the quota of environment ${id} does not admit this reservation (${over.join("; ")})`,
-        { target: { kind: "Quota", id } },
-      );
-    }
+  if ("ceilings" in judgment) {
+    checkCeilingsAdmit(judgment.ceilings, requested, executions);
+    throw new Error(`admission in ${id}: the database refused what every ceiling admits`);
+  }
+  const before = usageBefore(judgment.totals, requested, executions);
+  const over = overLimits(judgment.quota, before, requested, executions);
+  if (over.length > 0) {
+    throw new TenancyError(
+      "quota_exceeded",
+      `the quota of environment ${id} does not admit this reservation (${over.join("; ")})`,
+      { target: { kind: "Quota", id } },
+    );
   }
   throw new Error(`admission in ${id}: the database refused what the quota it returned admits`);
 }
 
-/** What tenancy_admit raises when a ceiling refuses: its detail holds the ceilings as raised. */
-const ceilingRefused = "TY001";
-
-/** `admit`; a ceiling's refusal, raised by the statement (which undoes it all), becomes the
- * quota_exceeded error naming the ceiling. */
-async function admitOrRefuse(...args: Parameters<typeof admit>) {
-  try {
-    return await admit(...args);
-  } catch (err) {
-    const detail = refusalDetail(err, ceilingRefused);
-    if (detail === undefined) throw err;
-    const [, project, environment, cpu, memory, gpu, storage, executions] = args;
-    checkCeilingsAdmit(
-      JSON.parse(detail) as CeilingLimitsAndTotals[],
-      { cpu, memory, gpu, storage },
-      executions,
-    );
-    throw new Error(
-      `admission in ${project}/${environment}: the database refused what every ceiling admits`,
-      {
-        cause: err,
-      },
-    );
-  }
-}
-
 export function reservationService({ db, keyring, clock = systemClock }: ServiceDeps) {
+  const admitGrouped = groupedAdmissions(db);
   return {
     async list(actor: Actor, project: string, environment: string): Promise<Reservation[]> {
       await authorize(db, actor, "read", project, environment);
@@ -243,36 +284,44 @@ export function reservationService({ db, keyring, clock = systemClock }: Service
           executions,
           createdAt: now.toISOString(),
         };
-        const entry = auditEntry(
-          actor,
-          now,
-          "reservation.create",
-          { kind, id: created.id },
-          undefined,
-          created,
-        );
-        const [row] = await admitOrRefuse(
-          q,
-          project,
-          environment,
-          requested.cpu,
-          requested.memory,
-          requested.gpu,
-          requested.storage,
+        const candidate: Candidate = {
+          id: created.id,
+          cpu: requested.cpu.toString(),
+          memory: requested.memory.toString(),
+          gpu: requested.gpu.toString(),
+          storage: requested.storage.toString(),
           executions,
-          toStore?.actor ?? null,
-          toStore?.key ?? null,
-          toStore?.fingerprint ?? null,
-          toStore?.lifetime ?? null,
-          ...auditArgs(entry),
-        );
-        const admission = row?.admission;
-        if (!admission) {
+          at: now,
+          actor: actor.name,
+          action: "reservation.create",
+          target_kind: kind,
+          after: created,
+          key_actor: toStore?.actor ?? null,
+          key: toStore?.key ?? null,
+          fingerprint: toStore?.fingerprint ?? null,
+          key_lifetime: toStore?.lifetime ?? null,
+        };
+        // A dry run's transaction holds its own connection: its admission goes alone, in it.
+        const outcome = q.isTransaction
+          ? await admitAlone(q, project, environment, candidate)
+          : await admitGrouped(project, environment, candidate);
+        if (outcome === null) {
           await loadProject(q, project); // says which of the two is missing
           throw notFound("Environment", id);
         }
-        if (admission.archived) refuseArchived({ name: project, archived: true }, "reservations");
-        else if (!admission.admitted) refusal(id, admission, requested, executions);
+        if ("keyTaken" in outcome) {
+          // onceByKey answers with the answer stored under the key by the request that took it.
+          throw new TenancyError(
+            "conflict",
+            `Idempotency-Key ${candidate.key} is taken by a concurrent request`,
+            {
+              target,
+            },
+          );
+        }
+        if ("archived" in outcome)
+          refuseArchived({ name: project, archived: outcome.archived }, "reservations");
+        else if (!outcome.admitted) refusal(id, outcome, requested, executions);
         return created;
       };
       return createOnceInOneStatement(db, keyring, actor, request, target, admitIn);

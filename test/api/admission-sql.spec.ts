@@ -1,5 +1,6 @@
-// An admission is judged inside the database (tenancy_admit, migration 0008), against limits stored
-// as quantity text: tenancy_quantity_milli must read every quantity exactly as model/quantity.ts
+// An admission is judged inside the database (tenancy_admit_group, migration 0011, with the helpers
+// of migration 0008), against limits stored as quantity text: tenancy_quantity_milli must read every
+// quantity exactly as model/quantity.ts
 // does, on PGlite and on PostgreSQL, or the database would admit what the model's arithmetic
 // refuses (or the reverse).
 import { strict as assert } from "node:assert";

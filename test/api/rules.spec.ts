@@ -255,6 +255,58 @@ for (const kind of STORES) {
       );
     });
 
+    it("judges reservations that arrive together one after another, a refused one counting for none", async () => {
+      const path = env("web", "production");
+      const reserveAtOnce = (count: number, headers: Record<string, string> = {}) =>
+        Promise.all(
+          Array.from({ length: count }, () =>
+            server.request("POST", `${path}/reservations`, { body: { cpu: "1" }, headers }),
+          ),
+        );
+      const statuses = (answers: { status: number }[]) => answers.map((a) => a.status).sort();
+      const usage = async () => (await server.request("GET", `${path}/quota`)).body.usage.cpu;
+
+      // A project ceiling of 8 and no quota: 8 of 12 admitted, the others refused by the ceiling.
+      const ceiling = await server.request("PUT", "/v1/projects/web/quota", { body: { cpu: "8" } });
+      assert.equal(ceiling.status, 200, JSON.stringify(ceiling.body));
+      const underCeiling = await reserveAtOnce(12);
+      assert.deepEqual(statuses(underCeiling), [...Array(8).fill(201), ...Array(4).fill(409)]);
+      for (const refused of underCeiling.filter((a) => a.status === 409)) {
+        assertProblem(refused, 409, "quota_exceeded");
+        assert.match(refused.body.detail, /ceiling project:web does not admit this reservation \(cpu/);
+      }
+      assert.equal((await server.request("GET", `${path}/effective`)).body.ceilings[0].usage.cpu, "8");
+      const removed = await server.request("DELETE", "/v1/projects/web/quota", {
+        headers: { "if-match": String(ceiling.body.version) },
+      });
+      assert.equal(removed.status, 204, JSON.stringify(removed.body));
+
+      // A quota of 10: four requests with one Idempotency-Key create one reservation, and answer it.
+      assert.equal((await server.request("PUT", `${path}/quota`, { body: { cpu: "10" } })).status, 200);
+      const keyed = await reserveAtOnce(4, { "idempotency-key": "together-1" });
+      assert.deepEqual(statuses(keyed), [201, 201, 201, 201], JSON.stringify(keyed.map((a) => a.body)));
+      assert.equal(new Set(keyed.map((a) => a.body.id)).size, 1);
+      assert.equal(await usage(), "9");
+
+      // One left under the quota: 1 of 5 admitted, the others refused by the quota with its totals.
+      const underQuota = await reserveAtOnce(5);
+      assert.deepEqual(statuses(underQuota), [201, 409, 409, 409, 409]);
+      for (const refused of underQuota.filter((a) => a.status === 409)) {
+        assertProblem(refused, 409, "quota_exceeded");
+        assert.match(refused.body.detail, /quota of environment web\/production does not admit .*cpu/);
+      }
+      assert.equal(await usage(), "10");
+
+      // Every admitted reservation is there, with its own audit entry.
+      const reservations = (await server.request("GET", `${path}/reservations`)).body;
+      assert.equal(reservations.length, 10);
+      const audit = await server.request("GET", "/v1/audit?action=reservation.create&limit=100");
+      assert.deepEqual(
+        audit.body.map((e: { targetId: string }) => e.targetId).sort(),
+        reservations.map((r: { id: string }) => r.id).sort(),
+      );
+    });
+
     it("merges defaults environment over project over domain and names the scope of each field", async () => {
       await server.request("PUT", "/v1/domains/production/defaults", {
         body: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1" } },

@@ -1,7 +1,8 @@
 // What a runtime's hot requests send to the database, counted at the query builder: a read of its
 // environment or of its effective configuration is one statement (the token, its bindings and the
 // object read together), requests that arrive together are authenticated by one statement, an
-// admission and a quota write are one statement each, and a release keeps to its few round trips.
+// admission and a quota write are one statement each (admissions into one environment that arrive
+// together, one statement for all), and a release keeps to its few round trips.
 import { strict as assert } from "node:assert";
 import type { FastifyInstance } from "fastify";
 import { Kysely, PostgresDialect } from "kysely";
@@ -196,7 +197,7 @@ import { adminToken, secretKey, STORES } from "./server";
       // audit entry and totals written): nothing holds the environment's lock between two
       // statements.
       assert.deepEqual(verbs(admitted.statements), ["select", "select"], admitted.statements.join("\n"));
-      assert.match(admitted.statements[1]!, /tenancy_admit/);
+      assert.match(admitted.statements[1]!, /tenancy_admit_group/);
       // With an Idempotency-Key: the key looked up first, then stored by the same statement.
       const keyed = await statementsOf(() =>
         call("POST", `${env}/reservations`, runtimeToken, { cpu: "1" }, undefined, "statements-1"),
@@ -210,6 +211,28 @@ import { adminToken, secretKey, STORES } from "./server";
       for (const { body } of [admitted, keyed]) {
         await call("DELETE", `${env}/reservations/${(body as { id: string }).id}`, runtimeToken);
       }
+    });
+
+    it("admits reservations that arrive together for one environment in one statement after the first", async () => {
+      await call("POST", "/v1/projects", adminToken, { name: "busy" });
+      await call("POST", "/v1/projects/busy/environments", adminToken, { domain: "production" });
+      await call("POST", "/v1/projects/busy/role-bindings", adminToken, {
+        subject: "service:runner",
+        role: "admin",
+      });
+      const env = "/v1/projects/busy/environments/production";
+      const { body, statements } = await statementsOf(() =>
+        Promise.all(
+          Array.from({ length: 12 }, () => call("POST", `${env}/reservations`, runtimeToken, { cpu: "1" })),
+        ),
+      );
+      // The first goes alone; the eleven that arrive while it is out wait, and go together.
+      const admissions = statements.filter((s) => /tenancy_admit_group/.test(s));
+      assert.equal(admissions.length, 2, statements.join("\n"));
+      const ids = (body as { id: string }[]).map((r) => r.id);
+      assert.equal(new Set(ids).size, 12);
+      const listed = (await call("GET", `${env}/reservations`, runtimeToken)) as { id: string }[];
+      assert.deepEqual(listed.map((r) => r.id).sort(), [...ids].sort());
     });
 
     it("releases a reservation under a ceiling in three statements, audit included", async () => {
