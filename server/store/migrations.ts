@@ -705,8 +705,10 @@ const cachedHelpers: Migration = {
  * above as the reservation would raise them, whichever refused it; or {keyTaken: true} when a
  * concurrent request holds its key (the server answers it with that request's answer). The
  * admitted ones are written, audited and counted in the totals of the environment and the ceilings;
- * a refused one writes nothing and does not count for those after it. Replaces tenancy_admit, whose
- * judgment it keeps: a group of one is that admission.
+ * a refused one writes nothing and does not count for those after it. It keeps tenancy_admit's
+ * judgment: a group of one is that admission. tenancy_admit stays for the servers of earlier
+ * versions during a rolling upgrade; both lock the environment first and then its ceilings, so
+ * their admissions run side by side.
  */
 const groupAdmission: Migration = {
   async up(db: Kysely<unknown>) {
@@ -860,10 +862,6 @@ const groupAdmission: Migration = {
         return jsonb_build_object('archived', false, 'results', v_results);
       end
       $$`.execute(db);
-    await sql`
-      drop function tenancy_admit(
-        text, text, numeric, numeric, numeric, numeric, integer,
-        timestamptz, text, text, text, text, jsonb, jsonb, text, text, text, interval)`.execute(db);
   },
 };
 

@@ -1,5 +1,7 @@
 // Migrations 0005 and 0007 on a store that already has ceilings and live reservations: each
-// ceiling's and each environment's totals start as what the reservations below it hold.
+// ceiling's and each environment's totals start as what the reservations below it hold. And the
+// statements of servers of an earlier version keep working under the latest schema, as they must
+// during a rolling upgrade.
 import { strict as assert } from "node:assert";
 import { Kysely, PostgresDialect, sql } from "kysely";
 import { Migrator } from "kysely/migration";
@@ -47,6 +49,55 @@ import { STORES } from "./server";
         { id: "web/development", cpu: "500", memory: "0", executions: "2" },
         { id: "web/production", cpu: "1000", memory: "5", executions: "1" },
       ]);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it("keeps the admission of servers from before group admission, counted with the groups", async () => {
+    const db = new Kysely<unknown>({
+      dialect: new PostgresDialect({ pool: new Pool({ connectionString: await createDatabase() }) }),
+    });
+    try {
+      assert.equal(
+        (await new Migrator({ db, provider: migrationProvider }).migrateToLatest()).error,
+        undefined,
+      );
+      await sql`insert into domains (name, tier) values ('production', 'production')`.execute(db);
+      await sql`insert into projects (name) values ('web')`.execute(db);
+      await sql`insert into environments (project, name, domain) values ('web', 'production', 'production')`.execute(
+        db,
+      );
+      await sql`insert into ceilings (project, cpu) values ('web', '2')`.execute(db);
+      // As a server from before migration 0011 admits: tenancy_admit, one reservation per statement.
+      const earlier = await sql<{ admission: { admitted: boolean } }>`select tenancy_admit(
+          'web', 'production', 1000, 0, 0, 0, 0, now(), 'runtime', 'reservation.create', 'Reservation', 'r1',
+          null, '{}'::jsonb, null, null, null, null) as admission`.execute(db);
+      assert.equal(earlier.rows[0]!.admission.admitted, true);
+      const group = [1, 2].map((n) => ({
+        id: `g${n}`,
+        cpu: "1000",
+        memory: "0",
+        gpu: "0",
+        storage: "0",
+        executions: 0,
+        at: new Date().toISOString(),
+        actor: "runtime",
+        action: "reservation.create",
+        target_kind: "Reservation",
+        after: {},
+      }));
+      const grouped = await sql<{ admission: { results: unknown[] } }>`select tenancy_admit_group(
+          'web', 'production', ${JSON.stringify(group)}::jsonb) as admission`.execute(db);
+      // The ceiling of 2 CPUs holds across both: the first of the group fits, the second does not.
+      assert.deepEqual(
+        grouped.rows[0]!.admission.results.map((r) => (r as { admitted: boolean }).admitted),
+        [true, false],
+      );
+      const totals = await sql<{ environment: string; ceiling: string }>`select
+          (select used_cpu_milli::text from environments) as environment,
+          (select used_cpu_milli::text from ceilings) as ceiling`.execute(db);
+      assert.deepEqual(totals.rows, [{ environment: "2000", ceiling: "2000" }]);
     } finally {
       await db.destroy();
     }
