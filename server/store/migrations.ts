@@ -698,11 +698,12 @@ const cachedHelpers: Migration = {
  * arrive at a server while its previous statement is out go together in one statement, judged one
  * after another under one lock. On a contended environment, each admission used to wait for the
  * lock's hand-off from the one before it (a commit, a wakeup); a group pays for that once.
- * `p_group` holds the admissions in the order they arrived, each with its audit entry (a creation's,
- * with no `before`) and its Idempotency-Key (or nulls). Returns null when there is no such environment and {archived} when its
- * project is archived; else, for each admission in order: {admitted: true}; {admitted: false}
- * with the quota and the environment's totals with the reservation added, or with the ceilings
- * above as the reservation would raise them, whichever refused it; or {keyTaken: true} when a
+ * `p_group` holds the admissions in the order they arrived, each with its audit entry (a
+ * creation's, with no `before`) and its Idempotency-Key (or nulls). Returns null when there is no
+ * such environment and {archived} when its project is archived; else, for each admission in order:
+ * {admitted: true}; {admitted: false} with the quota and the environment's totals with the
+ * reservation added, or with the ceilings above as the reservation would raise them, whichever
+ * refused it; or {keyTaken: true} when a
  * concurrent request holds its key (the server answers it with that request's answer). The
  * admitted ones are written, audited and counted in the totals of the environment and the ceilings;
  * a refused one writes nothing and does not count for those after it. It keeps tenancy_admit's
