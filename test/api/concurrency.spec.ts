@@ -133,6 +133,51 @@ async function call(
       assert.equal(quota.body.usage.executions, limit);
     });
 
+    it("answers each admission of a group whose statement fails as it answers one alone, and writes none of them", async () => {
+      const server = servers[0]!.url;
+      await call(server, "POST", "/v1/projects", { name: "grouped" });
+      await call(server, "POST", "/v1/projects/grouped/environments", { domain: "production" });
+      const env = "/v1/projects/grouped/environments/production";
+      const reserve = () => call(server, "POST", `${env}/reservations`, { cpu: "1" });
+      const holder = new Client({ connectionString: url });
+      await holder.connect();
+      /** Cancels the statement of the admission that waits for the environment held here. */
+      const cancelWaitingAdmission = async () => {
+        await lockWaiters(holder, 1);
+        await holder.query(
+          "select pg_cancel_backend(pid) from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()",
+        );
+      };
+      try {
+        await holder.query("begin");
+        await holder.query(
+          "select 1 from environments where project = 'grouped' and name = 'production' for update",
+        );
+        // The first admission goes alone and waits for the environment; four more arrive meanwhile
+        // and wait at the server for the next statement, which goes once the first has failed.
+        const first = reserve();
+        await lockWaiters(holder, 1);
+        const group = Array.from({ length: 4 }, reserve);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        await cancelWaitingAdmission();
+        // The admission that went alone answers as a cancelled statement does; so does each of the
+        // group's, once its statement is cancelled in turn.
+        const alone = await first;
+        assert.notEqual(alone.status, 201);
+        await cancelWaitingAdmission();
+        const answers = await Promise.all(group);
+        assert.deepEqual(
+          answers.map((a) => [a.status, a.body.code]),
+          Array(4).fill([alone.status, alone.body.code]),
+        );
+        await holder.query("rollback");
+      } finally {
+        await holder.end();
+      }
+      assert.deepEqual((await call(server, "GET", `${env}/reservations`)).body, []);
+      assert.equal((await reserve()).status, 201);
+    });
+
     /** The deadlocks PostgreSQL has detected in the test's database (backends report them within a
      * second of going idle). */
     async function deadlocks() {
