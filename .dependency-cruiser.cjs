@@ -31,6 +31,13 @@ module.exports = {
       to: { path: layer("cli") },
     },
     {
+      name: "no-circular",
+      comment: "modules import each other one way only: a circle is two modules that must change together",
+      severity: "error",
+      from: { path: ours },
+      to: { circular: true },
+    },
+    {
       name: "no-imports-of-tests-or-bench",
       comment: "shipped code never loads tests or benchmarks",
       severity: "error",

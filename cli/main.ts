@@ -63,6 +63,12 @@ program
     positiveInteger,
     30,
   )
+  .option(
+    "--trusted-proxy <address>",
+    "a reverse proxy (address or CIDR range) whose X-Forwarded-For names the client; repeatable",
+    (value: string, previous: string[]) => [...previous, value],
+    [] as string[],
+  )
   .action(
     async (opts: {
       data: string;
@@ -72,6 +78,7 @@ program
       rateLimit: number;
       authFailureLimit: number;
       requestTimeoutSeconds: number;
+      trustedProxy: string[];
     }) => {
       // Everything the server writes (the PGlite folder, the key file) is for its own user only.
       process.umask(0o077);
@@ -84,6 +91,7 @@ program
         rateLimit: { max: opts.rateLimit, timeWindowMs: 60_000 },
         authFailureLimit: { max: opts.authFailureLimit, windowMs: 60_000 },
         requestTimeoutMs: opts.requestTimeoutSeconds * 1000,
+        trustedProxies: opts.trustedProxy,
         keyDir: opts.data,
       });
       if (server.bootstrapToken) {

@@ -22,6 +22,8 @@ export interface ServerOptions {
   authFailureLimit?: AuthFailureLimit;
   /** A request, body included, must arrive within this, else 408 (default 30 s). */
   requestTimeoutMs?: number;
+  /** Reverse proxies whose X-Forwarded-For is believed (AppOptions.trustedProxies). */
+  trustedProxies?: string[];
 }
 
 export interface RunningServer {
@@ -62,6 +64,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
       ...(options.authFailureLimit ? { authFailureLimit: options.authFailureLimit } : {}),
       ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+      ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
     });
     const address = await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 7420 });
     return {

@@ -2,23 +2,17 @@
 // so tests drive it through inject() or an ephemeral port.
 import Fastify, {
   type FastifyBaseLogger,
-  type FastifyError,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
 } from "fastify";
-import rateLimit from "@fastify/rate-limit";
-import { TenancyError, toProblem, unstorableText, type ErrorCode } from "../../model";
-import { isDatabaseUnavailable } from "../store/unavailable";
-import {
-  hashToken,
-  withWriteContext,
-  type Actor,
-  type AuthenticatedRead,
-  type Service,
-  type WriteContext,
-} from "../service";
-import { authFailureTracker, defaultAuthFailureLimit, type AuthFailureLimit } from "./auth-failures";
+import { TenancyError, unstorableText } from "../../model";
+import { withWriteContext, type Actor, type AuthenticatedRead, type Service } from "../service";
+import type { AuthFailureLimit } from "./auth-failures";
+import { registerAuthentication, registerRateLimit } from "./authentication";
+import { registerJsonBody } from "./body";
+import { registerProblems, sendProblem } from "./problems";
+import { header, parseIfMatch, writeContextOf } from "./request-context";
 import { openApiDocument } from "./openapi";
 import { registerConsole } from "./console-ui";
 import { routes } from "./routes";
@@ -36,6 +30,10 @@ export interface AppOptions {
   authFailureLimit?: AuthFailureLimit;
   /** A request, body included, must arrive within this (default 30 s), else 408. */
   requestTimeoutMs?: number;
+  /** Addresses (or CIDR ranges) of reverse proxies whose X-Forwarded-For names the client: the
+   * address that rate limits and failure limits count. From any other peer the header is ignored,
+   * so a client cannot pose as another address. Default none. */
+  trustedProxies?: string[];
   version?: string;
   /**
    * The actor of requests that carry no token. Only for the embedded transport, whose requests
@@ -55,139 +53,6 @@ declare module "fastify" {
   }
 }
 
-const problemType = "application/problem+json";
-
-function sendProblem(reply: FastifyReply, error: TenancyError) {
-  if (error.options.retryAfterSeconds !== undefined) {
-    reply.header("retry-after", String(error.options.retryAfterSeconds));
-  }
-  return reply.status(error.status).type(problemType).send(toProblem(error));
-}
-
-const codeForStatus: Record<number, ErrorCode> = {
-  400: "validation_failed",
-  401: "unauthorized",
-  403: "forbidden",
-  404: "not_found",
-  405: "not_found",
-  406: "validation_failed",
-  409: "conflict",
-  413: "payload_too_large",
-  415: "validation_failed",
-  429: "rate_limited",
-};
-
-/** If-Match carries the version the caller read: `3`, `"3"` or `W/"3"`. */
-function parseIfMatch(header: string | string[] | undefined): number | undefined {
-  if (header === undefined) return undefined;
-  const text = (Array.isArray(header) ? header[0] : header)!
-    .trim()
-    .replace(/^W\//, "")
-    .replace(/^"(.*)"$/, "$1");
-  if (!/^[1-9]\d{0,9}$/.test(text)) {
-    throw new TenancyError(
-      "validation_failed",
-      `If-Match must be the object's version (a positive integer), not '${text}'`,
-      {
-        errors: [{ path: "If-Match", message: "a positive integer version" }],
-      },
-    );
-  }
-  return Number(text);
-}
-
-const ownerPattern = /^urn:pulumi:([^:]+)::[^:]+::.+::.+$/;
-
-function isUrn(value: string): boolean {
-  return value.length <= 2000 && ownerPattern.test(value);
-}
-
-function header(request: FastifyRequest, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** Owner, claim, adoption and dry run of a write, from its headers and `?dryRun=true`. */
-function writeContextOf(request: FastifyRequest, isWrite: boolean): WriteContext {
-  const owner = header(request, "tenancy-owner");
-  const deletedWith = header(request, "tenancy-deleted-with");
-  const claim = header(request, "tenancy-claim");
-  const adopt = header(request, "tenancy-adopt");
-  const dryRun = (request.query as Record<string, unknown> | undefined)?.dryRun;
-  const errors: { path: string; message: string }[] = [];
-  const stack = owner === undefined ? undefined : ownerPattern.exec(owner)?.[1];
-  if (owner !== undefined && (stack === undefined || !isUrn(owner))) {
-    errors.push({
-      path: "Tenancy-Owner",
-      message: "a Pulumi URN: urn:pulumi:<stack>::<project>::<type>::<name>",
-    });
-  }
-  if (deletedWith !== undefined && (owner === undefined || !isUrn(deletedWith))) {
-    errors.push({
-      path: "Tenancy-Deleted-With",
-      message: "the URN of an environment resource, sent with Tenancy-Owner",
-    });
-  }
-  if (claim !== undefined && !/^[\x21-\x7e]{1,200}$/.test(claim)) {
-    errors.push({ path: "Tenancy-Claim", message: "1-200 visible ASCII characters" });
-  }
-  if (adopt !== undefined && adopt !== "true") errors.push({ path: "Tenancy-Adopt", message: "only true" });
-  if (adopt === "true" && (owner === undefined || claim === undefined)) {
-    errors.push({ path: "Tenancy-Adopt", message: "adopting needs Tenancy-Owner and Tenancy-Claim" });
-  }
-  if (dryRun !== undefined && dryRun !== "true" && dryRun !== "false") {
-    errors.push({ path: "dryRun", message: "true or false" });
-  }
-  if (errors.length > 0) {
-    throw new TenancyError("validation_failed", errors.map((e) => `${e.path}: ${e.message}`).join("; "), {
-      errors,
-    });
-  }
-  return {
-    ...(owner !== undefined && stack !== undefined
-      ? { owner: { stack, urn: owner, ...(deletedWith !== undefined ? { deletedWith } : {}) } }
-      : {}),
-    ...(claim !== undefined ? { claim } : {}),
-    adopt: adopt === "true",
-    dryRun: isWrite && dryRun === "true",
-  };
-}
-
-function bearer(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-  return match?.[1];
-}
-
-/** The hash of the request's bearer token, taken once for the rate limiter and the lookup both. */
-function tokenHashOf(request: FastifyRequest): string | undefined {
-  if (request.tokenHash === undefined) {
-    const token = bearer(request);
-    if (token !== undefined) request.tokenHash = hashToken(token);
-  }
-  return request.tokenHash;
-}
-
-/** A listening server's rate limit: per token (keyed by its hash, so the token itself is never a map
- * key in memory dumps or logs), or per address for requests without one. */
-async function registerRateLimit(app: FastifyInstance, limits: { max: number; timeWindowMs: number }) {
-  await app.register(rateLimit, {
-    global: true,
-    max: limits.max,
-    timeWindow: limits.timeWindowMs,
-    keyGenerator: (request) => tokenHashOf(request) ?? `ip:${request.ip}`,
-    allowList: (request) => request.url === "/healthz" || request.url === "/readyz",
-    errorResponseBuilder: (_request, context) =>
-      new TenancyError(
-        "rate_limited",
-        `rate limit of ${context.max} requests per ${context.after} reached; retry after ${context.after}`,
-        {
-          retryAfterSeconds: Math.ceil(context.ttl / 1000),
-        },
-      ),
-  });
-}
-
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const requestTimeout = options.requestTimeoutMs ?? 30_000;
   const app: FastifyInstance = Fastify({
@@ -195,6 +60,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: options.bodyLimit ?? 256 * 1024,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     return503OnClosing: true,
+    trustProxy: options.trustedProxies && options.trustedProxies.length > 0 ? options.trustedProxies : false,
     // A URL the router cannot decode (invalid UTF-8 in a percent escape) or a parameter past the
     // length limit is answered with a problem like every other error.
     frameworkErrors: (error, _request, reply) =>
@@ -215,73 +81,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { service } = options;
   const limits = options.rateLimit ?? { max: 6000, timeWindowMs: 60_000 };
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (TenancyError.isInstance(error)) return sendProblem(reply, error);
-    if (isDatabaseUnavailable(error)) {
-      request.log.warn({ err: { message: error.message } }, "database unavailable");
-      return sendProblem(
-        reply,
-        new TenancyError("unavailable", "the control plane's database cannot be reached; retry shortly", {
-          retryAfterSeconds: 1,
-        }),
-      );
-    }
-    const status = error.statusCode ?? 500;
-    if (status >= 400 && status < 500) {
-      const code = codeForStatus[status] ?? "validation_failed";
-      return sendProblem(reply, new TenancyError(code, error.message));
-    }
-    request.log.error({ err: { message: error.message, stack: error.stack } }, "request failed");
-    return sendProblem(
-      reply,
-      new TenancyError("internal", `internal error (request ${request.id}); see the server log`),
-    );
-  });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
-      reply,
-      new TenancyError("not_found", `no route ${request.method} ${request.url.split("?")[0]}`),
-    ),
-  );
-
+  registerProblems(app);
   if (limits) await registerRateLimit(app, limits);
-
-  // An empty body is no body (clients often send Content-Type on every request); anything else must
-  // be valid UTF-8 (not silently repaired) and goes through Fastify's own parser, which refuses
-  // prototype-poisoning keys.
-  const parseJson = app.getDefaultJsonParser("error", "error");
-  const utf8 = new TextDecoder("utf-8", { fatal: true });
-  app.removeContentTypeParser("application/json");
-  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
-    let text: string;
-    try {
-      text = utf8.decode(body as Buffer);
-    } catch {
-      return done(
-        new TenancyError("validation_failed", "the body is not valid UTF-8", {
-          errors: [{ path: "(body)", message: "not valid UTF-8" }],
-        }),
-        undefined,
-      );
-    }
-    if (text.trim() === "") return done(null, undefined);
-    parseJson(request, text, done);
-  });
-  // Bodiless requests may carry any Content-Type (some clients add one to every POST); a body in
-  // anything but JSON is refused.
-  app.addContentTypeParser("*", { parseAs: "string" }, (request, body, done) => {
-    if (String(body).trim() === "") return done(null, undefined);
-    done(
-      new TenancyError(
-        "validation_failed",
-        `send JSON (Content-Type: application/json), not ${request.headers["content-type"]}`,
-        {
-          errors: [{ path: "Content-Type", message: "must be application/json" }],
-        },
-      ),
-      undefined,
-    );
-  });
+  registerJsonBody(app);
 
   // Liveness: the process answers. Readiness: the database answers too.
   app.get("/healthz", async () => ({ status: "ok" }));
@@ -292,42 +94,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const document = openApiDocument(routes, options.version ?? "0.0.0");
   app.get("/openapi.json", async () => document);
   registerConsole(app);
-
-  // Authentication runs when the request's headers are in, before its body is read or parsed, after
-  // the rate limiter; an address that keeps failing is refused before any token lookup.
-  const failures = authFailureTracker(options.authFailureLimit ?? defaultAuthFailureLimit);
-  app.addHook("onRequest", async (request) => {
-    if (!request.url.startsWith("/v1/")) return;
-    const hash = tokenHashOf(request);
-    if (hash === undefined && options.localActor) {
-      request.actor = options.localActor;
-      return;
-    }
-    const wait = failures.blockedFor(request.ip);
-    if (wait !== undefined) {
-      throw new TenancyError("rate_limited", `too many failed authentications from ${request.ip}`, {
-        retryAfterSeconds: wait,
-      });
-    }
-    // The project the route concerns: its bindings are read with the token. One that cannot be
-    // stored is left to the handler, which refuses it.
-    const params = request.params as Record<string, unknown> | undefined;
-    const storable = (value: unknown): value is string =>
-      typeof value === "string" && unstorableText(value).length === 0;
-    const project = storable(params?.project) ? params.project : undefined;
-    const read = request.routeOptions.config.authenticatedRead;
-    const environment = params?.environment;
-    try {
-      request.actor = await service.tokens.authenticate(
-        hash,
-        project,
-        read && storable(environment) ? { read, environment } : undefined,
-      );
-    } catch (err) {
-      if (TenancyError.isInstance(err) && err.code === "unauthorized") failures.recordFailure(request.ip);
-      throw err;
-    }
-  });
+  registerAuthentication(app, service, options);
 
   // Handlers still running for clients that hung up: closing waits for them too, so the store is
   // not closed under a request (the HTTP server stops waiting once the connection is gone).

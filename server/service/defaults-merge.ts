@@ -1,18 +1,10 @@
 // Resource defaults merged environment over project over domain, with the scope that set each
-// field, and the rule that no default asks one workload for more than the environment's quota.
+// field (the rule that no default asks one workload for more than its environment's quota is
+// tenancy_defaults_refusal's, in server/store/functions).
 import type { ExpressionBuilder, Selectable } from "kysely";
-import {
-  TenancyError,
-  environmentId,
-  parseQuantity,
-  resourceKinds,
-  scopeId,
-  type EffectiveDefaults,
-  type ResourceKind,
-} from "../../model";
-import type { Database, QuotaTable, ResourceDefaultsTable } from "../store/schema";
+import { resourceKinds, scopeId, type EffectiveDefaults } from "../../model";
+import type { Database, ResourceDefaultsTable } from "../store/schema";
 import type { Operand, Queryable } from "./context";
-import { quotaLimit } from "./usage";
 
 type DefaultsRow = Selectable<ResourceDefaultsTable>;
 
@@ -91,35 +83,4 @@ export async function defaultsRowsFor(q: Queryable, project: string, environment
 export function weakestFirst<Row extends Pick<DefaultsRow, "domain" | "environment">>(rows: Row[]): Row[] {
   const strength = (row: Row) => (row.domain !== null ? 0 : row.environment === null ? 1 : 2);
   return rows.sort((a, b) => strength(a) - strength(b));
-}
-
-/** Refuses defaults that ask a single workload for more than the environment's whole quota. */
-export function checkDefaultsWithinQuota(
-  defaults: EffectiveDefaults,
-  quota: Pick<Selectable<QuotaTable>, ResourceKind> | undefined,
-  project: string,
-  environment: string,
-) {
-  if (!quota) return;
-  const errors: { path: string; message: string }[] = [];
-  for (const part of ["requests", "limits"] as const) {
-    for (const kind of resourceKinds) {
-      const field = defaults[part][kind];
-      const limit = quotaLimit(quota, kind);
-      if (field && limit !== undefined && parseQuantity(field.value) > limit) {
-        errors.push({
-          path: `${part}.${kind}`,
-          message: `${field.value} (set by ${field.source}) is above the quota's ${kind} of ${quota[kind]}`,
-        });
-      }
-    }
-  }
-  if (errors.length > 0) {
-    const id = environmentId(project, environment);
-    throw new TenancyError(
-      "validation_failed",
-      `defaults for environment ${id} exceed its quota: ${errors.map((e) => `${e.path} ${e.message}`).join("; ")}`,
-      { errors, target: { kind: "Environment", id } },
-    );
-  }
 }

@@ -1,19 +1,20 @@
-import type { Selectable } from "kysely";
+import { sql, type Selectable } from "kysely";
 import {
   parseOrThrow,
   resourceDefaultsSpecSchema,
   scopeId,
   type DefaultsScope,
+  type ErrorTarget,
   type ResourceDefaults,
 } from "../../model";
 import type { ResourceDefaultsTable } from "../store/schema";
 import { authorize, requireOrgAdmin } from "./access";
 import { systemClock, type Actor, type ExpectedVersion, type Queryable, type ServiceDeps } from "./context";
 import { loadDomain } from "./domains";
-import { checkDefaultsWithinQuota, defaultsRowsFor, inScope, mergeDefaults } from "./defaults-merge";
-import { loadEnvironment } from "./environments";
+import { inScope } from "./defaults-merge";
+import { refusalError } from "./refusals";
+import { loadEnvironment } from "./environment-rows";
 import { loadProject } from "./projects";
-import { findQuota } from "./quotas";
 import { checkVersion, notFound, requireExpectedVersion, versionMismatch } from "./errors";
 import { iso, json, optional } from "./rows";
 import { checkClaim, managedByOf, ownershipOnCreate, ownershipOnUpdate } from "./ownership";
@@ -63,6 +64,15 @@ async function authorizeScope(
   }
 }
 
+/** The environments a scope's defaults reach (as `environments as e`). */
+function environmentsReached(q: Queryable, scope: DefaultsScope) {
+  let query = q.selectFrom("environments as e");
+  if (scope.kind === "domain") query = query.where("e.domain", "=", scope.domain);
+  else query = query.where("e.project", "=", scope.project);
+  if (scope.kind === "environment") query = query.where("e.name", "=", scope.environment);
+  return query;
+}
+
 /**
  * The environments a scope's defaults reach, held in share mode (in name order, so two holders
  * cannot deadlock): a quota write locks its environment before it reads the defaults, so a quota
@@ -71,23 +81,33 @@ async function authorizeScope(
  * (quota, transfer, deletion) takes its locks.
  */
 async function holdEnvironmentsReached(q: Queryable, scope: DefaultsScope) {
-  let query = q.selectFrom("environments").select(["project", "name", "domain"]);
-  if (scope.kind === "domain") query = query.where("domain", "=", scope.domain);
-  else query = query.where("project", "=", scope.project);
-  if (scope.kind === "environment") query = query.where("name", "=", scope.environment);
-  return query.orderBy("project").orderBy("name").forShare().execute();
+  await environmentsReached(q, scope)
+    .select("e.name")
+    .orderBy("e.project")
+    .orderBy("e.name")
+    .forShare()
+    .execute();
 }
 
 /** Refuses when, with the defaults as they now are, a default asks for more than the quota of an
- * environment it reaches. */
-async function checkWithinQuotas(
-  q: Queryable,
-  environments: Awaited<ReturnType<typeof holdEnvironmentsReached>>,
-) {
-  for (const env of environments) {
-    const merged = mergeDefaults(await defaultsRowsFor(q, env.project, env.name, env.domain));
-    checkDefaultsWithinQuota(merged, await findQuota(q, env.project, env.name), env.project, env.name);
-  }
+ * environment it reaches (tenancy_defaults_refusal judges; the first environment refused, in name
+ * order, is named). */
+async function checkWithinQuotas(q: Queryable, scope: DefaultsScope, target: ErrorTarget) {
+  const refused = await environmentsReached(q, scope)
+    .innerJoin("quotas as q", (join) =>
+      join.onRef("q.project", "=", "e.project").onRef("q.environment", "=", "e.name"),
+    )
+    .select(
+      sql<unknown>`tenancy_defaults_refusal(e.project, e.name, e.domain,
+        jsonb_build_object('cpu', q.cpu, 'memory', q.memory, 'gpu', q.gpu, 'storage', q.storage))`.as(
+        "refusal",
+      ),
+    )
+    .orderBy("e.project")
+    .orderBy("e.name")
+    .execute();
+  const first = refused.find((row) => row.refusal !== null);
+  if (first) throw refusalError(target, first.refusal);
 }
 
 export function defaultsService({ db, clock = systemClock }: ServiceDeps) {
@@ -105,7 +125,7 @@ export function defaultsService({ db, clock = systemClock }: ServiceDeps) {
       const spec = parseOrThrow(resourceDefaultsSpecSchema, body, "resource defaults");
       const id = scopeId(scope);
       return transaction(db, { kind, id }, async (tx) => {
-        const reached = await holdEnvironmentsReached(tx, scope);
+        await holdEnvironmentsReached(tx, scope);
         const before = await findDefaults(tx, scope, true);
         await authorizeScope(tx, actor, scope, before ? "change" : "create");
         if (before) {
@@ -133,7 +153,7 @@ export function defaultsService({ db, clock = systemClock }: ServiceDeps) {
               })
               .returningAll()
               .executeTakeFirstOrThrow();
-        await checkWithinQuotas(tx, reached);
+        await checkWithinQuotas(tx, scope, { kind, id });
         const after = toDefaults(row, scope);
         await audit(
           tx,
@@ -153,14 +173,14 @@ export function defaultsService({ db, clock = systemClock }: ServiceDeps) {
       const version = requireExpectedVersion(expected, kind, id);
       await transaction(db, { kind, id }, async (tx) => {
         await authorizeScope(tx, actor, scope, "delete");
-        const reached = await holdEnvironmentsReached(tx, scope);
+        await holdEnvironmentsReached(tx, scope);
         const before = await findDefaults(tx, scope, true);
         if (!before) throw notFound(kind, id);
         checkClaim(kind, id, before);
         checkVersion(kind, id, version, before);
         await tx.deleteFrom("resource_defaults").where("id", "=", before.id).execute();
         // What this scope's defaults covered falls back to a weaker scope's, which must fit too.
-        await checkWithinQuotas(tx, reached);
+        await checkWithinQuotas(tx, scope, { kind, id });
         await audit(
           tx,
           actor,

@@ -6,7 +6,7 @@ import { authorize } from "./access";
 import { compiledOnce } from "./compiled-once";
 import { prefetchedRow, type Actor, type Operand, type Queryable, type ServiceDeps } from "./context";
 import { defaultsReaching, mergeDefaults, weakestFirst } from "./defaults-merge";
-import { loadEnvironment } from "./environments";
+import { loadEnvironment } from "./environment-rows";
 import { quotaRow, toQuota } from "./quotas";
 import { ceilingColumnsAsJson, withUseOf } from "./ceilings";
 import { toUsage, usageTotals } from "./usage";

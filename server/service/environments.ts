@@ -1,4 +1,4 @@
-import { sql, type Selectable } from "kysely";
+import { type Selectable } from "kysely";
 import {
   TenancyError,
   environmentCreateSchema,
@@ -7,7 +7,6 @@ import {
   environmentTransferSchema,
   namespaceProblem,
   parseOrThrow,
-  secretBindingId,
   type Environment,
 } from "../../model";
 import type { EnvironmentTable } from "../store/schema";
@@ -18,70 +17,22 @@ import {
   type Actor,
   type ExpectedVersion,
   type Jsonable,
-  type Operand,
-  type Queryable,
   type ServiceDeps,
-  type Tx,
 } from "./context";
 import { loadDomain } from "./domains";
 import { createOnce } from "./idempotency";
 import { loadProject, refuseArchived } from "./projects";
-import { checkVersion, notFound, requireExpectedVersion } from "./errors";
-import { iso, json, optional } from "./rows";
-import { checkClaim, managedByOf, ownershipOnCreate, ownershipOnUpdate } from "./ownership";
+import { checkVersion, requireExpectedVersion } from "./errors";
+import { json } from "./rows";
+import { checkClaim, ownershipOnCreate, ownershipOnUpdate } from "./ownership";
 import { writeContext } from "./write-context";
-import { toQuota } from "./quotas";
-import { auditedSecret } from "./secrets";
+import { loadEnvironment, refuseProtected, toEnvironment } from "./environment-rows";
+import { lockProjectEnvironments, move } from "./environment-transfer";
+import { deleteGoingWith } from "./environment-deletion";
 import { audit, auditEntry, transaction } from "./transaction";
-import { auditAndCheckCeilingsAbove, recountProjectCeilings } from "./ceilings";
-import { compiledOnce } from "./compiled-once";
+import { auditAndCheckCeilingsAbove, recountProjectCeilings } from "./ceiling-locks";
 
 const kind = "Environment";
-
-/** From a row, or from the row as JSON (timestamps as strings). */
-function toEnvironment(row: Jsonable<Selectable<EnvironmentTable>>): Environment {
-  return {
-    project: row.project,
-    name: row.name,
-    domain: row.domain,
-    description: optional(row.description),
-    labels: optional(row.labels),
-    protected: row.protected,
-    version: row.version,
-    createdAt: iso(row.created_at),
-    updatedAt: iso(row.updated_at),
-    managedBy: managedByOf(row),
-  };
-}
-
-export const environmentRow = (q: Queryable, project: Operand, name: Operand) =>
-  q.selectFrom("environments").selectAll().where("project", "=", project).where("name", "=", name);
-const readEnvironment = compiledOnce(environmentRow);
-const lockEnvironment = compiledOnce((q, project: string, name: string) =>
-  environmentRow(q, project, name).forUpdate(),
-);
-
-export async function loadEnvironment(q: Queryable, project: string, name: string, forUpdate = false) {
-  const [row] = await (forUpdate ? lockEnvironment : readEnvironment)(q, project, name);
-  if (!row) {
-    await loadProject(q, project); // says which of the two is missing
-    throw notFound(kind, environmentId(project, name));
-  }
-  return row;
-}
-
-function refuseProtected(row: Selectable<EnvironmentTable>, what: string) {
-  if (row.protected) {
-    const id = environmentId(row.project, row.name);
-    throw new TenancyError(
-      "protected",
-      `environment ${id} is protected and cannot be ${what}; set protected to false first`,
-      {
-        target: { kind, id },
-      },
-    );
-  }
-}
 
 function checkNamespace(project: string, name: string) {
   const problem = namespaceProblem(project, name);
@@ -89,106 +40,6 @@ function checkNamespace(project: string, name: string) {
     throw new TenancyError("validation_failed", `environment ${project}/${name}: ${problem}`, {
       errors: [{ path: "name", message: problem }],
     });
-  }
-}
-
-/**
- * Locks every environment of `project`, in name order, and returns their names. A transfer takes
- * them before anything else: it needs its siblings to stay while it checks that one is left, and a
- * transfer that locked its own environment first and its siblings after would deadlock with
- * another transfer out of the same project (each holding the environment the other waits for).
- */
-async function lockProjectEnvironments(tx: Tx, project: string) {
-  const rows = await tx
-    .selectFrom("environments")
-    .select("name")
-    .where("project", "=", project)
-    .orderBy("name")
-    .forUpdate()
-    .execute();
-  return rows.map((row) => row.name);
-}
-
-/**
- * The rules of a move, checked before the environment's row takes its new project (the foreign keys
- * then carry its quota, defaults, secret and role bindings, and reservations along). `inProject`
- * names the environments of its project, locked.
- */
-async function move(
-  tx: Tx,
-  actor: Actor,
-  before: Selectable<EnvironmentTable>,
-  destination: string,
-  inProject: string[],
-) {
-  const { project, name } = before;
-  const id = environmentId(project, name);
-  // A move takes the environment's bindings along: only an admin of both projects, project-wide, may
-  // make it, or a developer could carry an environment into a project it administers.
-  await authorize(tx, actor, "administer", project);
-  await authorize(tx, actor, "administer", destination);
-  refuseProtected(before, "transferred");
-  // Shared, not exclusive: enough to keep the destination from being archived or deleted meanwhile,
-  // and it lets two opposite transfers (p to q and q to p) hold their destinations and then both
-  // projects' rows in key-share mode, where exclusive locks made each wait for the other.
-  refuseArchived(await loadProject(tx, destination, "share"), "environments");
-  if (!inProject.some((sibling) => sibling !== name)) {
-    throw new TenancyError(
-      "conflict",
-      `environment ${id} is the last of project ${project}, which must keep one`,
-      {
-        target: { kind, id },
-      },
-    );
-  }
-  const clash = await tx
-    .selectFrom("environments")
-    .select("name")
-    .where("project", "=", destination)
-    .where("name", "=", name)
-    .executeTakeFirst();
-  if (clash) {
-    throw new TenancyError("conflict", `project ${destination} already has an environment ${name}`, {
-      target: { kind, id: environmentId(destination, name) },
-    });
-  }
-}
-
-/**
- * Deletes the quota and secret bindings that go with the environment resource `urn` (their
- * resources declare `deletedWith` it, so Pulumi skips their own deletes), each audited. Objects
- * made by hand or managed otherwise stay, and keep the environment from being deleted.
- */
-async function deleteGoingWith(tx: Tx, actor: Actor, at: Date, urn: string, project: string, name: string) {
-  const goesWith = sql<boolean>`managed_by->>'deletedWith' = ${urn}`;
-  const quotas = await tx
-    .deleteFrom("quotas")
-    .where("project", "=", project)
-    .where("environment", "=", name)
-    .where(goesWith)
-    .returningAll()
-    .execute();
-  for (const row of quotas) {
-    await audit(
-      tx,
-      actor,
-      at,
-      "quota.delete",
-      { kind: "Quota", id: environmentId(project, name) },
-      toQuota(row),
-      undefined,
-    );
-  }
-  const secrets = await tx
-    .deleteFrom("secrets")
-    .where("project", "=", project)
-    .where("environment", "=", name)
-    .where(goesWith)
-    .returningAll()
-    .execute();
-  for (const row of secrets) {
-    const id = secretBindingId(project, name, row.name);
-    await audit(tx, actor, at, "secret.delete", { kind: "SecretBinding", id }, auditedSecret(row), undefined);
   }
 }
 

@@ -6,18 +6,21 @@ export function notFound(kind: string, id: string): TenancyError {
   return new TenancyError("not_found", `${kind} ${id} does not exist`, { target: { kind, id } });
 }
 
+/** A change or delete that did not say which version it saw. */
+export function ifMatchRequired(kind: string, id: string): TenancyError {
+  return new TenancyError(
+    "validation_failed",
+    `changing ${kind} ${id} needs If-Match with the version you read`,
+    {
+      errors: [{ path: "If-Match", message: "required: the object's current version" }],
+      target: { kind, id },
+    },
+  );
+}
+
 /** Writes that change or delete an object must say which version they saw. */
 export function requireExpectedVersion(expected: ExpectedVersion, kind: string, id: string): number {
-  if (expected === undefined) {
-    throw new TenancyError(
-      "validation_failed",
-      `changing ${kind} ${id} needs If-Match with the version you read`,
-      {
-        errors: [{ path: "If-Match", message: "required: the object's current version" }],
-        target: { kind, id },
-      },
-    );
-  }
+  if (expected === undefined) throw ifMatchRequired(kind, id);
   return expected;
 }
 

@@ -16,6 +16,7 @@ import { roleBindingService } from "./role-bindings";
 import { secretService } from "./secrets";
 import { teamService } from "./teams";
 import { tokenService } from "./tokens";
+import { authenticator } from "./authentication";
 
 export function createService(deps: ServiceDeps) {
   return {
@@ -30,6 +31,7 @@ export function createService(deps: ServiceDeps) {
     reservations: reservationService(deps),
     effective: effectiveService(deps),
     tokens: tokenService(deps),
+    authenticate: authenticator(deps),
     teams: teamService(deps),
     audit: auditService(deps),
     console: consoleService(deps),

@@ -44,8 +44,12 @@ export function checkClaim(
 ) {
   const { adopt, claim } = writeContext();
   if (adopt || claim === undefined || row.claim === claim) return;
-  const managedBy = managedByOf(row);
-  throw new TenancyError(
+  throw claimMovedOn(kind, id, managedByOf(row));
+}
+
+/** The conflict of a write whose claim on the object has moved on to `managedBy`. */
+export function claimMovedOn(kind: string, id: string, managedBy: ManagedBy | null): TenancyError {
+  return new TenancyError(
     "conflict",
     `${kind} ${id} is managed ${describeManager(managedBy)} now: this resource's claim on it has moved on`,
     { target: { kind, id }, managedBy },

@@ -1,6 +1,6 @@
 import { sql, type Selectable } from "kysely";
 import { environmentId, parseOrThrow, quotaSpecSchema, type Quota, type QuotaUsage } from "../../model";
-import type { QuotaTable, ResourceDefaultsTable } from "../store/schema";
+import type { QuotaTable } from "../store/schema";
 import { authorize } from "./access";
 import {
   systemClock,
@@ -11,16 +11,15 @@ import {
   type Queryable,
   type ServiceDeps,
 } from "./context";
-import { checkDefaultsWithinQuota, mergeDefaults, weakestFirst } from "./defaults-merge";
-import { checkReplace, limitColumns, usageOf } from "./usage";
-import { loadEnvironment } from "./environments";
+import { limitColumns, usageOf } from "./usage";
+import { loadEnvironment } from "./environment-rows";
 import { checkClaim, managedByOf } from "./ownership";
 import { loadProject } from "./projects";
 import { checkVersion, notFound, requireExpectedVersion } from "./errors";
 import { iso, json, optional } from "./rows";
-import { audit, refusalDetail, singleStatement, transaction } from "./transaction";
-import { allocationRefused, checkAllocatedAbove } from "./ceilings";
-import { compiledOnce } from "./compiled-once";
+import { audit, singleStatement, transaction } from "./transaction";
+import { compiledOnceNamed } from "./compiled-once";
+import { refusalError } from "./refusals";
 import { writeContext } from "./write-context";
 
 const kind = "Quota";
@@ -56,84 +55,40 @@ export async function findQuota(q: Queryable, project: string, environment: stri
   return (forUpdate ? query.forUpdate() : query).executeTakeFirst();
 }
 
-/** What `tenancy_put_quota` (server/store/migrations.ts) answers: nothing when there is no such
- * environment; the rows it read when the write's claim, version or the defaults refuse it (it then
- * writes nothing); else the row before and after. */
+/** What `tenancy_put_quota` (server/store/functions) answers: nothing when there is no such
+ * environment; what refused the write (which it then did not make); else the row before and after. */
 type QuotaWrite =
-  | {
-      written: false;
-      before: Jsonable<Selectable<QuotaTable>> | null;
-      defaults: Pick<
-        Selectable<ResourceDefaultsTable>,
-        "domain" | "project" | "environment" | "requests" | "limits"
-      >[];
-    }
+  | { written: false; refusal: unknown }
   | {
       written: true;
       before: Jsonable<Selectable<QuotaTable>> | null;
       after: Jsonable<Selectable<QuotaTable>>;
     };
 
+/** One quota write as tenancy_put_quota takes it: the limit columns, and who writes what. */
+type QuotaWriteArgs = ReturnType<typeof limitColumns> & {
+  project: string;
+  environment: string;
+  /** If-Match, null when none came. */
+  expected: number | null;
+  adopt: boolean;
+  owner: string | null;
+  claim: string | null;
+  at: Date;
+  actor: string;
+  targetId: string;
+};
+
 /** A quota's PUT in one statement: the database locks the environment and the quota, judges the
  * claim, the version and the defaults, writes the row and its audit entry and judges the ceilings
  * above, so the environment is locked only while the statement runs. */
-const putQuota = compiledOnce(
-  (
-    q,
-    project: string,
-    environment: string,
-    cpu: string | null,
-    memory: string | null,
-    gpu: string | null,
-    storage: string | null,
-    executions: number | null,
-    expected: number | null,
-    adopt: boolean,
-    owner: string | null,
-    claim: string | null,
-    at: Date,
-    actor: string,
-    targetKind: string,
-    targetId: string,
-  ) =>
-    q.selectNoFrom(
-      sql<QuotaWrite | null>`tenancy_put_quota(${project}, ${environment}, ${cpu}, ${memory}, ${gpu}, ${storage}, ${executions}, ${expected}, ${adopt}, ${owner}::jsonb, ${claim}, ${at}, ${actor}, ${targetKind}, ${targetId})`.as(
-        "write",
-      ),
+const putQuota = compiledOnceNamed((q, w: QuotaWriteArgs) =>
+  q.selectNoFrom(
+    sql<QuotaWrite | null>`tenancy_put_quota(${w.project}, ${w.environment}, ${w.cpu}, ${w.memory}, ${w.gpu}, ${w.storage}, ${w.max_concurrent_executions}, ${w.expected}, ${w.adopt}, ${w.owner}::jsonb, ${w.claim}, ${w.at}, ${w.actor}, ${kind}, ${w.targetId})`.as(
+      "write",
     ),
+  ),
 );
-
-/** `putQuota`; a ceiling's refusal, raised by the statement (which undoes it all), becomes the
- * quota_exceeded error naming the ceiling. */
-async function putQuotaOrRefuse(...args: Parameters<typeof putQuota>) {
-  try {
-    return await putQuota(...args);
-  } catch (err) {
-    const detail = refusalDetail(err, allocationRefused);
-    if (detail === undefined) throw err;
-    checkAllocatedAbove(detail);
-    const [, project, environment] = args;
-    throw new Error(`quota of ${project}/${environment}: the database refused what every ceiling holds`, {
-      cause: err,
-    });
-  }
-}
-
-type Limits = ReturnType<typeof limitColumns>;
-
-/** The error of a write that tenancy_put_quota refused, from the rows it read. */
-function refusal(
-  project: string,
-  environment: string,
-  write: Extract<QuotaWrite, { written: false }>,
-  limits: Limits,
-  expected: ExpectedVersion,
-): never {
-  const id = environmentId(project, environment);
-  checkReplace(kind, id, write.before ?? undefined, expected);
-  checkDefaultsWithinQuota(mergeDefaults(weakestFirst(write.defaults)), limits, project, environment);
-  throw new Error(`quota ${id}: the database refused what its claim, version and defaults admit`);
-}
 
 export function quotaService({ db, clock = systemClock }: ServiceDeps) {
   return {
@@ -156,33 +111,25 @@ export function quotaService({ db, clock = systemClock }: ServiceDeps) {
       return singleStatement(db, { kind, id }, async (q) => {
         // A quota limits its environment's users: they may not set it themselves.
         await authorize(q, actor, "administer", project, environment);
-        const limits = limitColumns(spec);
         const { adopt, owner, claim } = writeContext();
-        const now = clock.now();
-        const [row] = await putQuotaOrRefuse(
-          q,
+        const [row] = await putQuota(q, {
           project,
           environment,
-          limits.cpu,
-          limits.memory,
-          limits.gpu,
-          limits.storage,
-          limits.max_concurrent_executions,
-          expected ?? null,
-          adopt ?? false,
-          json(owner),
-          claim ?? null,
-          now,
-          actor.name,
-          kind,
-          id,
-        );
+          ...limitColumns(spec),
+          expected: expected ?? null,
+          adopt: adopt ?? false,
+          owner: json(owner),
+          claim: claim ?? null,
+          at: clock.now(),
+          actor: actor.name,
+          targetId: id,
+        });
         const write = row?.write;
         if (!write) {
           await loadProject(q, project); // says which of the two is missing
           throw notFound("Environment", id);
         }
-        if (!write.written) refusal(project, environment, write, limits, expected);
+        if (!write.written) throw refusalError({ kind, id }, write.refusal);
         return toQuota(write.after);
       });
     },

@@ -11,23 +11,20 @@ import {
   type Reservation,
   type ResourceKind,
 } from "../../model";
-import type { QuotaTable, ReservationTable } from "../store/schema";
+import type { ReservationTable } from "../store/schema";
 import { authorize } from "./access";
-import { systemClock, type Actor, type Queryable, type ServiceDeps } from "./context";
-import { overLimits, releasedFromTotals, usageBefore } from "./usage";
-import { loadEnvironment } from "./environments";
+import { systemClock, type Actor, type Queryable, type ServiceDeps, type Tx } from "./context";
+import { releasedFromTotals } from "./usage";
+import { loadEnvironment } from "./environment-rows";
 import { createOnceInOneStatement, type KeyToStore } from "./idempotency";
 import { loadProject, refuseArchived } from "./projects";
 import { notFound } from "./errors";
 import { iso } from "./rows";
 import { audit, transaction } from "./transaction";
 import { compiledOnce } from "./compiled-once";
-import {
-  checkCeilingsAdmit,
-  environmentForReservation,
-  lockedCeilingsAbove,
-  type CeilingLimitsAndTotals,
-} from "./ceilings";
+import { lockedCeilingsAbove } from "./ceiling-locks";
+import { admitAlone, groupedAdmissions, type Candidate } from "./admission-groups";
+import { refusalError } from "./refusals";
 
 const kind = "Reservation";
 
@@ -47,109 +44,6 @@ function toReservation(row: Selectable<ReservationTable>): Reservation {
 
 /** How long released reservations stay in the history the console charts. */
 const historyKeptMs = 8 * 24 * 3600 * 1000;
-
-/** What `tenancy_admit_group` (server/store/migrations.ts) answers for one admission of a group. */
-type Judgment =
-  | { admitted: true }
-  | {
-      admitted: false;
-      quota: Pick<Selectable<QuotaTable>, ResourceKind | "max_concurrent_executions">;
-      totals: Record<ResourceKind | "executions", string>;
-    }
-  | { admitted: false; ceilings: CeilingLimitsAndTotals[] }
-  | { keyTaken: true };
-
-/** What it answers for a group: nothing when there is no such environment, else whether its
- * project is archived or each admission's judgment, in the group's order. */
-type GroupAdmission = { archived: true } | { archived: false; results: Judgment[] };
-
-/** One admission as the group statement takes it: the reservation, its audit entry and its
- * Idempotency-Key, if one came. */
-interface Candidate {
-  id: string;
-  cpu: string;
-  memory: string;
-  gpu: string;
-  storage: string;
-  executions: number;
-  at: Date;
-  actor: string;
-  action: string;
-  target_kind: string;
-  after: Reservation;
-  key_actor: string | null;
-  key: string | null;
-  fingerprint: string | null;
-  key_lifetime: string | null;
-}
-
-/** A group's admission in one statement: the database locks the environment, judges each
- * reservation in turn against its quota and the ceilings above it, and writes those admitted, their
- * audit entries, the totals and the Idempotency-Keys, so the environment is locked only while the
- * statement runs. */
-const admitGroup = compiledOnce((q, project: string, environment: string, group: string) =>
-  q.selectNoFrom(
-    sql<GroupAdmission | null>`tenancy_admit_group(${project}, ${environment}, ${group}::jsonb)`.as(
-      "admission",
-    ),
-  ),
-);
-
-/** The most admissions one statement judges. */
-const maxGroup = 64;
-
-/** An admission's judgment, or what the group found instead: no such environment (null), or its
- * project archived. */
-type Outcome = Judgment | { archived: true } | null;
-
-function outcomeAt(admission: GroupAdmission | null, place: number): Outcome {
-  return admission === null || admission.archived ? admission : admission.results[place]!;
-}
-
-/** A group of one, in the transaction `tx` (a dry run's). */
-async function admitAlone(tx: Queryable, project: string, environment: string, candidate: Candidate) {
-  const [row] = await admitGroup(tx, project, environment, JSON.stringify([candidate]));
-  return outcomeAt(row?.admission ?? null, 0);
-}
-
-interface Waiting {
-  candidate: Candidate;
-  resolve: (outcome: Outcome) => void;
-  reject: (err: unknown) => void;
-}
-
-/**
- * Group admission. An admission into an environment with no statement out at this server is sent
- * at once, alone; those that arrive while one is out wait and go together in the next statement, up
- * to maxGroup. On a contended environment each admission otherwise waits for the lock's hand-off
- * from the one before (its commit, a wakeup of the next backend); a group pays for that once. Every
- * admission is still judged under the environment's lock against the totals its predecessors left,
- * and a statement that fails fails each of its admissions, which the caller retries as its own.
- */
-function groupedAdmissions(db: Queryable) {
-  /** Per environment with a statement out: the admissions waiting for the next one. */
-  const waitingBy = new Map<string, Waiting[]>();
-  const send = (project: string, environment: string, place: string, group: Waiting[]) => {
-    admitGroup(db, project, environment, JSON.stringify(group.map((w) => w.candidate)))
-      .then(
-        ([row]) => group.forEach((w, i) => w.resolve(outcomeAt(row?.admission ?? null, i))),
-        (err: unknown) => group.forEach((w) => w.reject(err)),
-      )
-      .finally(() => {
-        const waiting = waitingBy.get(place)!;
-        if (waiting.length === 0) waitingBy.delete(place);
-        else send(project, environment, place, waiting.splice(0, maxGroup));
-      });
-  };
-  return (project: string, environment: string, candidate: Candidate) =>
-    new Promise<Outcome>((resolve, reject) => {
-      const place = environmentId(project, environment);
-      const waiting = waitingBy.get(place);
-      if (waiting) return void waiting.push({ candidate, resolve, reject });
-      waitingBy.set(place, []);
-      send(project, environment, place, [{ candidate, resolve, reject }]);
-    });
-}
 
 /** A release's statement, under its environment's lock: the reservation deleted, its amounts taken
  * off the environment's totals and the ceilings' above it, its entry added to the history the
@@ -217,27 +111,32 @@ const release = compiledOnce(
       .selectAll(),
 );
 
-/** The quota_exceeded error of an admission its quota or a ceiling above refused. */
-function refusal(
-  id: string,
-  judgment: Extract<Judgment, { admitted: false }>,
-  requested: Record<ResourceKind, bigint>,
-  executions: number,
-): never {
-  if ("ceilings" in judgment) {
-    checkCeilingsAdmit(judgment.ceilings, requested, executions);
-    throw new Error(`admission in ${id}: the database refused what every ceiling admits`);
+const lockEnvironmentForReservation = compiledOnce((q, project: string, environment: string) =>
+  q
+    .selectFrom("environments as e")
+    .innerJoin("projects as p", "p.name", "e.project")
+    .innerJoin("domains as d", "d.name", "e.domain")
+    .select(["e.domain", "p.name", "p.archived"])
+    .where("e.project", "=", project)
+    .where("e.name", "=", environment)
+    .forUpdate(["e"])
+    .forKeyShare(["p", "d"]),
+);
+
+/**
+ * The environment a reservation is released from, locked for update (releases and admissions there go
+ * one at a time: they change its totals, and tenancy_admit_group takes the same lock), with whether its
+ * project is archived.
+ * Its project's and domain's rows are held in key-share mode by the same statement, so no ceiling is
+ * created over the reservation while it is in flight.
+ */
+export async function environmentForReservation(tx: Tx, project: string, environment: string) {
+  const [row] = await lockEnvironmentForReservation(tx, project, environment);
+  if (!row) {
+    await loadProject(tx, project); // says which of the two is missing
+    throw notFound("Environment", `${project}/${environment}`);
   }
-  const before = usageBefore(judgment.totals, requested, executions);
-  const over = overLimits(judgment.quota, before, requested, executions);
-  if (over.length > 0) {
-    throw new TenancyError(
-      "quota_exceeded",
-      `the quota of environment ${id} does not admit this reservation (${over.join("; ")})`,
-      { target: { kind: "Quota", id } },
-    );
-  }
-  throw new Error(`admission in ${id}: the database refused what the quota it returned admits`);
+  return row;
 }
 
 export function reservationService({ db, keyring, clock = systemClock }: ServiceDeps) {
@@ -321,7 +220,7 @@ export function reservationService({ db, keyring, clock = systemClock }: Service
         }
         if ("archived" in outcome)
           refuseArchived({ name: project, archived: outcome.archived }, "reservations");
-        else if (!outcome.admitted) refusal(id, outcome, requested, executions);
+        else if (!outcome.admitted) throw refusalError(target, outcome.refusal);
         return created;
       };
       return createOnceInOneStatement(db, keyring, actor, request, target, admitIn);

@@ -4,7 +4,7 @@ import { parseOrThrow, roleBindingCreateSchema, roleBindingKey, type RoleBinding
 import type { RoleBindingTable } from "../store/schema";
 import { authorize, environmentsVisibleTo } from "./access";
 import { systemClock, type Actor, type ExpectedVersion, type ServiceDeps } from "./context";
-import { loadEnvironment } from "./environments";
+import { loadEnvironment } from "./environment-rows";
 import { createOnce } from "./idempotency";
 import { loadProject, refuseArchived } from "./projects";
 import { checkVersion, notFound } from "./errors";

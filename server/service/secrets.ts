@@ -10,7 +10,7 @@ import {
 import type { SecretTable } from "../store/schema";
 import { authorize } from "./access";
 import { systemClock, type Actor, type ExpectedVersion, type Queryable, type ServiceDeps } from "./context";
-import { loadEnvironment } from "./environments";
+import { loadEnvironment } from "./environment-rows";
 import { createOnce } from "./idempotency";
 import { loadProject, refuseArchived } from "./projects";
 import { checkVersion, notFound, requireExpectedVersion } from "./errors";

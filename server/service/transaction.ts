@@ -5,6 +5,7 @@ import { TenancyError, type ErrorTarget } from "../../model";
 import type { Database } from "../store/schema";
 import type { Actor, Queryable, Tx } from "./context";
 import { compiledOnce } from "./compiled-once";
+import { refusalError, refusedAndUndone } from "./refusals";
 import { writeContext } from "./write-context";
 
 /** Thrown at the end of a dry run's transaction to roll it back, carrying what it would have answered. */
@@ -74,18 +75,13 @@ async function againWhenAborted<T>(target: ErrorTarget, write: () => Promise<T>)
   }
 }
 
-/** The detail of an error a statement's function raised with SQLSTATE `code` to refuse a write
- * (undoing it), which holds what the refusal's message is made of; else undefined. */
-export function refusalDetail(err: unknown, code: string): string | undefined {
-  const { code: raised, detail } = err as { code?: unknown; detail?: unknown };
-  return raised === code && typeof detail === "string" ? detail : undefined;
-}
-
 function fromDatabaseError(err: unknown, target: ErrorTarget): unknown {
   if (TenancyError.isInstance(err)) return err;
   const code = (err as { code?: unknown }).code;
   const detail = String((err as { detail?: unknown }).detail ?? (err as Error).message ?? err);
   switch (code) {
+    case refusedAndUndone:
+      return refusalError(target, JSON.parse(detail));
     case "23505":
       return new TenancyError("conflict", `${target.kind} ${target.id} already exists`, {
         target,

@@ -1,58 +1,10 @@
 // What an environment's live reservations hold, and what its quota allows, in exact units.
-import { sql, type Selectable } from "kysely";
-import {
-  formatQuantity,
-  parseQuantity,
-  resourceKinds,
-  type QuotaSpec,
-  type QuotaUsage,
-  type ResourceKind,
-} from "../../model";
-import type { ManagedByColumn, QuotaTable } from "../store/schema";
+import { sql } from "kysely";
+import { formatQuantity, type QuotaSpec, type QuotaUsage, type ResourceKind } from "../../model";
+import type { ManagedByColumn } from "../store/schema";
 import type { ExpectedVersion, Queryable } from "./context";
 import { checkVersion, requireExpectedVersion, versionMismatch } from "./errors";
 import { checkClaim } from "./ownership";
-
-export function quotaLimit(
-  quota: Pick<Selectable<QuotaTable>, ResourceKind>,
-  kind: ResourceKind,
-): bigint | undefined {
-  const value = quota[kind];
-  return value === null ? undefined : parseQuantity(value);
-}
-
-/** The limit columns a quota and a ceiling share. */
-type LimitRow = Pick<Selectable<QuotaTable>, ResourceKind | "max_concurrent_executions">;
-
-/**
- * What a reservation of `requested` (milli-units) and `executions` would take past `limits`, given
- * what live reservations already hold: one line per dimension over its limit, none when it fits.
- * Only the dimensions the reservation asks for are judged, so usage already past a lowered limit
- * does not block a reservation that adds nothing there.
- */
-export function overLimits(
-  limits: LimitRow,
-  usage: QuotaUsage,
-  requested: Record<ResourceKind, bigint>,
-  executions: number,
-): string[] {
-  const over: string[] = [];
-  for (const k of resourceKinds) {
-    const limit = limits[k];
-    if (
-      limit !== null &&
-      requested[k] > 0n &&
-      parseQuantity(usage[k]) + requested[k] > parseQuantity(limit)
-    ) {
-      over.push(`${k}: ${usage[k]} in use + ${formatQuantity(requested[k])} requested > ${limit}`);
-    }
-  }
-  const maxExecutions = limits.max_concurrent_executions;
-  if (maxExecutions !== null && executions > 0 && usage.executions + executions > maxExecutions) {
-    over.push(`executions: ${usage.executions} running + ${executions} requested > ${maxExecutions}`);
-  }
-  return over;
-}
 
 /** An environment's usage from the totals its row keeps, as exact decimal text (also selected
  * inside the effective configuration's and the console's statements); `alias` names the
@@ -93,22 +45,6 @@ export function releasedFromTotals(released: string) {
     used_storage_milli: minus("used_storage_milli", "storage_milli"),
     used_executions: minus("used_executions", "executions"),
   };
-}
-
-/** What was in use before a reservation of `requested` and `executions` was added to `totals`
- * (milli-units, as decimal strings): what its admission is judged against. */
-export function usageBefore(
-  totals: Record<ResourceKind | "executions", string>,
-  requested: Record<ResourceKind, bigint>,
-  executions: number,
-): QuotaUsage {
-  return toUsage({
-    cpu: String(BigInt(totals.cpu) - requested.cpu),
-    memory: String(BigInt(totals.memory) - requested.memory),
-    gpu: String(BigInt(totals.gpu) - requested.gpu),
-    storage: String(BigInt(totals.storage) - requested.storage),
-    executions: String(Number(totals.executions) - executions),
-  });
 }
 
 /** Usage from the sums of reservations' exact amounts (milli-units, as decimal strings). */

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { Kysely, PostgresDialect, PGliteDialect } from "kysely";
 import { Migrator } from "kysely/migration";
 import { TenancyError } from "../../model";
-import { migrationProvider } from "./migrations";
+import { migrationProvider } from "./migrations/index";
 import { prepareRepeatedStatements } from "./prepared-statements";
 import type { Database } from "./schema";
 

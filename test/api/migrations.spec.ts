@@ -7,7 +7,7 @@ import { Kysely, PostgresDialect, sql } from "kysely";
 import { Migrator } from "kysely/migration";
 import { Pool } from "pg";
 import { createDatabase } from "../../scripts/harness";
-import { migrationProvider } from "../../server/store/migrations";
+import { migrationProvider } from "../../server/store/migrations/index";
 import { STORES } from "./server";
 
 (STORES.includes("postgres") ? describe : describe.skip)("store migrations (postgres)", function () {

@@ -4,8 +4,8 @@
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
 import pg from "pg";
-import { resourceKinds, type EffectiveDefaults } from "../../model";
-import { checkDefaultsWithinQuota, mergeDefaults } from "../../server/service/defaults-merge";
+import { environmentId, parseQuantity, resourceKinds, type EffectiveDefaults } from "../../model";
+import { mergeDefaults } from "../../server/service/defaults-merge";
 import { lockWaiters } from "./lock-waits";
 import { assertProblem, seed } from "./seed";
 import { STORES, startTestServer, type TestServer } from "./server";
@@ -18,6 +18,30 @@ const defaultsOfOneScope = fc.record({ requests: someAmounts, limits: someAmount
 const quotaLimits = fc.dictionary(fc.constantFrom(...resourceKinds), fc.constantFrom(...amounts), {
   maxKeys: 4,
 });
+
+/** The rule as the model states it, the oracle the database's judgment is checked against: the
+ * message the API must answer when a default asks one workload for more than the quota, or none. */
+function modelRefusal(
+  defaults: EffectiveDefaults,
+  quota: Partial<Record<(typeof resourceKinds)[number], string>>,
+  project: string,
+  environment: string,
+): string | undefined {
+  const errors: string[] = [];
+  for (const part of ["requests", "limits"] as const) {
+    for (const kind of resourceKinds) {
+      const field = defaults[part][kind];
+      const limit = quota[kind];
+      if (field && limit !== undefined && parseQuantity(field.value) > parseQuantity(limit)) {
+        errors.push(
+          `${part}.${kind} ${field.value} (set by ${field.source}) is above the quota's ${kind} of ${limit}`,
+        );
+      }
+    }
+  }
+  if (errors.length === 0) return undefined;
+  return `defaults for environment ${environmentId(project, environment)} exceed its quota: ${errors.join("; ")}`;
+}
 
 for (const kind of STORES) {
   describe(`api quota writes in the database (${kind})`, function () {
@@ -74,13 +98,7 @@ for (const kind of STORES) {
             const merged: EffectiveDefaults = mergeDefaults(
               scopes.map((scope, i) => ({ ...scope.row, ...perScope[i]! })),
             );
-            const quota = { cpu: null, memory: null, gpu: null, storage: null, ...limits };
-            let expected: Error | undefined;
-            try {
-              checkDefaultsWithinQuota(merged, quota, "prop", "qa");
-            } catch (err) {
-              expected = err as Error;
-            }
+            const expected = modelRefusal(merged, limits, "prop", "qa");
             const answer = await put(quotaUrl, limits);
             outcomes[expected === undefined ? "written" : "refused"]++;
             if (expected === undefined) {
@@ -88,7 +106,7 @@ for (const kind of STORES) {
               for (const k of resourceKinds) assert.equal(answer.body[k] !== undefined, k in limits);
             } else {
               assertProblem(answer, 400, "validation_failed");
-              assert.equal(answer.body.detail, expected.message);
+              assert.equal(answer.body.detail, expected);
             }
           },
         ),

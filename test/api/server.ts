@@ -44,6 +44,7 @@ export async function startTestServer(
     rateLimit?: { max: number; timeWindowMs: number };
     authFailureLimit?: { max: number; windowMs: number };
     requestTimeoutMs?: number;
+    trustedProxies?: string[];
   } = {},
 ): Promise<TestServer> {
   let logs = "";
@@ -72,6 +73,7 @@ export async function startTestServer(
     // The suites send bad tokens on purpose from one address; the limit itself is tested in faults/.
     authFailureLimit: options.authFailureLimit ?? { max: 100_000, windowMs: 60_000 },
     ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+    ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
   });
   return {
     url: running.url,

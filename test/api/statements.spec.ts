@@ -12,7 +12,7 @@ import { createDatabase } from "../../scripts/harness";
 import { buildApp } from "../../server/http/app";
 import { loadKeyring } from "../../server/keys";
 import { createService, openKeys } from "../../server/service";
-import { migrationProvider } from "../../server/store/migrations";
+import { migrationProvider } from "../../server/store/migrations/index";
 import type { Database } from "../../server/store/schema";
 import { adminToken, secretKey, STORES } from "./server";
 

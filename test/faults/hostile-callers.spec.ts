@@ -34,9 +34,9 @@ for (const kind of STORES.slice(0, 1)) {
         requestTimeoutMs: 2_000,
       });
       // Count the token lookups the real service makes.
-      const tokens = server.running.service.tokens;
-      const authenticate = tokens.authenticate.bind(tokens);
-      tokens.authenticate = (hash, project) => {
+      const service = server.running.service;
+      const authenticate = service.authenticate;
+      service.authenticate = (hash, project) => {
         lookups++;
         return authenticate(hash, project);
       };
