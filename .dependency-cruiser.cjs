@@ -1,4 +1,4 @@
-// The layers and the one way their arrows point (DESIGN.md, "Layout"):
+// The layers and the one way their arrows point (docs/development.md, "Layout"):
 // model <- client <- provider <- sdk, model <- server <- provider, model <- policies,
 // model <- console (the browser's bundle); cli imports
 // any layer and nothing imports it. `npm run lint` fails on an import that points the other way.

@@ -1,6 +1,6 @@
 // `tenancy get <kind>` and `tenancy matrix`: what a control plane holds, as tables.
 import { orUndefined, type TenancyClient } from "../client";
-import type { ManagedBy } from "../model";
+import { quotaDimensionRegistry, type ManagedBy } from "../model";
 import { table } from "./tables";
 
 export const kinds = [
@@ -76,17 +76,20 @@ export async function get(api: TenancyClient, kind: Kind): Promise<string> {
           rows.push([
             e.project,
             e.name,
-            q.cpu ?? "",
-            q.memory ?? "",
-            q.gpu ?? "",
-            String(q.maxConcurrentExecutions ?? ""),
-            `${q.usage.cpu} cpu, ${q.usage.executions} exec`,
+            ...quotaDimensionRegistry.map((d) => String(q[d.field] ?? "")),
+            quotaDimensionRegistry.map((d) => `${q.usage[d.usage]} ${d.usage}`).join(", "),
             manager(q),
           ]);
         }
       }
       return table(
-        ["PROJECT", "ENVIRONMENT", "CPU", "MEMORY", "GPU", "MAX EXEC", "IN USE", "MANAGED BY"],
+        [
+          "PROJECT",
+          "ENVIRONMENT",
+          ...quotaDimensionRegistry.map((d) => d.label.toUpperCase()),
+          "IN USE",
+          "MANAGED BY",
+        ],
         rows,
       );
     }
@@ -100,16 +103,17 @@ export async function get(api: TenancyClient, kind: Kind): Promise<string> {
         const c = await orUndefined(api.ceilings.get(scope));
         if (!c) continue;
         // Each dimension the ceiling sets: live use and what the quotas below add up to, then the limit.
-        const dimensions = [
-          ["cpu", c.cpu, c.usage.cpu, c.allocated.cpu],
-          ["memory", c.memory, c.usage.memory, c.allocated.memory],
-          ["gpu", c.gpu, c.usage.gpu, c.allocated.gpu],
-          ["storage", c.storage, c.usage.storage, c.allocated.storage],
-          ["executions", c.maxConcurrentExecutions, c.usage.executions, c.allocated.maxConcurrentExecutions],
-        ] as const;
-        for (const [name, limit, used, allocated] of dimensions) {
+        for (const { field, usage } of quotaDimensionRegistry) {
+          const limit = c[field];
           if (limit === undefined) continue;
-          rows.push([c.scope, name, String(used), String(allocated), String(limit), manager(c)]);
+          rows.push([
+            c.scope,
+            usage,
+            String(c.usage[usage]),
+            String(c.allocated[field]),
+            String(limit),
+            manager(c),
+          ]);
         }
       }
       return table(["CEILING", "DIMENSION", "IN USE", "ALLOCATED", "LIMIT", "MANAGED BY"], rows);

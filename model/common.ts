@@ -1,5 +1,6 @@
 // Building blocks of the kind schemas.
 import { z } from "zod";
+import { resourceKinds, type ResourceKind } from "./dimensions";
 import { nameProblem } from "./names";
 import { normalizeQuantity } from "./quantity";
 
@@ -35,16 +36,14 @@ export const quantitySchema = z.union([z.string(), z.number()]).transform((value
   }
 });
 
-/** Amounts of the four resource kinds tenancy accounts for. */
-export const resourceAmountsSchema = z.strictObject({
-  cpu: quantitySchema.optional(),
-  memory: quantitySchema.optional(),
-  gpu: quantitySchema.optional(),
-  storage: quantitySchema.optional(),
-});
+/** A schema for each resource kind, from the dimensions' registry. */
+export function perResourceKind<S extends z.ZodType>(schema: S): { [K in ResourceKind]: S } {
+  return Object.fromEntries(resourceKinds.map((k) => [k, schema])) as { [K in ResourceKind]: S };
+}
+
+/** Amounts of the resource kinds tenancy accounts for. */
+export const resourceAmountsSchema = z.strictObject(perResourceKind(quantitySchema.optional()));
 export type ResourceAmounts = z.output<typeof resourceAmountsSchema>;
-export const resourceKinds = ["cpu", "memory", "gpu", "storage"] as const;
-export type ResourceKind = (typeof resourceKinds)[number];
 
 /**
  * The Pulumi resource that manages an object (stack and URN), or null when it was made by hand.

@@ -1,19 +1,15 @@
 import { z } from "zod";
-import { metaSchema, nameSchema, quantitySchema } from "./common";
+import { metaSchema, nameSchema, perResourceKind, quantitySchema } from "./common";
 
-/** The limits of one environment, or of a ceiling above environments; omitted fields are unlimited. */
+const executionsLimitSchema = z.number().int().min(0).max(1_000_000);
+
+/** The limits of one environment, or of a ceiling above environments (one field per dimension of
+ * the registry, model/dimensions.ts); omitted fields are unlimited. */
 export const quotaSpecSchema = z.strictObject({
-  cpu: quantitySchema.optional(),
-  memory: quantitySchema.optional(),
-  gpu: quantitySchema.optional(),
-  storage: quantitySchema.optional(),
-  maxConcurrentExecutions: z.number().int().min(0).max(1_000_000).optional(),
+  ...perResourceKind(quantitySchema.optional()),
+  maxConcurrentExecutions: executionsLimitSchema.optional(),
 });
 export type QuotaSpec = z.output<typeof quotaSpecSchema>;
-
-/** The dimensions a quota limits, in its own field names. */
-export const quotaDimensions = ["cpu", "memory", "gpu", "storage", "maxConcurrentExecutions"] as const;
-export type QuotaDimension = (typeof quotaDimensions)[number];
 
 export const quotaSchema = quotaSpecSchema
   .extend({ project: nameSchema, environment: nameSchema })
@@ -21,13 +17,7 @@ export const quotaSchema = quotaSpecSchema
 export type Quota = z.output<typeof quotaSchema>;
 
 /** What live reservations hold, in the quota's units. */
-export const quotaUsageSchema = z.object({
-  cpu: z.string(),
-  memory: z.string(),
-  gpu: z.string(),
-  storage: z.string(),
-  executions: z.number().int(),
-});
+export const quotaUsageSchema = z.object({ ...perResourceKind(z.string()), executions: z.number().int() });
 export type QuotaUsage = z.output<typeof quotaUsageSchema>;
 
 /** Where a ceiling sits: above every environment of a project, or of a domain. */
@@ -40,10 +30,7 @@ export function ceilingId(scope: CeilingScope): string {
 
 /** What the quotas below a ceiling add up to, on the dimensions they set. */
 export const quotaAllocationSchema = z.object({
-  cpu: z.string(),
-  memory: z.string(),
-  gpu: z.string(),
-  storage: z.string(),
+  ...perResourceKind(z.string()),
   maxConcurrentExecutions: z.number().int(),
 });
 export type QuotaAllocation = z.output<typeof quotaAllocationSchema>;

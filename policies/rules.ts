@@ -8,6 +8,7 @@ import type {
 } from "@pulumi/policy";
 import { maxNameLength, maxNamespaceLength, nameProblem, namespaceOf } from "../model/names";
 import { formatQuantity, parseQuantity } from "../model/quantity";
+import { quotaDimensionRegistry, type QuotaDimensionInfo } from "../model/dimensions";
 
 export const types = {
   domain: "pulumi-nodejs:dynamic/tenancy:Domain",
@@ -233,13 +234,11 @@ export const rolesViaTeams: ResourceValidationPolicy = {
   },
 };
 
-const quantityDimensions = ["cpu", "memory", "gpu", "storage"] as const;
-
-/** An amount as the policy compares it: quantities in milli-units, executions as counts; undefined
+/** An amount as the policy compares it: quantities in milli-units, counts as they are; undefined
  * when unset or not known yet. */
-function amount(dimension: string, value: unknown): bigint | undefined {
+function amount(dimension: QuotaDimensionInfo, value: unknown): bigint | undefined {
   if (value === undefined || value === null) return undefined;
-  if (dimension === "maxConcurrentExecutions") return typeof value === "number" ? BigInt(value) : undefined;
+  if (!dimension.quantity) return typeof value === "number" ? BigInt(value) : undefined;
   try {
     return typeof value === "string" || typeof value === "number" ? parseQuantity(value) : undefined;
   } catch {
@@ -247,8 +246,8 @@ function amount(dimension: string, value: unknown): bigint | undefined {
   }
 }
 
-function amountText(dimension: string, value: bigint): string {
-  return dimension === "maxConcurrentExecutions" ? value.toString() : formatQuantity(value);
+function amountText(dimension: QuotaDimensionInfo, value: bigint): string {
+  return dimension.quantity ? formatQuantity(value) : value.toString();
 }
 
 export const quotaCapacity: StackValidationPolicy = {
@@ -271,11 +270,11 @@ export const quotaCapacity: StackValidationPolicy = {
         scope = `project:${project}`;
         under = below.filter((q) => q.props.project === project);
       } else continue;
-      for (const dimension of [...quantityDimensions, "maxConcurrentExecutions"]) {
-        const limit = amount(dimension, ceiling.props[dimension]);
+      for (const dimension of quotaDimensionRegistry) {
+        const limit = amount(dimension, ceiling.props[dimension.field]);
         if (limit === undefined) continue;
         const parts = under.flatMap((q) => {
-          const value = amount(dimension, q.props[dimension]);
+          const value = amount(dimension, q.props[dimension.field]);
           return value === undefined ? [] : [{ q, value }];
         });
         const sum = parts.reduce((total, p) => total + p.value, 0n);
@@ -284,7 +283,7 @@ export const quotaCapacity: StackValidationPolicy = {
             .map((p) => `${p.q.props.project}/${p.q.props.environment} ${amountText(dimension, p.value)}`)
             .join(", ");
           report(
-            `${ceiling.name}: the quotas under the ceiling ${scope} add up to ${amountText(dimension, sum)} ${dimension}, more than its limit of ${amountText(dimension, limit)} (${listed}); raise the ceiling or lower the quotas.`,
+            `${ceiling.name}: the quotas under the ceiling ${scope} add up to ${amountText(dimension, sum)} ${dimension.field}, more than its limit of ${amountText(dimension, limit)} (${listed}); raise the ceiling or lower the quotas.`,
             ceiling.urn,
           );
         }

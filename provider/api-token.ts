@@ -13,6 +13,7 @@ import {
   tokenCreateSchema,
   type ManagedBy,
   type Token,
+  kindRegistry,
 } from "../model";
 import { orUndefined, type TenancyClient } from "../client";
 import { client } from "./config";
@@ -65,7 +66,7 @@ export interface ApiTokenOutputs extends ApiTokenInputs {
 }
 
 /** Changing any of these issues a new token (a token never changes once issued). */
-const issuedFields = ["name", "subject", "teams", "orgAdmin", "expiresIn"] as const;
+const issuedFields = kindRegistry.ApiToken.immutable;
 
 /** Whether the token is due to be replaced now: inside its rotation window (or past its expiry). */
 export function dueForRotation(olds: Partial<ApiTokenOutputs>, now: Date): boolean {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { domainCreateSchema, type Domain } from "../model";
 import { orUndefined } from "../client";
-import { defined, patchOf, providerFor, type KindSpec, type Meta } from "./kind-provider";
+import { defined, patchOf, providerFor, type KindSpec, type Meta, registered } from "./kind-provider";
 
 export const domainInputsSchema = domainCreateSchema;
 export type DomainInputs = z.output<typeof domainInputsSchema>;
@@ -9,11 +9,9 @@ export type DomainOutputs = DomainInputs & Meta;
 const mutable = ["displayName", "description", "order"] as const;
 
 export const domainSpec = {
-  kind: "Domain",
+  ...registered("Domain"),
   schema: domainInputsSchema,
   id: (inputs) => inputs.name,
-  fields: ["name", "tier", ...mutable],
-  replaceOn: ["name", "tier"],
   get: (api, inputs) => orUndefined(api.domains.get(inputs.name)),
   create: (api, inputs) => api.domains.create(inputs),
   update: (api, olds, news) => api.domains.update(olds.name, patchOf(mutable, olds, news), olds.version),

@@ -9,6 +9,7 @@ import {
   unknownValue,
   type KindSpec,
   type Meta,
+  registered,
 } from "./kind-provider";
 
 export const environmentInputsSchema = environmentCreateSchema
@@ -19,11 +20,9 @@ export type EnvironmentOutputs = EnvironmentInputs & Meta;
 const mutable = ["description", "labels", "protected"] as const;
 
 export const environmentSpec = {
-  kind: "Environment",
+  ...registered("Environment"),
   schema: environmentInputsSchema,
   id: (inputs) => environmentId(inputs.project, inputs.name),
-  fields: ["project", "name", "domain", ...mutable],
-  replaceOn: ["name", "domain"],
   // A known new project is a transfer; an unknown one means the project itself is being replaced.
   replaceWhenUnknown: ["project"],
   // The name defaults to the domain's: while the domain is unknown, so is the name.

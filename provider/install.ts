@@ -3,6 +3,7 @@
 // its kind's implementation onto it: the state carries a few hundred bytes per resource instead of
 // a serialized wrapper for every method.
 import type * as pulumi from "@pulumi/pulumi";
+import type { KindModule } from "../model";
 import { closeClient, configure } from "./config";
 import { exitWhenEngineGone } from "./engine-watch";
 import { domainProvider } from "./domain";
@@ -16,7 +17,7 @@ import { teamProvider } from "./team";
 import { teamMemberProvider } from "./team-member";
 import { apiTokenProvider } from "./api-token";
 
-const implementations = {
+const implementations: Record<KindModule, unknown> = {
   domain: domainProvider,
   project: projectProvider,
   environment: environmentProvider,
@@ -28,8 +29,6 @@ const implementations = {
   "team-member": teamMemberProvider,
   "api-token": apiTokenProvider,
 };
-
-export type ProviderKind = keyof typeof implementations;
 
 const methods = ["check", "diff", "create", "read", "update", "delete"] as const;
 
@@ -56,7 +55,7 @@ function reportOnce(err: unknown): unknown {
  * applies the stack's configuration. */
 export async function install(
   target: object,
-  kind: ProviderKind,
+  kind: KindModule,
   req: pulumi.dynamic.ConfigureRequest,
 ): Promise<void> {
   const implementation = implementations[kind] as unknown as Record<string, unknown>;

@@ -4,7 +4,14 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { randomUUID } from "node:crypto";
-import { TenancyError, describeManager, issuePath, type ManagedBy } from "../model";
+import {
+  TenancyError,
+  describeManager,
+  issuePath,
+  kindRegistry,
+  type KindName,
+  type ManagedBy,
+} from "../model";
 import type { TenancyClient } from "../client";
 import { client } from "./config";
 
@@ -26,10 +33,18 @@ export interface LiveMeta {
   managedBy: ManagedBy | null;
 }
 
+/** A kind's name, its inputs (compared by diff) and those whose change replaces it, from the kinds
+ * registry. */
+export function registered<K extends KindName>(
+  kind: K,
+): { kind: K; fields: (typeof kindRegistry)[K]["inputs"]; replaceOn: (typeof kindRegistry)[K]["immutable"] } {
+  return { kind, fields: kindRegistry[kind].inputs, replaceOn: kindRegistry[kind].immutable };
+}
+
 /** One kind's mapping between Pulumi inputs (`In`), the control plane's object (`Live`) and the
  * resource's outputs (`Out`). Each kind's spec is checked against it with `satisfies`. */
 export interface KindSpec<In extends object, Live extends LiveMeta, Out extends In & Meta = In & Meta> {
-  kind: string;
+  kind: KindName;
   /** Validates and normalises the inputs (without `adopt`). */
   schema: z.ZodType<In>;
   /** The Pulumi id. */

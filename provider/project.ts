@@ -1,7 +1,15 @@
 import { z } from "zod";
 import { projectCreateSchema, type Project } from "../model";
 import { orUndefined } from "../client";
-import { declaredFlag, defined, patchOf, providerFor, type KindSpec, type Meta } from "./kind-provider";
+import {
+  declaredFlag,
+  defined,
+  patchOf,
+  providerFor,
+  type KindSpec,
+  type Meta,
+  registered,
+} from "./kind-provider";
 
 export const projectInputsSchema = projectCreateSchema;
 export type ProjectInputs = z.output<typeof projectInputsSchema>;
@@ -9,11 +17,9 @@ export type ProjectOutputs = ProjectInputs & Meta;
 const mutable = ["displayName", "description", "labels", "archived"] as const;
 
 export const projectSpec = {
-  kind: "Project",
+  ...registered("Project"),
   schema: projectInputsSchema,
   id: (inputs) => inputs.name,
-  fields: ["name", ...mutable],
-  replaceOn: ["name"],
   get: (api, inputs) => orUndefined(api.projects.get(inputs.name)),
   create: (api, inputs) => api.projects.create(inputs),
   // `archived` defaults to false: dropping it from the program unarchives.

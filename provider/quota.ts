@@ -11,7 +11,7 @@ import {
   type Quota,
 } from "../model";
 import { orUndefined, type TenancyClient } from "../client";
-import { defined, providerFor, type KindSpec, type Meta } from "./kind-provider";
+import { defined, providerFor, type KindSpec, type Meta, registered } from "./kind-provider";
 
 /** A quota's scope is exactly one of: an environment (`project` and `environment`), a project's
  * ceiling (`project` alone) or a domain's ceiling (`domain`). */
@@ -68,13 +68,11 @@ const idOf = (scope: Scope) =>
   scope.kind === "environment" ? environmentId(scope.project, scope.environment) : ceilingId(scope);
 
 export const quotaSpec = {
-  kind: "Quota",
+  ...registered("Quota"),
   schema: quotaInputsSchema,
   id: (inputs) => idOf(scopeOf(inputs)),
-  fields: ["project", "environment", "domain", ...quotaDimensions],
   followsEnvironment: true,
   recordsDeletedWith: true,
-  replaceOn: ["project", "environment", "domain"],
   get: (api, inputs) => get(api, scopeOf(inputs)),
   async create(api, inputs) {
     // PUT creates or replaces: refuse to replace a quota this stack did not create.
@@ -94,11 +92,7 @@ export const quotaSpec = {
       project: live.project,
       environment: "environment" in live ? live.environment : undefined,
       domain: "domain" in live ? live.domain : undefined,
-      cpu: live.cpu,
-      memory: live.memory,
-      gpu: live.gpu,
-      storage: live.storage,
-      maxConcurrentExecutions: live.maxConcurrentExecutions,
+      ...Object.fromEntries(quotaDimensions.map((d) => [d, live[d]])),
       version: live.version,
       createdAt: live.createdAt,
       updatedAt: live.updatedAt,

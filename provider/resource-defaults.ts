@@ -8,7 +8,7 @@ import {
   type ResourceDefaults,
 } from "../model";
 import { orUndefined } from "../client";
-import { defined, providerFor, type KindSpec, type Meta } from "./kind-provider";
+import { defined, providerFor, type KindSpec, type Meta, registered } from "./kind-provider";
 
 /** Exactly one scope: a domain, a project, or a project and one of its environments. */
 export const resourceDefaultsInputsSchema = resourceDefaultsSpecSchema
@@ -43,12 +43,10 @@ const specOf = (inputs: ResourceDefaultsInputs) =>
   defined({ requests: inputs.requests, limits: inputs.limits });
 
 export const resourceDefaultsSpec = {
-  kind: "ResourceDefaults",
+  ...registered("ResourceDefaults"),
   schema: resourceDefaultsInputsSchema,
   id: (inputs) => scopeId(scopeOf(inputs)),
-  fields: ["domain", "project", "environment", "requests", "limits"],
   followsEnvironment: true,
-  replaceOn: ["domain", "project", "environment"],
   get: (api, inputs) => orUndefined(api.defaults.get(scopeOf(inputs))),
   async create(api, inputs) {
     const scope = scopeOf(inputs);

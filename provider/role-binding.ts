@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { nameSchema, roleBindingCreateSchema, roleBindingKey, type RoleBinding } from "../model";
-import { defined, providerFor, type KindSpec, type Meta } from "./kind-provider";
+import { defined, providerFor, type KindSpec, type Meta, registered } from "./kind-provider";
 
 export const roleBindingInputsSchema = roleBindingCreateSchema.extend({ project: nameSchema });
 export type RoleBindingInputs = z.output<typeof roleBindingInputsSchema>;
@@ -8,13 +8,11 @@ export type RoleBindingInputs = z.output<typeof roleBindingInputsSchema>;
 export type RoleBindingOutputs = RoleBindingInputs & Meta & { bindingId: string };
 
 export const roleBindingSpec = {
-  kind: "RoleBinding",
+  ...registered("RoleBinding"),
   schema: roleBindingInputsSchema,
   id: (inputs) => roleBindingKey(inputs),
-  fields: ["project", "environment", "subject", "role"],
   // A binding is its identity: any change is a new binding.
   followsEnvironment: true,
-  replaceOn: ["project", "environment", "subject", "role"],
   async get(api, inputs) {
     const bindings = await api.roleBindings
       .list(inputs.project, defined({ environment: inputs.environment, subject: inputs.subject }))

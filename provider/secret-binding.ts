@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { nameSchema, secretBindingId, secretCreateSchema, type SecretBinding } from "../model";
 import { orUndefined } from "../client";
-import { defined, providerFor, type KindSpec, type Meta } from "./kind-provider";
+import { defined, providerFor, type KindSpec, type Meta, registered } from "./kind-provider";
 
 export const secretBindingInputsSchema = secretCreateSchema.safeExtend({
   project: nameSchema,
@@ -12,13 +12,11 @@ export type SecretBindingInputs = z.output<typeof secretBindingInputsSchema>;
 export type SecretBindingOutputs = SecretBindingInputs & Meta & { valueVersion: number };
 
 export const secretBindingSpec = {
-  kind: "SecretBinding",
+  ...registered("SecretBinding"),
   schema: secretBindingInputsSchema,
   id: (inputs) => secretBindingId(inputs.project, inputs.environment, inputs.name),
-  fields: ["project", "environment", "name", "value", "reference", "description"],
   followsEnvironment: true,
   recordsDeletedWith: true,
-  replaceOn: ["project", "environment", "name"],
   secretFields: ["value"],
   get: (api, inputs) => orUndefined(api.secrets.get(inputs.project, inputs.environment, inputs.name)),
   create: (api, { project, environment, ...body }) => api.secrets.create(project, environment, body),

@@ -1,19 +1,17 @@
 import { z } from "zod";
 import { memberSubjectSchema, nameSchema, teamMemberId, type TeamMember } from "../model";
 import { orUndefined } from "../client";
-import { providerFor, type KindSpec, type Meta } from "./kind-provider";
+import { providerFor, type KindSpec, type Meta, registered } from "./kind-provider";
 
 export const teamMemberInputsSchema = z.strictObject({ team: nameSchema, subject: memberSubjectSchema });
 export type TeamMemberInputs = z.output<typeof teamMemberInputsSchema>;
 export type TeamMemberOutputs = TeamMemberInputs & Meta;
 
 export const teamMemberSpec = {
-  kind: "TeamMember",
+  ...registered("TeamMember"),
   schema: teamMemberInputsSchema,
   id: (inputs) => teamMemberId(inputs.team, inputs.subject),
-  fields: ["team", "subject"],
   // A membership is its identity: any change is a new membership.
-  replaceOn: ["team", "subject"],
   get: (api, inputs) => orUndefined(api.teams.members.get(inputs.team, inputs.subject)),
   create: (api, inputs) => api.teams.members.add(inputs.team, inputs.subject),
   update: () => Promise.reject(new Error("memberships are replaced, never updated")),

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { teamCreateSchema, type Team } from "../model";
 import { orUndefined } from "../client";
-import { defined, patchOf, providerFor, type KindSpec, type Meta } from "./kind-provider";
+import { defined, patchOf, providerFor, type KindSpec, type Meta, registered } from "./kind-provider";
 
 export const teamInputsSchema = teamCreateSchema;
 export type TeamInputs = z.output<typeof teamInputsSchema>;
@@ -9,11 +9,9 @@ export type TeamOutputs = TeamInputs & Meta;
 const mutable = ["displayName", "description", "members"] as const;
 
 export const teamSpec = {
-  kind: "Team",
+  ...registered("Team"),
   schema: teamInputsSchema,
   id: (inputs) => inputs.name,
-  fields: ["name", ...mutable],
-  replaceOn: ["name"],
   get: (api, inputs) => orUndefined(api.teams.get(inputs.name)),
   create: (api, inputs) => api.teams.create(inputs),
   // Dropping `members` from the program gives the list up (null): the members stay, managed by hand

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, resourceInputs, type ManagedBy, pauseStackTraces } from "./provider";
+import { TenancyResource } from "./resource";
 
 /** The arguments of an {@link ApiToken}. Changing any but `rotateBefore` issues a new token. */
 export interface ApiTokenArgs {
@@ -29,7 +29,7 @@ export interface ApiTokenArgs {
  * const ci = new tenancy.ApiToken("pipeline", { name: "pipeline", subject: "service:pipeline", expiresIn: "90d", rotateBefore: "7d" });
  * export const pipelineToken = ci.token;
  */
-export class ApiToken extends pulumi.dynamic.Resource {
+export class ApiToken extends TenancyResource {
   declare readonly name: pulumi.Output<string>;
   declare readonly subject: pulumi.Output<string>;
   declare readonly teams: pulumi.Output<string[] | undefined>;
@@ -42,33 +42,12 @@ export class ApiToken extends pulumi.dynamic.Resource {
   declare readonly tokenId: pulumi.Output<string>;
   declare readonly expiresAt: pulumi.Output<string | undefined>;
   declare readonly createdAt: pulumi.Output<string>;
-  /** The resource that issued the token (this one). */
-  declare readonly managedBy: pulumi.Output<ManagedBy | null>;
 
   constructor(name: string, args: ApiTokenArgs, opts?: pulumi.CustomResourceOptions) {
-    const restoreStackTraces = pauseStackTraces();
-    try {
-      super(
-        dynamicProvider("api-token"),
-        name,
-        {
-          ...resourceInputs("ApiToken", name, args, opts),
-          teams: undefined,
-          orgAdmin: undefined,
-          expiresIn: undefined,
-          rotateBefore: undefined,
-          ...args,
-          token: undefined,
-          tokenId: undefined,
-          expiresAt: undefined,
-          createdAt: undefined,
-        },
-        pulumi.mergeOptions(opts, { additionalSecretOutputs: ["token"] }),
-        "tenancy",
-        "ApiToken",
-      );
-    } finally {
-      restoreStackTraces();
-    }
+    const prepared = TenancyResource.prepare("ApiToken", name, args, opts);
+    super("ApiToken", name, args, {
+      ...prepared,
+      opts: pulumi.mergeOptions(opts, { additionalSecretOutputs: ["token"] }),
+    });
   }
 }

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, resourceInputs, type ManagedBy, pauseStackTraces } from "./provider";
+import { TenancyResource } from "./resource";
 
 /** The arguments of a {@link Domain}. */
 export interface DomainArgs {
@@ -21,7 +21,7 @@ export interface DomainArgs {
  * @example
  * const production = new tenancy.Domain("production", { name: "production", tier: "production", order: 30 });
  */
-export class Domain extends pulumi.dynamic.Resource {
+export class Domain extends TenancyResource {
   declare readonly name: pulumi.Output<string>;
   declare readonly tier: pulumi.Output<"production" | "non-production">;
   declare readonly displayName: pulumi.Output<string | undefined>;
@@ -31,31 +31,8 @@ export class Domain extends pulumi.dynamic.Resource {
   declare readonly version: pulumi.Output<number>;
   declare readonly createdAt: pulumi.Output<string>;
   declare readonly updatedAt: pulumi.Output<string>;
-  /** The resource that manages the object (this one, once created), or null when made by hand. */
-  declare readonly managedBy: pulumi.Output<ManagedBy | null>;
 
   constructor(name: string, args: DomainArgs, opts?: pulumi.CustomResourceOptions) {
-    const restoreStackTraces = pauseStackTraces();
-    try {
-      super(
-        dynamicProvider("domain"),
-        name,
-        {
-          ...resourceInputs("Domain", name, args, opts),
-          displayName: undefined,
-          description: undefined,
-          order: undefined,
-          ...args,
-          version: undefined,
-          createdAt: undefined,
-          updatedAt: undefined,
-        },
-        opts,
-        "tenancy",
-        "Domain",
-      );
-    } finally {
-      restoreStackTraces();
-    }
+    super("Domain", name, args, TenancyResource.prepare("Domain", name, args, opts));
   }
 }

@@ -1,11 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import {
-  dynamicProvider,
-  registerEnvironment,
-  resourceInputs,
-  type ManagedBy,
-  pauseStackTraces,
-} from "./provider";
+import { registerEnvironment } from "./provider";
+import { TenancyResource } from "./resource";
 
 /** The arguments of an {@link Environment}. */
 export interface EnvironmentArgs {
@@ -35,7 +30,7 @@ export interface EnvironmentArgs {
  * @example
  * const webProd = new tenancy.Environment("web-production", { project: web.name, domain: production.name, protected: true });
  */
-export class Environment extends pulumi.dynamic.Resource {
+export class Environment extends TenancyResource {
   declare readonly project: pulumi.Output<string>;
   declare readonly domain: pulumi.Output<string>;
   declare readonly name: pulumi.Output<string>;
@@ -45,36 +40,15 @@ export class Environment extends pulumi.dynamic.Resource {
   declare readonly version: pulumi.Output<number>;
   declare readonly createdAt: pulumi.Output<string>;
   declare readonly updatedAt: pulumi.Output<string>;
-  /** The resource that manages the object (this one, once created), or null when made by hand. */
-  declare readonly managedBy: pulumi.Output<ManagedBy | null>;
 
   constructor(name: string, args: EnvironmentArgs, opts?: pulumi.CustomResourceOptions) {
-    const inputs = resourceInputs("Environment", name, args, opts);
-    const restoreStackTraces = pauseStackTraces();
-    try {
-      super(
-        dynamicProvider("environment"),
-        name,
-        {
-          ...inputs,
-          name: undefined,
-          description: undefined,
-          labels: undefined,
-          protected: undefined,
-          ...args,
-          version: undefined,
-          createdAt: undefined,
-          updatedAt: undefined,
-        },
-        // The engine checks `protect` when it plans, in preview too; the control plane's own refusal
-        // only comes when the delete is sent, after the environment's dependents are gone.
-        args.protected === true ? pulumi.mergeOptions(opts, { protect: true }) : opts,
-        "tenancy",
-        "Environment",
-      );
-    } finally {
-      restoreStackTraces();
-    }
-    registerEnvironment(this.name, this, inputs.managedBy);
+    const prepared = TenancyResource.prepare("Environment", name, args, opts);
+    super("Environment", name, args, {
+      ...prepared,
+      // The engine checks `protect` when it plans, in preview too; the control plane's own refusal
+      // only comes when the delete is sent, after the environment's dependents are gone.
+      opts: args.protected === true ? pulumi.mergeOptions(opts, { protect: true }) : opts,
+    });
+    registerEnvironment(this.name, this, prepared.inputs.managedBy);
   }
 }

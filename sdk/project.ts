@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, resourceInputs, type ManagedBy, pauseStackTraces } from "./provider";
+import { TenancyResource } from "./resource";
 
 /** The arguments of a {@link Project}. */
 export interface ProjectArgs {
@@ -20,7 +20,7 @@ export interface ProjectArgs {
  * @example
  * const web = new tenancy.Project("web", { name: "web", displayName: "Web shop", labels: { team: "storefront" } });
  */
-export class Project extends pulumi.dynamic.Resource {
+export class Project extends TenancyResource {
   declare readonly name: pulumi.Output<string>;
   declare readonly displayName: pulumi.Output<string | undefined>;
   declare readonly description: pulumi.Output<string | undefined>;
@@ -29,32 +29,8 @@ export class Project extends pulumi.dynamic.Resource {
   declare readonly version: pulumi.Output<number>;
   declare readonly createdAt: pulumi.Output<string>;
   declare readonly updatedAt: pulumi.Output<string>;
-  /** The resource that manages the object (this one, once created), or null when made by hand. */
-  declare readonly managedBy: pulumi.Output<ManagedBy | null>;
 
   constructor(name: string, args: ProjectArgs, opts?: pulumi.CustomResourceOptions) {
-    const restoreStackTraces = pauseStackTraces();
-    try {
-      super(
-        dynamicProvider("project"),
-        name,
-        {
-          ...resourceInputs("Project", name, args, opts),
-          displayName: undefined,
-          description: undefined,
-          labels: undefined,
-          archived: undefined,
-          ...args,
-          version: undefined,
-          createdAt: undefined,
-          updatedAt: undefined,
-        },
-        opts,
-        "tenancy",
-        "Project",
-      );
-    } finally {
-      restoreStackTraces();
-    }
+    super("Project", name, args, TenancyResource.prepare("Project", name, args, opts));
   }
 }

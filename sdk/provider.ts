@@ -5,15 +5,15 @@
 // the environment).
 import * as pulumi from "@pulumi/pulumi";
 import type { ManagedBy } from "../model";
-import type { ProviderKind } from "../provider/install";
+import { typeToken, type KindModule, type KindName } from "../model/kinds";
 
-const providers = new Map<ProviderKind, pulumi.dynamic.ResourceProvider>();
+const providers = new Map<KindModule, pulumi.dynamic.ResourceProvider>();
 
 /**
  * The provider object of one kind. One object per kind: the SDK serializes each provider object
  * once per program, so sharing it keeps a large program from serializing it for every resource.
  */
-export function dynamicProvider(kind: ProviderKind): pulumi.dynamic.ResourceProvider {
+export function dynamicProvider(kind: KindModule): pulumi.dynamic.ResourceProvider {
   let provider = providers.get(kind);
   if (!provider) {
     provider = {
@@ -34,12 +34,12 @@ export type { ManagedBy };
  * manager, so a rerun, a retry or a replacement of the same resource is known as the same owner.
  */
 export function ownerOf(
-  kind: string,
+  kind: KindName,
   name: string,
   opts: pulumi.CustomResourceOptions | undefined,
 ): pulumi.Input<ManagedBy> {
   const stack = pulumi.getStack();
-  const type = `pulumi-nodejs:dynamic/tenancy:${kind}`;
+  const type = typeToken(kind);
   const urn = (qualifiedType: string) =>
     `urn:pulumi:${stack}::${pulumi.getProject()}::${qualifiedType}::${name}`;
   if (!opts?.parent) return { stack, urn: urn(type) };
@@ -56,7 +56,7 @@ export function ownerOf(
  * from other resources (an object the same run creates first cannot be judged by a dry run yet).
  */
 export function resourceInputs(
-  kind: string,
+  kind: KindName,
   name: string,
   args: object,
   opts: pulumi.CustomResourceOptions | undefined,
@@ -96,7 +96,7 @@ export function registerEnvironment(
  * when the environment's delete is refused (protected, or with live reservations).
  */
 export function environmentResource(
-  kind: string,
+  kind: KindName,
   name: string,
   args: { environment?: pulumi.Input<string> },
   opts: pulumi.CustomResourceOptions | undefined,

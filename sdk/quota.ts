@@ -1,21 +1,27 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, environmentResource, type ManagedBy, pauseStackTraces } from "./provider";
+import type { QuotaDimension, ResourceKind } from "../model/dimensions";
+import { TenancyResource } from "./resource";
 
 /** A Kubernetes quantity (`500m`, `2`, `16Gi`) or a number. */
 export type Quantity = string | number;
 
+/** A limit per dimension of the registry (model/dimensions.ts): a quantity, or a count. */
+type QuotaLimitArgs = { [K in ResourceKind]?: pulumi.Input<Quantity> } & {
+  [K in Exclude<QuotaDimension, ResourceKind>]?: pulumi.Input<number>;
+};
+
+/** The limits as outputs; quantities normalised (`"2048Mi"` reads back as `"2Gi"`). */
+type QuotaLimitOutputs = { readonly [K in ResourceKind]: pulumi.Output<string | undefined> } & {
+  readonly [K in Exclude<QuotaDimension, ResourceKind>]: pulumi.Output<number | undefined>;
+};
+
 /** The arguments of a {@link Quota}: exactly one scope, an environment (`project` and
  * `environment`), a project's ceiling (`project` alone) or a domain's ceiling (`domain`). Omitted
  * limits are unlimited. */
-export interface QuotaArgs {
+export interface QuotaArgs extends QuotaLimitArgs {
   project?: pulumi.Input<string>;
   environment?: pulumi.Input<string>;
   domain?: pulumi.Input<string>;
-  cpu?: pulumi.Input<Quantity>;
-  memory?: pulumi.Input<Quantity>;
-  gpu?: pulumi.Input<Quantity>;
-  storage?: pulumi.Input<Quantity>;
-  maxConcurrentExecutions?: pulumi.Input<number>;
   adopt?: pulumi.Input<boolean>;
 }
 
@@ -29,50 +35,21 @@ export interface QuotaArgs {
  * new tenancy.Quota("web", { project: "web", cpu: 64 }); // the project's ceiling
  * new tenancy.Quota("production", { domain: "production", gpu: 8 }); // the domain's ceiling
  */
-export class Quota extends pulumi.dynamic.Resource {
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export class Quota extends TenancyResource {
   declare readonly project: pulumi.Output<string | undefined>;
   declare readonly environment: pulumi.Output<string | undefined>;
   declare readonly domain: pulumi.Output<string | undefined>;
-  /** Normalised: `"2048Mi"` reads back as `"2Gi"`. */
-  declare readonly cpu: pulumi.Output<string | undefined>;
-  declare readonly memory: pulumi.Output<string | undefined>;
-  declare readonly gpu: pulumi.Output<string | undefined>;
-  declare readonly storage: pulumi.Output<string | undefined>;
-  declare readonly maxConcurrentExecutions: pulumi.Output<number | undefined>;
   declare readonly version: pulumi.Output<number>;
   declare readonly createdAt: pulumi.Output<string>;
   declare readonly updatedAt: pulumi.Output<string>;
-  /** The resource that manages the object (this one, once created), or null when made by hand. */
-  declare readonly managedBy: pulumi.Output<ManagedBy | null>;
 
   constructor(name: string, args: QuotaArgs, opts?: pulumi.CustomResourceOptions) {
-    const scoped = environmentResource("Quota", name, args, opts);
-    const restoreStackTraces = pauseStackTraces();
-    try {
-      super(
-        dynamicProvider("quota"),
-        name,
-        {
-          ...scoped.inputs,
-          project: undefined,
-          environment: undefined,
-          domain: undefined,
-          cpu: undefined,
-          memory: undefined,
-          gpu: undefined,
-          storage: undefined,
-          maxConcurrentExecutions: undefined,
-          ...args,
-          version: undefined,
-          createdAt: undefined,
-          updatedAt: undefined,
-        },
-        scoped.opts,
-        "tenancy",
-        "Quota",
-      );
-    } finally {
-      restoreStackTraces();
-    }
+    super("Quota", name, args, TenancyResource.prepareInEnvironment("Quota", name, args, opts));
   }
 }
+
+// The limits' outputs, one per dimension of the registry, merged into the class's type (a class
+// cannot declare fields from a mapped type).
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
+export interface Quota extends QuotaLimitOutputs {}

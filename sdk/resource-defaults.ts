@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, environmentResource, type ManagedBy, pauseStackTraces } from "./provider";
+import { TenancyResource } from "./resource";
 import type { Quantity } from "./quota";
 
 /** Amounts per resource kind. */
@@ -27,7 +27,7 @@ export interface ResourceDefaultsArgs {
  * @example
  * new tenancy.ResourceDefaults("production-defaults", { domain: "production", requests: { cpu: "500m", memory: "1Gi" } });
  */
-export class ResourceDefaults extends pulumi.dynamic.Resource {
+export class ResourceDefaults extends TenancyResource {
   declare readonly domain: pulumi.Output<string | undefined>;
   declare readonly project: pulumi.Output<string | undefined>;
   declare readonly environment: pulumi.Output<string | undefined>;
@@ -36,34 +36,13 @@ export class ResourceDefaults extends pulumi.dynamic.Resource {
   declare readonly version: pulumi.Output<number>;
   declare readonly createdAt: pulumi.Output<string>;
   declare readonly updatedAt: pulumi.Output<string>;
-  /** The resource that manages the object (this one, once created), or null when made by hand. */
-  declare readonly managedBy: pulumi.Output<ManagedBy | null>;
 
   constructor(name: string, args: ResourceDefaultsArgs, opts?: pulumi.CustomResourceOptions) {
-    const scoped = environmentResource("ResourceDefaults", name, args, opts);
-    const restoreStackTraces = pauseStackTraces();
-    try {
-      super(
-        dynamicProvider("resource-defaults"),
-        name,
-        {
-          ...scoped.inputs,
-          domain: undefined,
-          project: undefined,
-          environment: undefined,
-          requests: undefined,
-          limits: undefined,
-          ...args,
-          version: undefined,
-          createdAt: undefined,
-          updatedAt: undefined,
-        },
-        scoped.opts,
-        "tenancy",
-        "ResourceDefaults",
-      );
-    } finally {
-      restoreStackTraces();
-    }
+    super(
+      "ResourceDefaults",
+      name,
+      args,
+      TenancyResource.prepareInEnvironment("ResourceDefaults", name, args, opts),
+    );
   }
 }

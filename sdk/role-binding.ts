@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, environmentResource, type ManagedBy, pauseStackTraces } from "./provider";
+import { TenancyResource } from "./resource";
 
 export type Role = "admin" | "developer" | "contributor" | "viewer";
 
@@ -21,7 +21,7 @@ export interface RoleBindingArgs {
  * @example
  * new tenancy.RoleBinding("web-devs", { project: "web", subject: "team:storefront", role: "developer" });
  */
-export class RoleBinding extends pulumi.dynamic.Resource {
+export class RoleBinding extends TenancyResource {
   declare readonly project: pulumi.Output<string>;
   declare readonly environment: pulumi.Output<string | undefined>;
   declare readonly subject: pulumi.Output<string>;
@@ -31,31 +31,8 @@ export class RoleBinding extends pulumi.dynamic.Resource {
   declare readonly version: pulumi.Output<number>;
   declare readonly createdAt: pulumi.Output<string>;
   declare readonly updatedAt: pulumi.Output<string>;
-  /** The resource that manages the object (this one, once created), or null when made by hand. */
-  declare readonly managedBy: pulumi.Output<ManagedBy | null>;
 
   constructor(name: string, args: RoleBindingArgs, opts?: pulumi.CustomResourceOptions) {
-    const scoped = environmentResource("RoleBinding", name, args, opts);
-    const restoreStackTraces = pauseStackTraces();
-    try {
-      super(
-        dynamicProvider("role-binding"),
-        name,
-        {
-          ...scoped.inputs,
-          environment: undefined,
-          ...args,
-          bindingId: undefined,
-          version: undefined,
-          createdAt: undefined,
-          updatedAt: undefined,
-        },
-        scoped.opts,
-        "tenancy",
-        "RoleBinding",
-      );
-    } finally {
-      restoreStackTraces();
-    }
+    super("RoleBinding", name, args, TenancyResource.prepareInEnvironment("RoleBinding", name, args, opts));
   }
 }

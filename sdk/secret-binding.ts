@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, environmentResource, type ManagedBy, pauseStackTraces } from "./provider";
+import { TenancyResource } from "./resource";
 
 /** The arguments of a {@link SecretBinding}: exactly one of `value` and `reference`. */
 export interface SecretBindingArgs {
@@ -20,7 +20,7 @@ export interface SecretBindingArgs {
  * @example
  * new tenancy.SecretBinding("web-production-db", { project: "web", environment: "production", name: "db-password", value: config.requireSecret("dbPassword") });
  */
-export class SecretBinding extends pulumi.dynamic.Resource {
+export class SecretBinding extends TenancyResource {
   declare readonly project: pulumi.Output<string>;
   declare readonly environment: pulumi.Output<string>;
   declare readonly name: pulumi.Output<string>;
@@ -33,34 +33,18 @@ export class SecretBinding extends pulumi.dynamic.Resource {
   declare readonly version: pulumi.Output<number>;
   declare readonly createdAt: pulumi.Output<string>;
   declare readonly updatedAt: pulumi.Output<string>;
-  /** The resource that manages the object (this one, once created), or null when made by hand. */
-  declare readonly managedBy: pulumi.Output<ManagedBy | null>;
 
   constructor(name: string, args: SecretBindingArgs, opts?: pulumi.CustomResourceOptions) {
     const value = args.value === undefined ? undefined : pulumi.secret(args.value);
-    const scoped = environmentResource("SecretBinding", name, args, opts);
-    const restoreStackTraces = pauseStackTraces();
-    try {
-      super(
-        dynamicProvider("secret-binding"),
-        name,
-        {
-          ...scoped.inputs,
-          reference: undefined,
-          description: undefined,
-          ...args,
-          value,
-          valueVersion: undefined,
-          version: undefined,
-          createdAt: undefined,
-          updatedAt: undefined,
-        },
-        pulumi.mergeOptions(scoped.opts, { additionalSecretOutputs: ["value"] }),
-        "tenancy",
-        "SecretBinding",
-      );
-    } finally {
-      restoreStackTraces();
-    }
+    const prepared = TenancyResource.prepareInEnvironment("SecretBinding", name, args, opts);
+    super(
+      "SecretBinding",
+      name,
+      { ...args, value },
+      {
+        ...prepared,
+        opts: pulumi.mergeOptions(prepared.opts, { additionalSecretOutputs: ["value"] }),
+      },
+    );
   }
 }

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, resourceInputs, type ManagedBy, pauseStackTraces } from "./provider";
+import { TenancyResource } from "./resource";
 
 /** The arguments of a {@link TeamMember}. Both fields are its identity. */
 export interface TeamMemberArgs {
@@ -16,34 +16,14 @@ export interface TeamMemberArgs {
  * @example
  * new tenancy.TeamMember("platform-ada", { team: "platform", subject: "user:ada" });
  */
-export class TeamMember extends pulumi.dynamic.Resource {
+export class TeamMember extends TenancyResource {
   declare readonly team: pulumi.Output<string>;
   declare readonly subject: pulumi.Output<string>;
   declare readonly version: pulumi.Output<number>;
   declare readonly createdAt: pulumi.Output<string>;
   declare readonly updatedAt: pulumi.Output<string>;
-  /** The resource that manages the membership (this one, once created). */
-  declare readonly managedBy: pulumi.Output<ManagedBy | null>;
 
   constructor(name: string, args: TeamMemberArgs, opts?: pulumi.CustomResourceOptions) {
-    const restoreStackTraces = pauseStackTraces();
-    try {
-      super(
-        dynamicProvider("team-member"),
-        name,
-        {
-          ...resourceInputs("TeamMember", name, args, opts),
-          ...args,
-          version: undefined,
-          createdAt: undefined,
-          updatedAt: undefined,
-        },
-        opts,
-        "tenancy",
-        "TeamMember",
-      );
-    } finally {
-      restoreStackTraces();
-    }
+    super("TeamMember", name, args, TenancyResource.prepare("TeamMember", name, args, opts));
   }
 }

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider, resourceInputs, type ManagedBy, pauseStackTraces } from "./provider";
+import { TenancyResource } from "./resource";
 
 /** The arguments of a {@link Team}. */
 export interface TeamArgs {
@@ -24,7 +24,7 @@ export interface TeamArgs {
  * const platform = new tenancy.Team("platform", { name: "platform", members: ["user:ada", "user:grace"] });
  * new tenancy.RoleBinding("platform-admin", { project: "web", subject: pulumi.interpolate`team:${platform.name}`, role: "admin" });
  */
-export class Team extends pulumi.dynamic.Resource {
+export class Team extends TenancyResource {
   declare readonly name: pulumi.Output<string>;
   declare readonly displayName: pulumi.Output<string | undefined>;
   declare readonly description: pulumi.Output<string | undefined>;
@@ -33,31 +33,8 @@ export class Team extends pulumi.dynamic.Resource {
   declare readonly version: pulumi.Output<number>;
   declare readonly createdAt: pulumi.Output<string>;
   declare readonly updatedAt: pulumi.Output<string>;
-  /** The resource that manages the object (this one, once created), or null when made by hand. */
-  declare readonly managedBy: pulumi.Output<ManagedBy | null>;
 
   constructor(name: string, args: TeamArgs, opts?: pulumi.CustomResourceOptions) {
-    const restoreStackTraces = pauseStackTraces();
-    try {
-      super(
-        dynamicProvider("team"),
-        name,
-        {
-          ...resourceInputs("Team", name, args, opts),
-          displayName: undefined,
-          description: undefined,
-          members: undefined,
-          ...args,
-          version: undefined,
-          createdAt: undefined,
-          updatedAt: undefined,
-        },
-        opts,
-        "tenancy",
-        "Team",
-      );
-    } finally {
-      restoreStackTraces();
-    }
+    super("Team", name, args, TenancyResource.prepare("Team", name, args, opts));
   }
 }

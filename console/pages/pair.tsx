@@ -2,6 +2,7 @@
 // executions over 24 hours, effective defaults with their source, secret bindings (never a value),
 // who has access, who manages it, and its latest audit entries. Two requests.
 import type { AccessEntry, CeilingWithUse, EffectiveConfig, PairDashboard } from "../../model";
+import { quotaDimensionRegistry, type QuotaDimension, type QuotaDimensionInfo } from "../../model/dimensions";
 import { parseQuantity } from "../../model/quantity";
 import { apiPath, get, pagePath } from "../api";
 import { usePolled } from "../poll";
@@ -15,22 +16,11 @@ interface Dashboard {
   pair: PairDashboard;
 }
 
-const dimensions = [
-  { key: "cpu", label: "CPU" },
-  { key: "memory", label: "Memory" },
-  { key: "gpu", label: "GPU" },
-  { key: "storage", label: "Storage" },
-  { key: "executions", label: "Executions" },
-] as const;
+type Limits = Pick<CeilingWithUse, QuotaDimension>;
 
-type Dimension = (typeof dimensions)[number]["key"];
-
-function limitOf(
-  limits: { cpu?: string; memory?: string; gpu?: string; storage?: string; maxConcurrentExecutions?: number },
-  key: Dimension,
-): string | undefined {
-  if (key === "executions") return limits.maxConcurrentExecutions?.toString();
-  return limits[key];
+/** A limit as text, by the dimension's field in a quota or a ceiling. */
+function limitOf(limits: Limits, dimension: QuotaDimensionInfo): string | undefined {
+  return limits[dimension.field]?.toString();
 }
 
 /** Use as a share of a limit, from the exact quantities. */
@@ -45,8 +35,8 @@ function Use({ used, limit }: { used: string; limit: string | undefined }) {
   return <Meter percent={percent} label={`${used} / ${limit} (${formatPercent(percent)})`} />;
 }
 
-function usedOf(usage: EffectiveConfig["ceilings"][number]["usage"], key: Dimension): string {
-  return key === "executions" ? String(usage.executions) : usage[key];
+function usedOf(usage: EffectiveConfig["ceilings"][number]["usage"], dimension: QuotaDimensionInfo): string {
+  return String(usage[dimension.usage]);
 }
 
 function QuotaTable({ effective }: { effective: EffectiveConfig }) {
@@ -68,19 +58,19 @@ function QuotaTable({ effective }: { effective: EffectiveConfig }) {
         </tr>
       </thead>
       <tbody>
-        {dimensions.map(({ key, label }) => (
-          <tr key={key} data-dimension={key}>
-            <th scope="row">{label}</th>
+        {quotaDimensionRegistry.map((dimension) => (
+          <tr key={dimension.usage} data-dimension={dimension.usage}>
+            <th scope="row">{dimension.label}</th>
             <td>
               {quota ? (
-                <Use used={usedOf(quota.usage, key)} limit={limitOf(quota, key)} />
+                <Use used={usedOf(quota.usage, dimension)} limit={limitOf(quota, dimension)} />
               ) : (
                 <span class="muted">no quota</span>
               )}
             </td>
             {ceilings.map((c) => (
               <td key={c.scope}>
-                <Use used={usedOf(c.usage, key)} limit={limitOf(c, key)} />
+                <Use used={usedOf(c.usage, dimension)} limit={limitOf(c, dimension)} />
               </td>
             ))}
           </tr>

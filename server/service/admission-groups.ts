@@ -1,7 +1,7 @@
 // Admissions into one environment that arrive together, sent to the database as one statement
 // (tenancy_admit_group), which judges each in turn under the environment's lock.
 import { sql } from "kysely";
-import { environmentId, type Reservation } from "../../model";
+import { environmentId, type Reservation, type ResourceKind } from "../../model";
 import type { Queryable } from "./context";
 import { compiledOnce } from "./compiled-once";
 
@@ -16,12 +16,9 @@ type GroupAdmission = { archived: true } | { archived: false; results: Judgment[
 
 /** One admission as the group statement takes it: the reservation, its audit entry and its
  * Idempotency-Key, if one came. */
-export interface Candidate {
+export type Candidate = Record<ResourceKind, string> & {
   id: string;
-  cpu: string;
-  memory: string;
-  gpu: string;
-  storage: string;
+  /** Milli-units of each resource kind, as exact text; the count of executions. */
   executions: number;
   at: Date;
   actor: string;
@@ -32,7 +29,7 @@ export interface Candidate {
   key: string | null;
   fingerprint: string | null;
   key_lifetime: string | null;
-}
+};
 
 /** A group's admission in one statement: the database locks the environment, judges each
  * reservation in turn against its quota and the ceilings above it, and writes those admitted, their

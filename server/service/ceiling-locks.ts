@@ -19,6 +19,7 @@
 // destination's row shared and both projects' rows in key-share mode, then their ceilings.
 import { sql, type QueryCreator } from "kysely";
 import { ceilingId } from "../../model";
+import { perUsedColumn } from "../store/dimensions";
 import type { Database } from "../store/schema";
 import type { Queryable, Tx } from "./context";
 import { refusalError } from "./refusals";
@@ -54,20 +55,14 @@ export async function checkAllocation(q: Queryable, row: CeilingKey) {
 
 /** The sums of the live reservations below a ceiling, as its used_* columns take them. */
 function reservationSumsBelow(row: CeilingKey) {
-  const sum = (column: "cpu_milli" | "memory_milli" | "gpu_milli" | "storage_milli" | "executions") => {
-    const below =
-      row.project !== null
-        ? sql`r.project = ${row.project}`
-        : sql`exists (select 1 from environments e where e.project = r.project and e.name = r.environment and e.domain = ${row.domain})`;
-    return sql<string>`(select coalesce(sum(${sql.ref(`r.${column}`)}), 0) from reservations r where ${below})`;
-  };
-  return {
-    used_cpu_milli: sum("cpu_milli"),
-    used_memory_milli: sum("memory_milli"),
-    used_gpu_milli: sum("gpu_milli"),
-    used_storage_milli: sum("storage_milli"),
-    used_executions: sum("executions"),
-  };
+  const below =
+    row.project !== null
+      ? sql`r.project = ${row.project}`
+      : sql`exists (select 1 from environments e where e.project = r.project and e.name = r.environment and e.domain = ${row.domain})`;
+  return perUsedColumn(
+    ({ amount }) =>
+      sql<string>`(select coalesce(sum(${sql.ref(`r.${amount}`)}), 0) from reservations r where ${below})`,
+  );
 }
 
 /** Counts a ceiling's totals afresh from the reservations below it (its row is locked by then). */

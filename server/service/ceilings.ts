@@ -9,7 +9,10 @@ import {
   type Ceiling,
   type CeilingScope,
   type CeilingWithUse,
+  quotaDimensionRegistry,
+  type CountDimension,
   type QuotaAllocation,
+  type ResourceKind,
 } from "../../model";
 import type { CeilingTable } from "../store/schema";
 import { authorizeProjectRead, requireOrgAdmin } from "./access";
@@ -27,10 +30,10 @@ import { loadDomain } from "./domains";
 import { checkVersion, notFound, requireExpectedVersion } from "./errors";
 import { checkClaim, managedByOf, ownershipOnCreate, ownershipOnUpdate } from "./ownership";
 import { loadProject } from "./projects";
-import { iso, optional } from "./rows";
+import { iso } from "./rows";
 import { audit, transaction } from "./transaction";
 import { compiledOnce } from "./compiled-once";
-import { checkReplace, limitColumns, toUsage } from "./usage";
+import { checkReplace, limitColumns, usageOfTotals, limitsOf } from "./usage";
 
 const kind = "Quota";
 
@@ -47,11 +50,7 @@ export function toCeiling(row: CeilingRow): Ceiling {
   return {
     scope: ceilingId(scope),
     ...(scope.kind === "project" ? { project: scope.project } : { domain: scope.domain }),
-    cpu: optional(row.cpu),
-    memory: optional(row.memory),
-    gpu: optional(row.gpu),
-    storage: optional(row.storage),
-    maxConcurrentExecutions: optional(row.max_concurrent_executions),
+    ...limitsOf(row),
     version: row.version,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
@@ -69,8 +68,9 @@ async function findCeiling(q: Queryable, scope: CeilingScope, forUpdate = false)
   return query.executeTakeFirst();
 }
 
-/** What tenancy_allocation answers: quantities in milli-units (exact text), executions a count. */
-type AllocationSums = Record<"cpu" | "memory" | "gpu" | "storage", string> & { executions: number };
+/** What tenancy_allocation answers: per dimension by its name in usage, quantities in milli-units
+ * (exact text), the count as a number. */
+type AllocationSums = Record<ResourceKind, string> & Record<CountDimension, number>;
 
 const allocation = compiledOnce((q, id: number) =>
   q
@@ -82,28 +82,16 @@ const allocation = compiledOnce((q, id: number) =>
 /** The quotas of the environments below a ceiling, added up on each dimension they set. */
 async function allocationBelow(q: Queryable, row: CeilingRow): Promise<QuotaAllocation> {
   const [{ sums }] = (await allocation(q, row.id)) as [{ sums: AllocationSums }];
-  return {
-    cpu: formatQuantity(BigInt(sums.cpu)),
-    memory: formatQuantity(BigInt(sums.memory)),
-    gpu: formatQuantity(BigInt(sums.gpu)),
-    storage: formatQuantity(BigInt(sums.storage)),
-    maxConcurrentExecutions: sums.executions,
-  };
-}
-
-/** What the live reservations below a ceiling hold, from its totals. */
-function usageOf(row: CeilingRow) {
-  return toUsage({
-    cpu: row.used_cpu_milli,
-    memory: row.used_memory_milli,
-    gpu: row.used_gpu_milli,
-    storage: row.used_storage_milli,
-    executions: row.used_executions,
-  });
+  return Object.fromEntries(
+    quotaDimensionRegistry.map((d) => [
+      d.field,
+      d.quantity ? formatQuantity(BigInt(sums[d.usage])) : sums[d.usage],
+    ]),
+  ) as QuotaAllocation;
 }
 
 async function withUse(q: Queryable, row: CeilingRow): Promise<CeilingWithUse> {
-  return { ...toCeiling(row), allocated: await allocationBelow(q, row), usage: usageOf(row) };
+  return { ...toCeiling(row), allocated: await allocationBelow(q, row), usage: usageOfTotals(row) };
 }
 
 /** A ceiling's columns for reading it inside a JSON aggregate: its totals as exact text. */

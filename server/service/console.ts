@@ -4,7 +4,9 @@ import { sql } from "kysely";
 import {
   formatQuantity,
   parseQuantity,
-  resourceKinds,
+  quotaDimensionRegistry,
+  type CountDimension,
+  type ResourceKind,
   type AccessEntry,
   type Domain,
   type EnvironmentCell,
@@ -154,11 +156,9 @@ async function projectRows(
       "e.name",
       "e.domain",
       "e.protected",
-      "q.cpu as limit_cpu",
-      "q.memory as limit_memory",
-      "q.gpu as limit_gpu",
-      "q.storage as limit_storage",
-      "q.max_concurrent_executions as limit_executions",
+      ...quotaDimensionRegistry.map((d) =>
+        sql<string | number | null>`${sql.ref(`q.${d.column}`)}`.as(`limit_${d.usage}`),
+      ),
       ...usageTotals("e"),
     ])
     .orderBy("e.project")
@@ -195,28 +195,23 @@ async function projectRows(
   }));
 }
 
-/** Sums are null only when the lateral join found no row, which an aggregate never does. */
-type CellRow = Record<`limit_${(typeof resourceKinds)[number]}`, string | null> &
-  Record<(typeof resourceKinds)[number], string | null> & {
-    limit_executions: number | null;
-    executions: string | null;
-  };
+/** A cell's limits and totals, by each dimension's name in usage. */
+type CellRow = Record<`limit_${ResourceKind | CountDimension}`, string | number | null> &
+  Record<ResourceKind | CountDimension, string | null>;
 
 /** The dimension whose use is the largest share of its limit. */
 function fullestOf(row: CellRow): FullestDimension | null {
   let fullest: FullestDimension | null = null;
-  const consider = (dimension: string, used: bigint, limit: bigint, show: (v: bigint) => string) => {
+  for (const { usage, quantity } of quotaDimensionRegistry) {
+    const limitValue = row[`limit_${usage}`];
+    if (limitValue === null) continue;
+    const show = quantity ? formatQuantity : String;
+    const used = BigInt(row[usage] ?? 0);
+    const limit = quantity ? parseQuantity(String(limitValue)) : BigInt(limitValue);
     const percent = limit === 0n ? (used > 0n ? 100 : 0) : Number((used * 10000n) / limit) / 100;
     if (fullest === null || percent > fullest.percent) {
-      fullest = { dimension, used: show(used), limit: show(limit), percent };
+      fullest = { dimension: usage, used: show(used), limit: show(limit), percent };
     }
-  };
-  for (const kind of resourceKinds) {
-    const limit = row[`limit_${kind}`];
-    if (limit !== null) consider(kind, BigInt(row[kind] ?? 0), parseQuantity(limit), formatQuantity);
-  }
-  if (row.limit_executions !== null) {
-    consider("executions", BigInt(row.executions ?? 0), BigInt(row.limit_executions), String);
   }
   return fullest;
 }

@@ -11,12 +11,12 @@ import {
   type Queryable,
   type ServiceDeps,
 } from "./context";
-import { limitColumns, usageOf } from "./usage";
+import { limitColumns, usageOf, limitsOf } from "./usage";
 import { loadEnvironment } from "./environment-rows";
 import { checkClaim, managedByOf } from "./ownership";
 import { loadProject } from "./projects";
 import { checkVersion, notFound, requireExpectedVersion } from "./errors";
-import { iso, json, optional } from "./rows";
+import { iso, json } from "./rows";
 import { audit, singleStatement, transaction } from "./transaction";
 import { compiledOnceNamed } from "./compiled-once";
 import { refusalError } from "./refusals";
@@ -29,11 +29,7 @@ export function toQuota(row: Jsonable<Selectable<QuotaTable>>): Quota {
   return {
     project: row.project,
     environment: row.environment,
-    cpu: optional(row.cpu),
-    memory: optional(row.memory),
-    gpu: optional(row.gpu),
-    storage: optional(row.storage),
-    maxConcurrentExecutions: optional(row.max_concurrent_executions),
+    ...limitsOf(row),
     version: row.version,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),

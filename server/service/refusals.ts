@@ -7,6 +7,8 @@ import {
   ceilingId,
   environmentId,
   formatQuantity,
+  quotaDimensionRegistry,
+  type QuotaDimensionInfo,
   type ErrorTarget,
   type FieldError,
 } from "../../model";
@@ -20,8 +22,12 @@ const scopeSchema = z.discriminatedUnion("kind", [
 ]);
 type Scope = z.output<typeof scopeSchema>;
 
-/** A dimension, as the store's functions name it: a quantity's, or `executions`. */
-const dimensionSchema = z.enum(["cpu", "memory", "gpu", "storage", "executions"]);
+/** A dimension, as the store's functions name it: by its name in usage. */
+const dimensionSchema = z.string().transform((usage, ctx) => {
+  const dimension = quotaDimensionRegistry.find((d) => d.usage === usage);
+  if (!dimension) ctx.addIssue({ code: "custom", message: `no dimension ${usage}` });
+  return dimension ?? z.NEVER;
+});
 
 export const refusalSchema = z.discriminatedUnion("rule", [
   z.object({
@@ -80,9 +86,9 @@ function scopeName(scope: Scope): string {
   }
 }
 
-/** An amount of a dimension, from the store's milli-units (executions are a count). */
-function amount(dimension: z.output<typeof dimensionSchema>, milli: string): string {
-  return dimension === "executions" ? String(Number(milli)) : formatQuantity(BigInt(milli));
+/** An amount of a dimension, from the store's milli-units (a count as it is). */
+function amount(dimension: QuotaDimensionInfo, value: string): string {
+  return dimension.quantity ? formatQuantity(BigInt(value)) : String(Number(value));
 }
 
 /** The error a refusal stands for; `target` is the object the refused write was to. */
@@ -91,9 +97,9 @@ export function refusalError(target: ErrorTarget, data: unknown): TenancyError {
   switch (refusal.rule) {
     case "admission": {
       const over = refusal.over.map(({ dimension, limit, used, requested }) =>
-        dimension === "executions"
-          ? `executions: ${amount(dimension, used)} running + ${amount(dimension, requested)} requested > ${limit}`
-          : `${dimension}: ${amount(dimension, used)} in use + ${amount(dimension, requested)} requested > ${limit}`,
+        dimension.quantity
+          ? `${dimension.usage}: ${amount(dimension, used)} in use + ${amount(dimension, requested)} requested > ${limit}`
+          : `${dimension.usage}: ${amount(dimension, used)} running + ${amount(dimension, requested)} requested > ${limit}`,
       );
       const id = scopeName(refusal.scope);
       const what =
@@ -108,7 +114,7 @@ export function refusalError(target: ErrorTarget, data: unknown): TenancyError {
     }
     case "allocation": {
       const errors: FieldError[] = refusal.over.map(({ dimension, limit, allocated }) => {
-        const path = dimension === "executions" ? "maxConcurrentExecutions" : dimension;
+        const path = dimension.field;
         return {
           path,
           message: `${path}: the quotas below add up to ${amount(dimension, allocated)} > ${limit}`,
@@ -123,8 +129,8 @@ export function refusalError(target: ErrorTarget, data: unknown): TenancyError {
     }
     case "defaults": {
       const errors: FieldError[] = refusal.over.map(({ part, dimension, value, source, limit }) => ({
-        path: `${part}.${dimension}`,
-        message: `${value} (set by ${source}) is above the quota's ${dimension} of ${limit}`,
+        path: `${part}.${dimension.field}`,
+        message: `${value} (set by ${source}) is above the quota's ${dimension.field} of ${limit}`,
       }));
       const id = scopeName(refusal.scope);
       return new TenancyError(

@@ -9,8 +9,10 @@ import {
   reservationCreateSchema,
   resourceKinds,
   type Reservation,
+  type CountDimension,
   type ResourceKind,
 } from "../../model";
+import { dimensionColumns } from "../store/dimensions";
 import type { ReservationTable } from "../store/schema";
 import { authorize } from "./access";
 import { systemClock, type Actor, type Queryable, type ServiceDeps, type Tx } from "./context";
@@ -33,11 +35,12 @@ function toReservation(row: Selectable<ReservationTable>): Reservation {
     id: row.id,
     project: row.project,
     environment: row.environment,
-    cpu: formatQuantity(BigInt(row.cpu_milli)),
-    memory: formatQuantity(BigInt(row.memory_milli)),
-    gpu: formatQuantity(BigInt(row.gpu_milli)),
-    storage: formatQuantity(BigInt(row.storage_milli)),
-    executions: row.executions,
+    ...(Object.fromEntries(
+      dimensionColumns.map(({ dimension, amount }) => [
+        dimension.usage,
+        dimension.quantity ? formatQuantity(BigInt(row[amount])) : Number(row[amount]),
+      ]),
+    ) as Pick<Reservation, ResourceKind | CountDimension>),
     createdAt: iso(row.created_at),
   };
 }
@@ -185,10 +188,10 @@ export function reservationService({ db, keyring, clock = systemClock }: Service
         };
         const candidate: Candidate = {
           id: created.id,
-          cpu: requested.cpu.toString(),
-          memory: requested.memory.toString(),
-          gpu: requested.gpu.toString(),
-          storage: requested.storage.toString(),
+          ...(Object.fromEntries(resourceKinds.map((k) => [k, requested[k].toString()])) as Record<
+            ResourceKind,
+            string
+          >),
           executions,
           at: now,
           actor: actor.name,

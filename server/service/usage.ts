@@ -1,6 +1,15 @@
 // What an environment's live reservations hold, and what its quota allows, in exact units.
 import { sql } from "kysely";
-import { formatQuantity, type QuotaSpec, type QuotaUsage, type ResourceKind } from "../../model";
+import {
+  formatQuantity,
+  quotaDimensionRegistry,
+  type CountDimension,
+  type QuotaDimensionInfo,
+  type QuotaSpec,
+  type QuotaUsage,
+  type ResourceKind,
+} from "../../model";
+import { dimensionColumns, perUsedColumn, type UsedColumn } from "../store/dimensions";
 import type { ManagedByColumn } from "../store/schema";
 import type { ExpectedVersion, Queryable } from "./context";
 import { checkVersion, requireExpectedVersion, versionMismatch } from "./errors";
@@ -8,17 +17,11 @@ import { checkClaim } from "./ownership";
 
 /** An environment's usage from the totals its row keeps, as exact decimal text (also selected
  * inside the effective configuration's and the console's statements); `alias` names the
- * environments table in the query. */
+ * environments table in the query. Each is named as the dimension in usage. */
 export function usageTotals(alias: string) {
-  const total = (column: string, as: ResourceKind | "executions") =>
-    sql<string>`${sql.ref(`${alias}.${column}`)}::text`.as(as);
-  return [
-    total("used_cpu_milli", "cpu"),
-    total("used_memory_milli", "memory"),
-    total("used_gpu_milli", "gpu"),
-    total("used_storage_milli", "storage"),
-    total("used_executions", "executions"),
-  ];
+  return dimensionColumns.map(({ dimension, used }) =>
+    sql<string>`${sql.ref(`${alias}.${used}`)}::text`.as(dimension.usage),
+  );
 }
 
 /** What the live reservations of an environment hold. */
@@ -36,36 +39,44 @@ export async function usageOf(q: Queryable, project: string, environment: string
  * an update's `set`: the reservation's row, `released`, is in the statement (a CTE that deleted it),
  * and its amounts are taken off. */
 export function releasedFromTotals(released: string) {
-  const minus = (column: string, amount: string) =>
-    sql<string>`${sql.ref(column)} - ${sql.ref(`${released}.${amount}`)}`;
-  return {
-    used_cpu_milli: minus("used_cpu_milli", "cpu_milli"),
-    used_memory_milli: minus("used_memory_milli", "memory_milli"),
-    used_gpu_milli: minus("used_gpu_milli", "gpu_milli"),
-    used_storage_milli: minus("used_storage_milli", "storage_milli"),
-    used_executions: minus("used_executions", "executions"),
-  };
+  return perUsedColumn(
+    ({ used, amount }) => sql<string>`${sql.ref(used)} - ${sql.ref(`${released}.${amount}`)}`,
+  );
 }
 
-/** Usage from the sums of reservations' exact amounts (milli-units, as decimal strings). */
-export function toUsage(sums: Record<ResourceKind | "executions", string | number>): QuotaUsage {
-  return {
-    cpu: formatQuantity(BigInt(sums.cpu)),
-    memory: formatQuantity(BigInt(sums.memory)),
-    gpu: formatQuantity(BigInt(sums.gpu)),
-    storage: formatQuantity(BigInt(sums.storage)),
-    executions: Number(sums.executions),
-  };
+/** Usage from the sums of reservations' exact amounts (milli-units, as decimal strings), by each
+ * dimension's name in usage. */
+export function toUsage(sums: Record<ResourceKind | CountDimension, string | number>): QuotaUsage {
+  const usage = Object.fromEntries(
+    quotaDimensionRegistry.map(({ usage, quantity }) => [
+      usage,
+      quantity ? formatQuantity(BigInt(sums[usage])) : Number(sums[usage]),
+    ]),
+  );
+  return usage as QuotaUsage;
+}
+
+/** A ceiling's or an environment's usage from its totals columns. */
+export function usageOfTotals(row: Record<UsedColumn, string>): QuotaUsage {
+  return toUsage(
+    Object.fromEntries(dimensionColumns.map(({ dimension, used }) => [dimension.usage, row[used]])) as Record<
+      ResourceKind | CountDimension,
+      string
+    >,
+  );
+}
+
+/** The limits of a quota's or a ceiling's row, as the API shows them (an unlimited one omitted). */
+export function limitsOf(row: { [D in QuotaDimensionInfo as D["column"]]: QuotaSpec[D["field"]] | null }) {
+  return Object.fromEntries(
+    quotaDimensionRegistry.map((d) => [d.field, row[d.column] ?? undefined]),
+  ) as QuotaSpec;
 }
 
 /** The limit columns of a quota or a ceiling; an omitted limit is unlimited (null). */
 export function limitColumns(spec: QuotaSpec) {
-  return {
-    cpu: spec.cpu ?? null,
-    memory: spec.memory ?? null,
-    gpu: spec.gpu ?? null,
-    storage: spec.storage ?? null,
-    max_concurrent_executions: spec.maxConcurrentExecutions ?? null,
+  return Object.fromEntries(quotaDimensionRegistry.map((d) => [d.column, spec[d.field] ?? null])) as {
+    [D in QuotaDimensionInfo as D["column"]]: QuotaSpec[D["field"]] | null;
   };
 }
 
