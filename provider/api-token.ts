@@ -26,6 +26,7 @@ import {
   same,
   type Bag,
   type OwnerInput,
+  refreshedInputs,
 } from "./kind-provider";
 
 export const apiTokenInputsSchema = tokenCreateSchema
@@ -174,7 +175,7 @@ export function apiTokenProviderFor(api: () => TenancyClient = client, clock: ()
           ...(live.orgAdmin || props.orgAdmin !== undefined ? { orgAdmin: live.orgAdmin } : {}),
           managedBy: live.managedBy,
         };
-        return { id, props: outs, inputs: fieldsOf(outs) };
+        return { id, props: outs, inputs: refreshedInputs(fieldsOf(outs), live.managedBy) };
       } catch (err) {
         throw describeFailure("read", kind, id, err);
       }

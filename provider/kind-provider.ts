@@ -426,7 +426,7 @@ export function providerFor<In extends object, Live extends LiveMeta, Out extend
         const live = await spec.get(api(), current);
         if (live === undefined) return { id: "" };
         const outs = outputs(live, current, props.claim, {}, props);
-        return { id, props: outs, inputs: fieldsOf(outs) };
+        return { id, props: outs, inputs: refreshedInputs(fieldsOf(outs), live.managedBy) };
       } catch (err) {
         throw describeFailure("read", spec.kind, id, err);
       }
@@ -506,6 +506,13 @@ export function providerFor<In extends object, Live extends LiveMeta, Out extend
       ...extra,
     };
   }
+}
+
+/** The inputs a refresh gives back: the declared fields as the object holds them, and the owner the
+ * resource class passes as an input (the object's manager), so that the next diff shows only what
+ * drifted, not the owner as added. */
+export function refreshedInputs<T extends object>(fields: T, managedBy: ManagedBy | null) {
+  return managedBy ? { ...fields, managedBy } : fields;
 }
 
 /** A boolean the control plane defaults to false, reported as the program declared it: left unset

@@ -139,6 +139,17 @@ for (const transport of transports) {
         const refresh = seen(assertOk(await stack.refresh(), "refresh"));
         assert.match(refresh.output, /^\s+~ 1 updated$/m);
         assert.match(refresh.output, /^\s+- 1 deleted$/m);
+        // The refreshed quota's update shows its drifted field only: refresh keeps its owner input.
+        const afterRefresh = seen(
+          assertOk(await stack.pulumi(["preview", "--diff"]), "preview after refresh"),
+        );
+        const quotaUpdate =
+          /~ pulumi-nodejs:dynamic\/tenancy:Quota: \(update\)[\s\S]*?(?=\n\s*[~+-] pulumi|\nResources:)/.exec(
+            afterRefresh.output,
+          );
+        assert.ok(quotaUpdate, afterRefresh.output);
+        assert.match(quotaUpdate[0], /cpu\s*: "2" => "12"/);
+        assert.doesNotMatch(quotaUpdate[0], /[+~-] managedBy/);
         seen(assertOk(await stack.up(), "up after drift"));
         const restored = await snapshot(api);
         assert.ok(restored.quotas.includes("web/production:cpu=12"));
