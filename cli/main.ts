@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // `tenancy`: run the control plane and talk to it.
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { TenancyClient } from "../client";
 import { createClient } from "../provider/connect";
 import { startServer } from "../server/server";
 import { exportProgram } from "./export";
+import { runWithEnvironment } from "./run";
 import { get, kinds, matrix, type Kind } from "./inspect";
 import { printable, table } from "./tables";
 
@@ -39,9 +41,10 @@ function port(value: string): number {
   return n;
 }
 
-const program = new Command("tenancy").description(
-  "Projects, domains and environments as code: the control plane",
-);
+const program = new Command("tenancy")
+  .description("Projects, domains and environments as code: the control plane")
+  // `tenancy run … -- cmd --flag`: options after the command are the command's.
+  .enablePositionalOptions();
 
 program
   .command("serve")
@@ -223,6 +226,23 @@ token
       process.stdout.write(table(["REVOKED"], [[id]]));
     }),
   );
+
+clientCommand("run", "run a command with an environment's secret values as environment variables")
+  .requiredOption("--project <project>", "the environment's project")
+  .requiredOption("--environment <environment>", "the environment")
+  .argument("<command...>", "the command and its arguments (put -- before them when they start with -)")
+  .passThroughOptions()
+  .action(async (command: string[], opts) => {
+    const api = createClient({
+      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+      ...(opts.token ? { token: opts.token } : {}),
+    });
+    const ended = await runWithEnvironment(api, opts.project, opts.environment, command);
+    if ("code" in ended) process.exit(ended.code);
+    // Ended by a signal: end the same way, so whoever started this sees what the child got.
+    process.kill(process.pid, ended.signal);
+    process.exit(128 + os.constants.signals[ended.signal]);
+  });
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`tenancy: ${printable(err.message)}\n`);

@@ -6,6 +6,7 @@ import type {
   Ceiling,
   CeilingScope,
   CeilingWithUse,
+  ChangePage,
   DefaultsScope,
   Domain,
   DomainCreate,
@@ -36,27 +37,36 @@ import type {
   Token,
   TokenCreate,
 } from "../model";
+import { kindRegistry } from "../model/kinds";
 import { pathOf, type Transport, type WriteOwnership } from "./transport";
+
+/** The API's top-level collection of each kind that has one, from the kinds registry. */
+const collectionOf = {
+  Domain: kindRegistry.Domain.apiPath[0],
+  Project: kindRegistry.Project.apiPath[0],
+  Team: kindRegistry.Team.apiPath[0],
+  ApiToken: kindRegistry.ApiToken.apiPath[0],
+};
 
 function defaultsPath(scope: DefaultsScope): string {
   switch (scope.kind) {
     case "domain":
-      return pathOf("domains", scope.domain, "defaults");
+      return pathOf(collectionOf.Domain, scope.domain, "defaults");
     case "project":
-      return pathOf("projects", scope.project, "defaults");
+      return pathOf(collectionOf.Project, scope.project, "defaults");
     case "environment":
-      return pathOf("projects", scope.project, "environments", scope.environment, "defaults");
+      return pathOf(collectionOf.Project, scope.project, "environments", scope.environment, "defaults");
   }
 }
 
 function ceilingPath(scope: CeilingScope): string {
   return scope.kind === "project"
-    ? pathOf("projects", scope.project, "quota")
-    : pathOf("domains", scope.domain, "quota");
+    ? pathOf(collectionOf.Project, scope.project, "quota")
+    : pathOf(collectionOf.Domain, scope.domain, "quota");
 }
 
 const envPath = (project: string, environment: string, ...rest: string[]) =>
-  pathOf("projects", project, "environments", environment, ...rest);
+  pathOf(collectionOf.Project, project, "environments", environment, ...rest);
 
 export type SecretCreateInput = { name: string; value?: string; reference?: string; description?: string };
 export type SecretPatchInput = { value?: string; reference?: string; description?: string | null };
@@ -67,34 +77,39 @@ function endpoints(t: Transport) {
   const key = () => randomUUID();
   return {
     domains: {
-      list: () => t.send<Domain[]>({ method: "GET", path: pathOf("domains") }),
-      get: (name: string) => t.send<Domain>({ method: "GET", path: pathOf("domains", name) }),
+      list: () => t.send<Domain[]>({ method: "GET", path: pathOf(collectionOf.Domain) }),
+      get: (name: string) => t.send<Domain>({ method: "GET", path: pathOf(collectionOf.Domain, name) }),
       create: (body: DomainCreate) =>
-        t.send<Domain>({ method: "POST", path: pathOf("domains"), body, idempotencyKey: key() }),
+        t.send<Domain>({ method: "POST", path: pathOf(collectionOf.Domain), body, idempotencyKey: key() }),
       update: (name: string, body: DomainPatch, version: number) =>
-        t.send<Domain>({ method: "PATCH", path: pathOf("domains", name), body, ifMatch: version }),
+        t.send<Domain>({ method: "PATCH", path: pathOf(collectionOf.Domain, name), body, ifMatch: version }),
       delete: (name: string, version: number) =>
-        t.send<void>({ method: "DELETE", path: pathOf("domains", name), ifMatch: version }),
+        t.send<void>({ method: "DELETE", path: pathOf(collectionOf.Domain, name), ifMatch: version }),
     },
     projects: {
-      list: () => t.send<Project[]>({ method: "GET", path: pathOf("projects") }),
-      get: (name: string) => t.send<Project>({ method: "GET", path: pathOf("projects", name) }),
+      list: () => t.send<Project[]>({ method: "GET", path: pathOf(collectionOf.Project) }),
+      get: (name: string) => t.send<Project>({ method: "GET", path: pathOf(collectionOf.Project, name) }),
       create: (body: ProjectCreate) =>
-        t.send<Project>({ method: "POST", path: pathOf("projects"), body, idempotencyKey: key() }),
+        t.send<Project>({ method: "POST", path: pathOf(collectionOf.Project), body, idempotencyKey: key() }),
       update: (name: string, body: ProjectPatch, version: number) =>
-        t.send<Project>({ method: "PATCH", path: pathOf("projects", name), body, ifMatch: version }),
+        t.send<Project>({
+          method: "PATCH",
+          path: pathOf(collectionOf.Project, name),
+          body,
+          ifMatch: version,
+        }),
       delete: (name: string, version: number) =>
-        t.send<void>({ method: "DELETE", path: pathOf("projects", name), ifMatch: version }),
+        t.send<void>({ method: "DELETE", path: pathOf(collectionOf.Project, name), ifMatch: version }),
     },
     environments: {
       list: (project: string) =>
-        t.send<Environment[]>({ method: "GET", path: pathOf("projects", project, "environments") }),
+        t.send<Environment[]>({ method: "GET", path: pathOf(collectionOf.Project, project, "environments") }),
       get: (project: string, name: string) =>
         t.send<Environment>({ method: "GET", path: envPath(project, name) }),
       create: (project: string, body: EnvironmentCreate) =>
         t.send<Environment>({
           method: "POST",
-          path: pathOf("projects", project, "environments"),
+          path: pathOf(collectionOf.Project, project, "environments"),
           body,
           idempotencyKey: key(),
         }),
@@ -185,20 +200,23 @@ function endpoints(t: Transport) {
       list: (project: string, filter: { environment?: string; subject?: string } = {}) =>
         t.send<RoleBinding[]>({
           method: "GET",
-          path: pathOf("projects", project, "role-bindings"),
+          path: pathOf(collectionOf.Project, project, "role-bindings"),
           query: filter as Record<string, string>,
         }),
       get: (project: string, id: string) =>
-        t.send<RoleBinding>({ method: "GET", path: pathOf("projects", project, "role-bindings", id) }),
+        t.send<RoleBinding>({
+          method: "GET",
+          path: pathOf(collectionOf.Project, project, "role-bindings", id),
+        }),
       create: (project: string, body: RoleBindingCreate) =>
         t.send<RoleBinding>({
           method: "POST",
-          path: pathOf("projects", project, "role-bindings"),
+          path: pathOf(collectionOf.Project, project, "role-bindings"),
           body,
           idempotencyKey: key(),
         }),
       delete: (project: string, id: string) =>
-        t.send<void>({ method: "DELETE", path: pathOf("projects", project, "role-bindings", id) }),
+        t.send<void>({ method: "DELETE", path: pathOf(collectionOf.Project, project, "role-bindings", id) }),
     },
     reservations: {
       list: (project: string, environment: string) =>
@@ -218,34 +236,46 @@ function endpoints(t: Transport) {
         t.send<EffectiveConfig>({ method: "GET", path: envPath(project, environment, "effective") }),
     },
     tokens: {
-      list: () => t.send<Token[]>({ method: "GET", path: pathOf("tokens") }),
-      get: (id: string) => t.send<Token>({ method: "GET", path: pathOf("tokens", id) }),
-      create: (body: TokenCreate) => t.send<IssuedToken>({ method: "POST", path: pathOf("tokens"), body }),
-      revoke: (id: string) => t.send<void>({ method: "DELETE", path: pathOf("tokens", id) }),
+      list: () => t.send<Token[]>({ method: "GET", path: pathOf(collectionOf.ApiToken) }),
+      get: (id: string) => t.send<Token>({ method: "GET", path: pathOf(collectionOf.ApiToken, id) }),
+      create: (body: TokenCreate) =>
+        t.send<IssuedToken>({ method: "POST", path: pathOf(collectionOf.ApiToken), body }),
+      revoke: (id: string) => t.send<void>({ method: "DELETE", path: pathOf(collectionOf.ApiToken, id) }),
     },
     teams: {
-      list: () => t.send<Team[]>({ method: "GET", path: pathOf("teams") }),
-      get: (name: string) => t.send<Team>({ method: "GET", path: pathOf("teams", name) }),
+      list: () => t.send<Team[]>({ method: "GET", path: pathOf(collectionOf.Team) }),
+      get: (name: string) => t.send<Team>({ method: "GET", path: pathOf(collectionOf.Team, name) }),
       create: (body: TeamCreate) =>
-        t.send<Team>({ method: "POST", path: pathOf("teams"), body, idempotencyKey: key() }),
+        t.send<Team>({ method: "POST", path: pathOf(collectionOf.Team), body, idempotencyKey: key() }),
       update: (name: string, body: TeamPatch, version: number) =>
-        t.send<Team>({ method: "PATCH", path: pathOf("teams", name), body, ifMatch: version }),
+        t.send<Team>({ method: "PATCH", path: pathOf(collectionOf.Team, name), body, ifMatch: version }),
       delete: (name: string, version: number) =>
-        t.send<void>({ method: "DELETE", path: pathOf("teams", name), ifMatch: version }),
+        t.send<void>({ method: "DELETE", path: pathOf(collectionOf.Team, name), ifMatch: version }),
       members: {
         list: (team: string) =>
-          t.send<TeamMember[]>({ method: "GET", path: pathOf("teams", team, "members") }),
+          t.send<TeamMember[]>({ method: "GET", path: pathOf(collectionOf.Team, team, "members") }),
         get: (team: string, subject: string) =>
-          t.send<TeamMember>({ method: "GET", path: pathOf("teams", team, "members", subject) }),
+          t.send<TeamMember>({ method: "GET", path: pathOf(collectionOf.Team, team, "members", subject) }),
         add: (team: string, subject: string) =>
-          t.send<TeamMember>({ method: "PUT", path: pathOf("teams", team, "members", subject) }),
+          t.send<TeamMember>({ method: "PUT", path: pathOf(collectionOf.Team, team, "members", subject) }),
         remove: (team: string, subject: string) =>
-          t.send<void>({ method: "DELETE", path: pathOf("teams", team, "members", subject) }),
+          t.send<void>({ method: "DELETE", path: pathOf(collectionOf.Team, team, "members", subject) }),
       },
     },
     audit: {
       list: (query: Record<string, string> = {}) =>
         t.send<AuditEntry[]>({ method: "GET", path: pathOf("audit"), query }),
+    },
+    changes: {
+      /** The changes after `after` the token may read, oldest first; with `wait` (seconds, at most
+       * 60) the answer is held until there is one. */
+      list: ({ after = 0, wait }: { after?: number; wait?: number } = {}) =>
+        t.send<ChangePage>({
+          method: "GET",
+          path: pathOf("changes"),
+          query: { after: String(after), ...(wait !== undefined ? { wait: String(wait) } : {}) },
+          ...(wait !== undefined ? { timeoutMs: (wait + 30) * 1000 } : {}),
+        }),
     },
   };
 }

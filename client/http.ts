@@ -63,6 +63,7 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
             method: request.method,
             url: request.path,
             headers,
+            ...(request.timeoutMs !== undefined ? { timeout: request.timeoutMs } : {}),
             ...(query ? { params: query } : {}),
             ...(request.body !== undefined ? { data: request.body } : {}),
           });

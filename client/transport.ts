@@ -8,6 +8,9 @@ export interface ApiRequest {
   ifMatch?: number;
   idempotencyKey?: string;
   query?: Record<string, string>;
+  /** How long the answer may take, when it may take longer than the transport's usual wait (a held
+   * request of the change feed). */
+  timeoutMs?: number;
   /** Who writes: see {@link WriteOwnership}. */
   ownership?: WriteOwnership;
 }

@@ -12,6 +12,7 @@ export const errorCodes = {
   quota_exceeded: 409,
   archived: 409,
   version_mismatch: 412,
+  gone: 410,
   payload_too_large: 413,
   rate_limited: 429,
   internal: 500,
@@ -62,6 +63,8 @@ export class TenancyError extends Error {
       /** Set when a write is refused because another resource (or a person: null) manages the
        * object now: the writer's claim has moved on. */
       managedBy?: ManagedBy | null;
+      /** With `gone`: the change feed's current revision, to follow from after listing afresh. */
+      revision?: number;
       cause?: unknown;
     } = {},
   ) {
@@ -99,6 +102,7 @@ export interface Problem {
   errors?: FieldError[];
   target?: ErrorTarget;
   managedBy?: ManagedBy | null;
+  revision?: number;
 }
 
 const titles: Record<ErrorCode, string> = {
@@ -111,6 +115,7 @@ const titles: Record<ErrorCode, string> = {
   quota_exceeded: "Quota exceeded",
   archived: "Archived",
   version_mismatch: "Version mismatch",
+  gone: "Gone",
   payload_too_large: "Payload too large",
   rate_limited: "Rate limited",
   internal: "Internal error",
@@ -127,6 +132,7 @@ export function toProblem(error: TenancyError): Problem {
     ...(error.errors ? { errors: error.errors } : {}),
     ...(error.target ? { target: error.target } : {}),
     ...(error.managedBy !== undefined ? { managedBy: error.managedBy } : {}),
+    ...(error.options.revision !== undefined ? { revision: error.options.revision } : {}),
   };
 }
 
@@ -137,5 +143,6 @@ export function fromProblem(problem: Problem): TenancyError {
     ...(problem.errors ? { errors: problem.errors } : {}),
     ...(problem.target ? { target: problem.target } : {}),
     ...(problem.managedBy !== undefined ? { managedBy: problem.managedBy } : {}),
+    ...(problem.revision !== undefined ? { revision: problem.revision } : {}),
   });
 }

@@ -1,6 +1,7 @@
 // The vocabulary shared by every layer: schemas and types of every kind, name rules, quantities
 // and the error registry. Imports nothing of ours.
 export * from "./audit";
+export * from "./change";
 export * from "./common";
 export * from "./console";
 export * from "./dimensions";

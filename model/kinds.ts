@@ -4,6 +4,10 @@
 import { quotaDimensions } from "./dimensions";
 
 interface KindEntry {
+  /** One sentence: what an object of the kind is (the OpenAPI document's tag description). */
+  description: string;
+  /** The OpenAPI tag of its routes. */
+  tag: string;
   /** The module of the kind in provider/ and sdk/ (kebab-case). */
   module: string;
   /** The API's collection the kind lives in, as path segments with `{field}` placeholders. */
@@ -23,6 +27,8 @@ const meta = ["version", "createdAt", "updatedAt"] as const;
 
 export const kindRegistry = {
   Domain: {
+    description: "Org-wide stages (development, staging, production, custom); changed by org admins.",
+    tag: "domains",
     module: "domain",
     apiPath: ["domains"],
     identity: ["name"],
@@ -31,6 +37,8 @@ export const kindRegistry = {
     outputs: meta,
   },
   Project: {
+    description: "Products, teams or clients.",
+    tag: "projects",
     module: "project",
     apiPath: ["projects"],
     identity: ["name"],
@@ -39,6 +47,8 @@ export const kindRegistry = {
     outputs: meta,
   },
   Environment: {
+    description: "Where a project meets a domain: each has its own quota, defaults, secrets and roles.",
+    tag: "environments",
     module: "environment",
     apiPath: ["projects", "{project}", "environments"],
     identity: ["project", "name"],
@@ -48,6 +58,8 @@ export const kindRegistry = {
     outputs: meta,
   },
   Quota: {
+    description: "Limits that reservations are admitted against, atomically.",
+    tag: "quotas",
     module: "quota",
     apiPath: ["projects", "{project}", "environments", "{environment}", "quota"],
     identity: ["project", "environment", "domain"],
@@ -56,6 +68,8 @@ export const kindRegistry = {
     outputs: meta,
   },
   ResourceDefaults: {
+    description: "Default requests and limits for workloads, per domain, project or environment.",
+    tag: "defaults",
     module: "resource-defaults",
     apiPath: ["projects", "{project}", "environments", "{environment}", "defaults"],
     identity: ["domain", "project", "environment"],
@@ -64,6 +78,8 @@ export const kindRegistry = {
     outputs: meta,
   },
   SecretBinding: {
+    description: "Secret values (encrypted at rest, revealed only to developers) or references.",
+    tag: "secrets",
     module: "secret-binding",
     apiPath: ["projects", "{project}", "environments", "{environment}", "secrets"],
     identity: ["project", "environment", "name"],
@@ -72,6 +88,8 @@ export const kindRegistry = {
     outputs: [...meta, "valueVersion"],
   },
   RoleBinding: {
+    description: "Who holds which role on a project or one of its environments.",
+    tag: "role-bindings",
     module: "role-binding",
     apiPath: ["projects", "{project}", "role-bindings"],
     identity: ["project", "environment", "subject", "role"],
@@ -80,6 +98,8 @@ export const kindRegistry = {
     outputs: [...meta, "bindingId"],
   },
   Team: {
+    description: "Groups of subjects that role bindings can name.",
+    tag: "teams",
     module: "team",
     apiPath: ["teams"],
     identity: ["name"],
@@ -88,6 +108,8 @@ export const kindRegistry = {
     outputs: meta,
   },
   TeamMember: {
+    description: "Groups of subjects that role bindings can name.",
+    tag: "teams",
     module: "team-member",
     apiPath: ["teams", "{team}", "members"],
     identity: ["team", "subject"],
@@ -96,6 +118,8 @@ export const kindRegistry = {
     outputs: meta,
   },
   ApiToken: {
+    description: "API tokens issued to users and services; their secrets are shown once.",
+    tag: "tokens",
     module: "api-token",
     apiPath: ["tokens"],
     identity: ["name"],

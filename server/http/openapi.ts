@@ -1,6 +1,6 @@
 // /openapi.json, generated from the same route list and zod schemas the server uses.
 import { z } from "zod";
-import { errorCodes, type ErrorCode } from "../../model";
+import { errorCodes, kindRegistry, type ErrorCode } from "../../model";
 
 const codes = Object.keys(errorCodes) as ErrorCode[];
 import type { RouteSpec } from "./route";
@@ -26,6 +26,7 @@ const problemSchema = {
         properties: { path: { type: "string" }, message: { type: "string" } },
       },
     },
+    revision: { type: "integer", description: "With gone: the change feed's current revision." },
   },
 };
 
@@ -54,6 +55,7 @@ function errorStatuses(route: RouteSpec): number[] {
   if (route.method !== "GET") statuses.push(409);
   if (route.method === "PATCH" || route.method === "PUT" || route.method === "DELETE") statuses.push(412);
   if (route.body) statuses.push(413);
+  statuses.push(...(route.errorStatuses ?? []));
   return statuses.sort((a, b) => a - b);
 }
 
@@ -91,18 +93,13 @@ function writeParameters(route: RouteSpec) {
   ];
 }
 
+/** Each tag's description: a kind's from the kinds registry, the others' here. */
 const tagDescriptions: Record<string, string> = {
-  domains: "Org-wide stages (development, staging, production, custom); changed by org admins.",
-  projects: "Products, teams or clients.",
-  environments: "Where a project meets a domain: each has its own quota, defaults, secrets and roles.",
-  quotas: "Limits that reservations are admitted against, atomically.",
-  defaults: "Default requests and limits for workloads, per domain, project or environment.",
+  ...Object.fromEntries(Object.values(kindRegistry).map((kind) => [kind.tag, kind.description])),
   effective: "The merged configuration a runtime asks for before it schedules work.",
-  secrets: "Secret values (encrypted at rest, revealed only to developers) or references.",
-  "role-bindings": "Who holds which role on a project or one of its environments.",
   reservations: "Amounts held against an environment's quota while work runs.",
-  tokens: "API tokens issued to users and services; their secrets are shown once.",
   audit: "Every change, who made it and when.",
+  changes: "The change feed: what changed, in commit order, for followers such as tenancy sync.",
   console: "Aggregates the web console's pages read, one request per page.",
 };
 

@@ -35,6 +35,8 @@ export interface RouteSpec<Url extends string = string> {
   response?: z.ZodType;
   /** 201 for creates, 204 for deletes, 200 otherwise. */
   status?: 200 | 201 | 204;
+  /** Error statuses the route answers beyond those every route of its method does. */
+  errorStatuses?: number[];
   /** A read of the route's environment that the request's authentication makes in its own
    * statement: for the reads a runtime sends before every workload. */
   authenticatedRead?: AuthenticatedRead;

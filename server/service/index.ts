@@ -4,6 +4,7 @@ import { sql } from "kysely";
 import type { ServiceDeps } from "./context";
 import { auditService } from "./audit-log";
 import { ceilingService } from "./ceilings";
+import { changeService } from "./changes";
 import { consoleService } from "./console";
 import { defaultsService } from "./defaults";
 import { domainService } from "./domains";
@@ -34,6 +35,7 @@ export function createService(deps: ServiceDeps) {
     authenticate: authenticator(deps),
     teams: teamService(deps),
     audit: auditService(deps),
+    changes: changeService(deps),
     console: consoleService(deps),
     /** Resolves when the database answers a query; rejects with its error otherwise. */
     ready: async () => void (await sql`select 1`.execute(deps.db)),

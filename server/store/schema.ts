@@ -1,6 +1,7 @@
 // The tables as Kysely sees them. Column names are snake_case in SQL; the service maps rows to the
 // model's camelCase objects.
 import type { ColumnType, Generated } from "kysely";
+import type { QuotaDimensionInfo } from "../../model";
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
@@ -42,14 +43,30 @@ export interface ProjectTable extends Versioned {
   archived: boolean;
 }
 
-/** What the live reservations below a row hold, in thousandths (kept by admissions and releases). */
-export interface UsageTotals {
-  used_cpu_milli: ColumnType<string, string | bigint | undefined, string | bigint>;
-  used_memory_milli: ColumnType<string, string | bigint | undefined, string | bigint>;
-  used_gpu_milli: ColumnType<string, string | bigint | undefined, string | bigint>;
-  used_storage_milli: ColumnType<string, string | bigint | undefined, string | bigint>;
-  used_executions: ColumnType<string, string | number | undefined, string | number>;
-}
+/** A quantity dimension of the registry (model/dimensions.ts), or the counted one. */
+type QuantityDimension = Extract<QuotaDimensionInfo, { quantity: true }>;
+type CountedDimension = Extract<QuotaDimensionInfo, { quantity: false }>;
+
+/** The limit columns of a quota or a ceiling, one per dimension: quantity text, or a count. */
+type LimitColumns = { [D in QuantityDimension as D["column"]]: string | null } & {
+  [D in CountedDimension as D["column"]]: number | null;
+};
+
+/** What the live reservations below a row hold, in thousandths (kept by admissions and releases):
+ * `used_<dimension>_milli` for each quantity, `used_<dimension>` for the count. */
+export type UsageTotals = {
+  [D in QuantityDimension as `used_${D["usage"]}_milli`]: ColumnType<
+    string,
+    string | bigint | undefined,
+    string | bigint
+  >;
+} & {
+  [D in CountedDimension as `used_${D["usage"]}`]: ColumnType<
+    string,
+    string | number | undefined,
+    string | number
+  >;
+};
 
 export interface EnvironmentTable extends Versioned, UsageTotals {
   project: string;
@@ -60,14 +77,9 @@ export interface EnvironmentTable extends Versioned, UsageTotals {
   protected: boolean;
 }
 
-export interface QuotaTable extends Versioned {
+export interface QuotaTable extends Versioned, LimitColumns {
   project: string;
   environment: string;
-  cpu: string | null;
-  memory: string | null;
-  gpu: string | null;
-  storage: string | null;
-  max_concurrent_executions: number | null;
 }
 
 export interface ResourceDefaultsTable extends Versioned {
@@ -101,16 +113,16 @@ export interface RoleBindingTable extends Versioned {
   role: string;
 }
 
-export interface ReservationTable {
+/** What a reservation holds of each dimension: `<dimension>_milli` for quantities (thousandths of a
+ * unit, see model/quantity.ts), the count as it is. */
+type ReservationAmounts = {
+  [D in QuantityDimension as `${D["usage"]}_milli`]: ColumnType<string, string | bigint, never>;
+} & { [D in CountedDimension as D["usage"]]: number };
+
+export interface ReservationTable extends ReservationAmounts {
   id: string;
   project: string;
   environment: string;
-  /** Amounts in thousandths of a unit (see model/quantity.ts). */
-  cpu_milli: ColumnType<string, string | bigint, never>;
-  memory_milli: ColumnType<string, string | bigint, never>;
-  gpu_milli: ColumnType<string, string | bigint, never>;
-  storage_milli: ColumnType<string, string | bigint, never>;
-  executions: number;
   actor: string;
   created_at: Timestamp;
 }
@@ -138,15 +150,10 @@ export interface TeamMemberTable extends Versioned {
 }
 
 /** Limits on a project or a domain as a whole (exactly one of the two is set). */
-export interface CeilingTable extends Versioned, UsageTotals {
+export interface CeilingTable extends Versioned, UsageTotals, LimitColumns {
   id: Generated<number>;
   project: string | null;
   domain: string | null;
-  cpu: string | null;
-  memory: string | null;
-  gpu: string | null;
-  storage: string | null;
-  max_concurrent_executions: number | null;
 }
 
 export interface TokenTable extends Owned {
@@ -190,6 +197,23 @@ export interface IdempotencyTable {
   created_at: Timestamp;
 }
 
+/** One change of the change feed, numbered in commit order (tenancy_record_change). */
+export interface ChangeTable {
+  revision: ColumnType<string, never, never>;
+  at: Timestamp;
+  kind: string;
+  id: string;
+  project: string | null;
+  environment: string | null;
+  action: "created" | "updated" | "deleted";
+}
+
+/** The feed's one row: the last revision drawn, and the last one pruned. */
+export interface ChangeFeedTable {
+  revision: ColumnType<string, never, string | bigint>;
+  pruned_through: ColumnType<string, never, string | bigint>;
+}
+
 export interface Database {
   domains: DomainTable;
   projects: ProjectTable;
@@ -207,4 +231,6 @@ export interface Database {
   audit: AuditTable;
   idempotency_keys: IdempotencyTable;
   sealed_settings: SealedSettingTable;
+  changes: ChangeTable;
+  change_feed: ChangeFeedTable;
 }

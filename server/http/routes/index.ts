@@ -1,6 +1,7 @@
 // Every route of the API, one module per kind.
 import type { RouteSpec } from "../route";
 import { auditRoutes } from "./audit";
+import { changesRoutes } from "./changes";
 import { consoleRoutes } from "./console";
 import { defaultsRoutes } from "./defaults";
 import { domainsRoutes } from "./domains";
@@ -27,5 +28,6 @@ export const routes: readonly RouteSpec[] = [
   ...tokensRoutes,
   ...teamsRoutes,
   ...auditRoutes,
+  ...changesRoutes,
   ...consoleRoutes,
 ];

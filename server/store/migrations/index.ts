@@ -15,6 +15,7 @@ import { migration as quotaWriteFunction } from "./0009-quota-write-function";
 import { migration as cachedHelpers } from "./0010-cached-helpers";
 import { migration as groupAdmission } from "./0011-group-admission";
 import { migration as refusalsAsData } from "./0012-refusals-as-data";
+import { migration as changeFeed } from "./0013-change-feed";
 
 /** The migrations by name, in the order they run (the names sort in that order). */
 export const migrations: Record<string, Migration> = {
@@ -30,6 +31,7 @@ export const migrations: Record<string, Migration> = {
   "0010_cached_helpers": cachedHelpers,
   "0011_group_admission": groupAdmission,
   "0012_refusals_as_data": refusalsAsData,
+  "0013_change_feed": changeFeed,
 };
 
 export const migrationProvider: MigrationProvider = {
