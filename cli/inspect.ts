@@ -5,6 +5,7 @@ import { table } from "./tables";
 
 export const kinds = [
   "domains",
+  "clusters",
   "projects",
   "environments",
   "quotas",
@@ -40,6 +41,19 @@ export async function get(api: TenancyClient, kind: Kind): Promise<string> {
           String(d.order ?? ""),
           String(d.version),
           manager(d),
+        ]),
+      );
+    case "clusters":
+      return table(
+        ["NAME", "DISPLAY NAME", "LABELS", "VERSION", "MANAGED BY"],
+        (await api.clusters.list()).map((c) => [
+          c.name,
+          c.displayName ?? "",
+          Object.entries(c.labels ?? {})
+            .map(([k, v]) => `${k}=${v}`)
+            .join(","),
+          String(c.version),
+          manager(c),
         ]),
       );
     case "projects":

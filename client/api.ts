@@ -7,6 +7,9 @@ import type {
   CeilingScope,
   CeilingWithUse,
   ChangePage,
+  Cluster,
+  ClusterCreate,
+  ClusterPatch,
   DefaultsScope,
   Domain,
   DomainCreate,
@@ -43,6 +46,7 @@ import { pathOf, type Transport, type WriteOwnership } from "./transport";
 /** The API's top-level collection of each kind that has one, from the kinds registry. */
 const collectionOf = {
   Domain: kindRegistry.Domain.apiPath[0],
+  Cluster: kindRegistry.Cluster.apiPath[0],
   Project: kindRegistry.Project.apiPath[0],
   Team: kindRegistry.Team.apiPath[0],
   ApiToken: kindRegistry.ApiToken.apiPath[0],
@@ -85,6 +89,21 @@ function endpoints(t: Transport) {
         t.send<Domain>({ method: "PATCH", path: pathOf(collectionOf.Domain, name), body, ifMatch: version }),
       delete: (name: string, version: number) =>
         t.send<void>({ method: "DELETE", path: pathOf(collectionOf.Domain, name), ifMatch: version }),
+    },
+    clusters: {
+      list: () => t.send<Cluster[]>({ method: "GET", path: pathOf(collectionOf.Cluster) }),
+      get: (name: string) => t.send<Cluster>({ method: "GET", path: pathOf(collectionOf.Cluster, name) }),
+      create: (body: ClusterCreate) =>
+        t.send<Cluster>({ method: "POST", path: pathOf(collectionOf.Cluster), body, idempotencyKey: key() }),
+      update: (name: string, body: ClusterPatch, version: number) =>
+        t.send<Cluster>({
+          method: "PATCH",
+          path: pathOf(collectionOf.Cluster, name),
+          body,
+          ifMatch: version,
+        }),
+      delete: (name: string, version: number) =>
+        t.send<void>({ method: "DELETE", path: pathOf(collectionOf.Cluster, name), ifMatch: version }),
     },
     projects: {
       list: () => t.send<Project[]>({ method: "GET", path: pathOf(collectionOf.Project) }),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { placementSchema } from "./cluster";
 import { descriptionSchema, displayNameSchema, metaSchema, nameSchema } from "./common";
 
 export const tiers = ["production", "non-production"] as const;
@@ -12,6 +13,8 @@ export const domainCreateSchema = z.strictObject({
   description: descriptionSchema.optional(),
   /** Rank in promotion order: development 10, staging 20, production 30, … */
   order: z.number().int().min(0).max(1_000_000).optional(),
+  /** The clusters its environments are placed on, unless an environment names its own. */
+  clusters: placementSchema.optional(),
 });
 export type DomainCreate = z.output<typeof domainCreateSchema>;
 
@@ -23,6 +26,7 @@ export const domainPatchSchema = domainCreateSchema
     displayName: displayNameSchema.nullable().optional(),
     description: descriptionSchema.nullable().optional(),
     order: z.number().int().min(0).max(1_000_000).nullable().optional(),
+    clusters: placementSchema.nullable().optional(),
   });
 export type DomainPatch = z.output<typeof domainPatchSchema>;
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { placementSchema } from "./cluster";
 import { descriptionSchema, labelsSchema, metaSchema, nameSchema } from "./common";
 
 /** Creating an environment of a project (the project comes from the path). */
@@ -10,6 +11,8 @@ export const environmentCreateSchema = z.strictObject({
   labels: labelsSchema.optional(),
   /** A protected environment cannot be deleted or transferred until this is set false. */
   protected: z.boolean().optional(),
+  /** The clusters it is placed on (`[]`: none); unset, its domain's. */
+  clusters: placementSchema.optional(),
 });
 export type EnvironmentCreate = z.output<typeof environmentCreateSchema>;
 
@@ -23,6 +26,7 @@ export const environmentPatchSchema = environmentCreateSchema
     project: nameSchema.optional(),
     description: descriptionSchema.nullable().optional(),
     labels: labelsSchema.nullable().optional(),
+    clusters: placementSchema.nullable().optional(),
   });
 export type EnvironmentPatch = z.output<typeof environmentPatchSchema>;
 
@@ -36,6 +40,7 @@ export const environmentSchema = z
     description: descriptionSchema.optional(),
     labels: labelsSchema.optional(),
     protected: z.boolean(),
+    clusters: placementSchema.optional(),
   })
   .extend(metaSchema.shape);
 export type Environment = z.output<typeof environmentSchema>;

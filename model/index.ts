@@ -2,6 +2,7 @@
 // and the error registry. Imports nothing of ours.
 export * from "./audit";
 export * from "./change";
+export * from "./cluster";
 export * from "./common";
 export * from "./console";
 export * from "./dimensions";

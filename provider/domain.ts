@@ -6,7 +6,7 @@ import { defined, patchOf, providerFor, type KindSpec, type Meta, registered } f
 export const domainInputsSchema = domainCreateSchema;
 export type DomainInputs = z.output<typeof domainInputsSchema>;
 export type DomainOutputs = DomainInputs & Meta;
-const mutable = ["displayName", "description", "order"] as const;
+const mutable = ["displayName", "description", "order", "clusters"] as const;
 
 export const domainSpec = {
   ...registered("Domain"),
@@ -23,6 +23,7 @@ export const domainSpec = {
       displayName: live.displayName,
       description: live.description,
       order: live.order,
+      clusters: live.clusters,
       version: live.version,
       createdAt: live.createdAt,
       updatedAt: live.updatedAt,

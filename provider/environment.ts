@@ -17,7 +17,7 @@ export const environmentInputsSchema = environmentCreateSchema
   .transform((inputs) => ({ ...inputs, name: inputs.name ?? inputs.domain }));
 export type EnvironmentInputs = z.output<typeof environmentInputsSchema>;
 export type EnvironmentOutputs = EnvironmentInputs & Meta;
-const mutable = ["description", "labels", "protected"] as const;
+const mutable = ["description", "labels", "protected", "clusters"] as const;
 
 export const environmentSpec = {
   ...registered("Environment"),
@@ -57,6 +57,7 @@ export const environmentSpec = {
       description: live.description,
       labels: live.labels,
       protected: declaredFlag(inputs.protected, live.protected),
+      clusters: live.clusters,
       version: live.version,
       createdAt: live.createdAt,
       updatedAt: live.updatedAt,

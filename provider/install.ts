@@ -6,6 +6,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { KindModule } from "../model";
 import { closeClient, configure } from "./config";
 import { exitWhenEngineGone } from "./engine-watch";
+import { clusterProvider } from "./cluster";
 import { domainProvider } from "./domain";
 import { environmentProvider } from "./environment";
 import { projectProvider } from "./project";
@@ -19,6 +20,7 @@ import { apiTokenProvider } from "./api-token";
 
 const implementations: Record<KindModule, unknown> = {
   domain: domainProvider,
+  cluster: clusterProvider,
   project: projectProvider,
   environment: environmentProvider,
   quota: quotaProvider,

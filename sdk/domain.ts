@@ -11,6 +11,8 @@ export interface DomainArgs {
   description?: pulumi.Input<string>;
   /** Rank in promotion order, e.g. development 10, staging 20, production 30. */
   order?: pulumi.Input<number>;
+  /** The clusters its environments are placed on, unless an environment names its own. */
+  clusters?: pulumi.Input<pulumi.Input<string>[]>;
   /** Take over a domain that already exists in the control plane instead of failing on it. */
   adopt?: pulumi.Input<boolean>;
 }
@@ -27,6 +29,7 @@ export class Domain extends TenancyResource {
   declare readonly displayName: pulumi.Output<string | undefined>;
   declare readonly description: pulumi.Output<string | undefined>;
   declare readonly order: pulumi.Output<number | undefined>;
+  declare readonly clusters: pulumi.Output<string[] | undefined>;
   /** Raised by every change; sent back as If-Match. */
   declare readonly version: pulumi.Output<number>;
   declare readonly createdAt: pulumi.Output<string>;

@@ -20,6 +20,8 @@ export interface EnvironmentArgs {
    * remove a protected environment, set `protected: false`, run `pulumi up`, then remove it.
    */
   protected?: pulumi.Input<boolean>;
+  /** The clusters it is placed on (`[]`: none); unset, its domain's. */
+  clusters?: pulumi.Input<pulumi.Input<string>[]>;
   /** Take over an environment that already exists instead of failing on it. */
   adopt?: pulumi.Input<boolean>;
 }
@@ -37,6 +39,7 @@ export class Environment extends TenancyResource {
   declare readonly description: pulumi.Output<string | undefined>;
   declare readonly labels: pulumi.Output<Record<string, string> | undefined>;
   declare readonly protected: pulumi.Output<boolean | undefined>;
+  declare readonly clusters: pulumi.Output<string[] | undefined>;
   declare readonly version: pulumi.Output<number>;
   declare readonly createdAt: pulumi.Output<string>;
   declare readonly updatedAt: pulumi.Output<string>;

@@ -1,5 +1,6 @@
 // What a Pulumi program imports: `import * as tenancy from "tenancy"`.
 export { ApiToken, type ApiTokenArgs } from "./api-token";
+export { Cluster, type ClusterArgs } from "./cluster";
 export { Domain, type DomainArgs } from "./domain";
 export { Environment, type EnvironmentArgs } from "./environment";
 export { Project, type ProjectArgs } from "./project";

@@ -67,10 +67,16 @@ export function resourceInputs(
     __tenancy: {
       preview: pulumi.runtime.isDryRun(),
       references: Object.entries(args)
-        .filter(([, value]) => pulumi.Output.isInstance(value))
+        .filter(([, value]) => holdsOutput(value))
         .map(([key]) => key),
     },
   };
+}
+
+/** Whether an input is, or holds, another resource's output (`clusters: [eu.name]`). */
+function holdsOutput(value: unknown): boolean {
+  if (pulumi.Output.isInstance(value)) return true;
+  return Array.isArray(value) && value.some(holdsOutput);
 }
 
 function isPlain<T>(value: pulumi.Input<T>): value is T {

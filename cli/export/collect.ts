@@ -2,6 +2,7 @@
 import { orUndefined, type TenancyClient } from "../../client";
 import type {
   Ceiling,
+  Cluster,
   Domain,
   Environment,
   Project,
@@ -28,6 +29,7 @@ export interface CollectedProject {
 }
 
 export interface Organisation {
+  clusters: Cluster[];
   domains: { domain: Domain; ceiling?: Ceiling; defaults?: ResourceDefaults }[];
   projects: CollectedProject[];
   teams: Team[];
@@ -65,5 +67,5 @@ export async function collect(api: TenancyClient): Promise<Organisation> {
       roleBindings: await api.roleBindings.list(project.name),
     });
   }
-  return { domains, projects, teams: await api.teams.list() };
+  return { clusters: await api.clusters.list(), domains, projects, teams: await api.teams.list() };
 }

@@ -60,6 +60,25 @@ export function render(org: Organisation): { program: string; secretKeys: string
   ];
   const secretKeys: string[] = [];
 
+  const clusterVar = new Map<string, string>();
+  for (const c of org.clusters) {
+    const v = identifier("cluster", c.name);
+    clusterVar.set(c.name, v);
+    const fields: Fields = [
+      ["name", literal(c.name)],
+      ["displayName", opt(c.displayName)],
+      ["description", opt(c.description)],
+      ["labels", opt(c.labels)],
+    ];
+    lines.push(declaration("Cluster", c.name, fields, v));
+  }
+  /** A placement as code: each cluster by its resource's name output, so it is created first. */
+  const placement = (clusters: string[] | undefined) =>
+    clusters === undefined
+      ? undefined
+      : `[${clusters.map((c) => (clusterVar.has(c) ? `${clusterVar.get(c)}.name` : literal(c))).join(", ")}]`;
+  if (org.clusters.length > 0) lines.push("");
+
   const domainVar = new Map<string, string>();
   for (const { domain: d, ceiling, defaults } of org.domains) {
     const v = identifier("domain", d.name);
@@ -70,6 +89,7 @@ export function render(org: Organisation): { program: string; secretKeys: string
       ["displayName", opt(d.displayName)],
       ["description", opt(d.description)],
       ["order", opt(d.order)],
+      ["clusters", placement(d.clusters)],
     ];
     lines.push(declaration("Domain", d.name, fields, v));
     if (ceiling) {
@@ -129,6 +149,7 @@ export function render(org: Organisation): { program: string; secretKeys: string
         ["description", opt(e.description)],
         ["labels", opt(e.labels)],
         ["protected", e.protected ? "true" : undefined],
+        ["clusters", placement(e.clusters)],
       ];
       lines.push(declaration("Environment", resourceName(p.name, e.name), envFields, ev));
       const scope: Fields = [

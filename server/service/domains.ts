@@ -5,7 +5,8 @@ import { requireOrgAdmin } from "./access";
 import { systemClock, type Actor, type ExpectedVersion, type Queryable, type ServiceDeps } from "./context";
 import { createOnce } from "./idempotency";
 import { checkVersion, notFound, requireExpectedVersion } from "./errors";
-import { iso, optional } from "./rows";
+import { checkPlacement } from "./clusters";
+import { iso, json, optional } from "./rows";
 import { checkClaim, managedByOf, ownershipOnCreate, ownershipOnUpdate } from "./ownership";
 import { audit, transaction } from "./transaction";
 
@@ -18,6 +19,7 @@ function toDomain(row: Selectable<DomainTable>): Domain {
     displayName: optional(row.display_name),
     description: optional(row.description),
     order: optional(row.order),
+    clusters: optional(row.clusters),
     version: row.version,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
@@ -56,6 +58,7 @@ export function domainService({ db, keyring, clock = systemClock }: ServiceDeps)
         { key: idempotencyKey, operation: "domain.create", body: input },
         target,
         async (tx) => {
+          await checkPlacement(tx, input.clusters);
           const now = clock.now();
           const row = await tx
             .insertInto("domains")
@@ -66,6 +69,7 @@ export function domainService({ db, keyring, clock = systemClock }: ServiceDeps)
               display_name: input.displayName ?? null,
               description: input.description ?? null,
               order: input.order ?? null,
+              clusters: json(input.clusters),
               created_at: now,
               updated_at: now,
             })
@@ -86,6 +90,7 @@ export function domainService({ db, keyring, clock = systemClock }: ServiceDeps)
         const before = await loadDomain(tx, name, true);
         checkClaim(kind, name, before);
         checkVersion(kind, name, version, before);
+        await checkPlacement(tx, patch.clusters);
         const now = clock.now();
         const row = await tx
           .updateTable("domains")
@@ -93,6 +98,7 @@ export function domainService({ db, keyring, clock = systemClock }: ServiceDeps)
             ...(patch.displayName !== undefined ? { display_name: patch.displayName } : {}),
             ...(patch.description !== undefined ? { description: patch.description } : {}),
             ...(patch.order !== undefined ? { order: patch.order } : {}),
+            ...(patch.clusters !== undefined ? { clusters: json(patch.clusters) } : {}),
             ...ownershipOnUpdate(before),
             version: before.version + 1,
             updated_at: now,

@@ -21,6 +21,7 @@ export function toEnvironment(row: Jsonable<Selectable<EnvironmentTable>>): Envi
     description: optional(row.description),
     labels: optional(row.labels),
     protected: row.protected,
+    clusters: optional(row.clusters),
     version: row.version,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),

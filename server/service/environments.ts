@@ -29,6 +29,7 @@ import { writeContext } from "./write-context";
 import { loadEnvironment, refuseProtected, toEnvironment } from "./environment-rows";
 import { lockProjectEnvironments, move } from "./environment-transfer";
 import { deleteGoingWith } from "./environment-deletion";
+import { checkPlacement } from "./clusters";
 import { audit, auditEntry, transaction } from "./transaction";
 import { auditAndCheckCeilingsAbove, recountProjectCeilings } from "./ceiling-locks";
 
@@ -82,6 +83,7 @@ export function environmentService({ db, keyring, clock = systemClock }: Service
               })
             : err;
         });
+        await checkPlacement(tx, input.clusters);
         const now = clock.now();
         const row = await tx
           .insertInto("environments")
@@ -93,6 +95,7 @@ export function environmentService({ db, keyring, clock = systemClock }: Service
             description: input.description ?? null,
             labels: json(input.labels),
             protected: input.protected ?? false,
+            clusters: json(input.clusters),
             created_at: now,
             updated_at: now,
           })
@@ -120,6 +123,7 @@ export function environmentService({ db, keyring, clock = systemClock }: Service
         checkClaim(kind, id, before);
         checkVersion(kind, id, version, before);
         if (destination !== undefined) await move(tx, actor, before, destination, inProject);
+        await checkPlacement(tx, patch.clusters);
         const now = clock.now();
         const row = await tx
           .updateTable("environments")
@@ -128,6 +132,7 @@ export function environmentService({ db, keyring, clock = systemClock }: Service
             ...(patch.description !== undefined ? { description: patch.description } : {}),
             ...(patch.labels !== undefined ? { labels: json(patch.labels) } : {}),
             ...(patch.protected !== undefined ? { protected: patch.protected } : {}),
+            ...(patch.clusters !== undefined ? { clusters: json(patch.clusters) } : {}),
             ...ownershipOnUpdate(before),
             version: before.version + 1,
             updated_at: now,

@@ -5,6 +5,7 @@ import type { ServiceDeps } from "./context";
 import { auditService } from "./audit-log";
 import { ceilingService } from "./ceilings";
 import { changeService } from "./changes";
+import { clusterService } from "./clusters";
 import { consoleService } from "./console";
 import { defaultsService } from "./defaults";
 import { domainService } from "./domains";
@@ -22,6 +23,7 @@ import { authenticator } from "./authentication";
 export function createService(deps: ServiceDeps) {
   return {
     domains: domainService(deps),
+    clusters: clusterService(deps),
     projects: projectService(deps),
     environments: environmentService(deps),
     quotas: quotaService(deps),

@@ -33,6 +33,8 @@ export interface DomainTable extends Versioned {
   display_name: string | null;
   description: string | null;
   order: number | null;
+  /** The clusters its environments are placed on, unless they name their own. */
+  clusters: Json<string[]> | null;
 }
 
 export interface ProjectTable extends Versioned {
@@ -75,6 +77,8 @@ export interface EnvironmentTable extends Versioned, UsageTotals {
   description: string | null;
   labels: Json<Record<string, string>> | null;
   protected: boolean;
+  /** Its own placement (`[]`: none); null: its domain's. */
+  clusters: Json<string[]> | null;
 }
 
 export interface QuotaTable extends Versioned, LimitColumns {
@@ -197,6 +201,13 @@ export interface IdempotencyTable {
   created_at: Timestamp;
 }
 
+export interface ClusterTable extends Versioned {
+  name: string;
+  display_name: string | null;
+  description: string | null;
+  labels: Json<Record<string, string>> | null;
+}
+
 /** One change of the change feed, numbered in commit order (tenancy_record_change). */
 export interface ChangeTable {
   revision: ColumnType<string, never, never>;
@@ -232,5 +243,6 @@ export interface Database {
   idempotency_keys: IdempotencyTable;
   sealed_settings: SealedSettingTable;
   changes: ChangeTable;
+  clusters: ClusterTable;
   change_feed: ChangeFeedTable;
 }

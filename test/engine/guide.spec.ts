@@ -40,7 +40,7 @@ describe("engine: docs/guide.md, run as written", function () {
       timeoutMs: 800_000,
     });
     assert.equal(result.code, 0, result.output);
-    assert.match(result.output, /^\s+\+ 11 created$/m, "the stack and its 10 resources");
+    assert.match(result.output, /^\s+\+ 12 created$/m, "the stack and its 11 resources");
     assert.match(result.output, /^web\s/m, "the matrix lists the project");
     assert.match(result.output, /^\s+~ 1 updated$/m, "the quota change is one update");
   });

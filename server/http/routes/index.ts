@@ -2,6 +2,7 @@
 import type { RouteSpec } from "../route";
 import { auditRoutes } from "./audit";
 import { changesRoutes } from "./changes";
+import { clustersRoutes } from "./clusters";
 import { consoleRoutes } from "./console";
 import { defaultsRoutes } from "./defaults";
 import { domainsRoutes } from "./domains";
@@ -17,6 +18,7 @@ import { tokensRoutes } from "./tokens";
 
 export const routes: readonly RouteSpec[] = [
   ...domainsRoutes,
+  ...clustersRoutes,
   ...projectsRoutes,
   ...environmentsRoutes,
   ...quotasRoutes,

@@ -16,6 +16,7 @@ import { migration as cachedHelpers } from "./0010-cached-helpers";
 import { migration as groupAdmission } from "./0011-group-admission";
 import { migration as refusalsAsData } from "./0012-refusals-as-data";
 import { migration as changeFeed } from "./0013-change-feed";
+import { migration as clusters } from "./0014-clusters";
 
 /** The migrations by name, in the order they run (the names sort in that order). */
 export const migrations: Record<string, Migration> = {
@@ -32,6 +33,7 @@ export const migrations: Record<string, Migration> = {
   "0011_group_admission": groupAdmission,
   "0012_refusals_as_data": refusalsAsData,
   "0013_change_feed": changeFeed,
+  "0014_clusters": clusters,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -15,6 +15,7 @@ const sdkDir = path.join(__dirname, "../../../sdk");
 const minimal: [keyof typeof tenancy, string, object][] = [
   ["Domain", "domain.ts", { name: "qa", tier: "non-production" }],
   ["Project", "project.ts", { name: "web" }],
+  ["Cluster", "cluster.ts", { name: "eu-west" }],
   ["Environment", "environment.ts", { project: "web", domain: "qa" }],
   ["Quota", "quota.ts", { project: "web", environment: "qa" }],
   ["ResourceDefaults", "resource-defaults.ts", { project: "web", environment: "qa" }],
