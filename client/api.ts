@@ -10,6 +10,8 @@ import type {
   Cluster,
   ClusterCreate,
   ClusterPatch,
+  ClusterStatusReport,
+  EnvironmentCluster,
   DefaultsScope,
   Domain,
   DomainCreate,
@@ -104,6 +106,16 @@ function endpoints(t: Transport) {
         }),
       delete: (name: string, version: number) =>
         t.send<void>({ method: "DELETE", path: pathOf(collectionOf.Cluster, name), ifMatch: version }),
+      /** What sync found of an environment on this cluster. */
+      reportStatus: (name: string, project: string, environment: string, body: ClusterStatusReport) =>
+        t.send<void>({
+          method: "PUT",
+          path: pathOf(collectionOf.Cluster, name, "environments", project, environment, "status"),
+          body,
+        }),
+      /** The clusters an environment is placed on, with the last report from each. */
+      ofEnvironment: (project: string, environment: string) =>
+        t.send<EnvironmentCluster[]>({ method: "GET", path: envPath(project, environment, "clusters") }),
     },
     projects: {
       list: () => t.send<Project[]>({ method: "GET", path: pathOf(collectionOf.Project) }),

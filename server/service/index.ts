@@ -6,6 +6,7 @@ import { auditService } from "./audit-log";
 import { ceilingService } from "./ceilings";
 import { changeService } from "./changes";
 import { clusterService } from "./clusters";
+import { clusterStatusService } from "./cluster-status";
 import { consoleService } from "./console";
 import { defaultsService } from "./defaults";
 import { domainService } from "./domains";
@@ -24,6 +25,7 @@ export function createService(deps: ServiceDeps) {
   return {
     domains: domainService(deps),
     clusters: clusterService(deps),
+    clusterStatus: clusterStatusService(deps),
     projects: projectService(deps),
     environments: environmentService(deps),
     quotas: quotaService(deps),

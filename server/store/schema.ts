@@ -208,6 +208,19 @@ export interface ClusterTable extends Versioned {
   labels: Json<Record<string, string>> | null;
 }
 
+/** What tenancy sync last reported of one environment on one cluster. */
+export interface ClusterStatusTable {
+  cluster: string;
+  project: string;
+  environment: string;
+  phase: "synced" | "conflict" | "error";
+  synced_version: number;
+  synced_at: Timestamp;
+  message: string | null;
+  usage: Json<Record<string, string | number>> | null;
+  reported_at: Timestamp;
+}
+
 /** One change of the change feed, numbered in commit order (tenancy_record_change). */
 export interface ChangeTable {
   revision: ColumnType<string, never, never>;
@@ -244,5 +257,6 @@ export interface Database {
   sealed_settings: SealedSettingTable;
   changes: ChangeTable;
   clusters: ClusterTable;
+  cluster_status: ClusterStatusTable;
   change_feed: ChangeFeedTable;
 }

@@ -110,5 +110,58 @@ for (const kind of STORES) {
         "clusters are in the change feed",
       );
     });
+
+    it("lists an environment's clusters with what sync last reported from each", async () => {
+      const path = "/v1/projects/web/environments/production/clusters";
+      // Production's own placement was cleared above: it is placed by its domain's clusters.
+      const before = await server.request("GET", path);
+      assert.equal(before.status, 200, JSON.stringify(before.body));
+      assert.deepEqual(before.body, [
+        { cluster: "eu-west", placedBy: "domain" },
+        { cluster: "us-east", placedBy: "domain" },
+      ]);
+      const report = {
+        phase: "synced",
+        syncedVersion: 3,
+        syncedAt: "2026-12-04T10:00:00.000Z",
+        usage: { cpu: "500m", memory: "1Gi", gpu: "0", storage: "0", executions: 0 },
+      };
+      const status = "/v1/clusters/eu-west/environments/web/production/status";
+      assert.equal((await server.request("PUT", status, { body: report })).status, 204);
+      assert.equal(
+        (
+          await server.request("PUT", status, {
+            body: { ...report, phase: "conflict", message: "Secret db was made by hand" },
+          })
+        ).status,
+        204,
+      );
+      const after = await server.request("GET", path);
+      assert.equal(after.body[0].status.phase, "conflict");
+      assert.equal(after.body[0].status.message, "Secret db was made by hand");
+      assert.deepEqual(after.body[0].status.usage, report.usage);
+      assert.equal(after.body[1].status, undefined, "us-east has not reported");
+
+      const elsewhere = await server.request(
+        "PUT",
+        "/v1/clusters/eu-west/environments/web/development/status",
+        { body: report },
+      );
+      assertProblem(elsewhere, 409, "conflict");
+      assertProblem(
+        await server.request("PUT", status, { body: { ...report, phase: "done" } }),
+        400,
+        "validation_failed",
+      );
+      const issued = await server.request("POST", "/v1/tokens", {
+        body: { name: "stranger", subject: "user:stranger" },
+      });
+      assertProblem(await server.request("GET", path, { token: issued.body.token }), 404, "not_found");
+      assertProblem(
+        await server.request("PUT", status, { token: issued.body.token, body: report }),
+        403,
+        "forbidden",
+      );
+    });
   });
 }

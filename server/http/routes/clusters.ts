@@ -50,4 +50,25 @@ export const clustersRoutes = [
     status: 204,
     handle: (s, r) => s.clusters.remove(r.actor, r.params.cluster, r.expectedVersion),
   }),
+
+  route({
+    method: "PUT",
+    url: "/v1/clusters/:cluster/environments/:project/:environment/status",
+    operationId: "reportClusterStatus",
+    tag: "clusters",
+    summary: "Report what sync found of an environment on a cluster it is placed on",
+    status: 204,
+    body: m.clusterStatusReportSchema,
+    handle: (s, r) =>
+      s.clusterStatus.report(r.actor, r.params.cluster, r.params.project, r.params.environment, r.body),
+  }),
+  route({
+    method: "GET",
+    url: "/v1/projects/:project/environments/:environment/clusters",
+    operationId: "listEnvironmentClusters",
+    tag: "clusters",
+    summary: "The clusters an environment is placed on, with what sync last reported from each",
+    response: m.environmentClusterSchema.array(),
+    handle: (s, r) => s.clusterStatus.list(r.actor, r.params.project, r.params.environment),
+  }),
 ];

@@ -17,6 +17,7 @@ import { migration as groupAdmission } from "./0011-group-admission";
 import { migration as refusalsAsData } from "./0012-refusals-as-data";
 import { migration as changeFeed } from "./0013-change-feed";
 import { migration as clusters } from "./0014-clusters";
+import { migration as clusterStatus } from "./0015-cluster-status";
 
 /** The migrations by name, in the order they run (the names sort in that order). */
 export const migrations: Record<string, Migration> = {
@@ -34,6 +35,7 @@ export const migrations: Record<string, Migration> = {
   "0012_refusals_as_data": refusalsAsData,
   "0013_change_feed": changeFeed,
   "0014_clusters": clusters,
+  "0015_cluster_status": clusterStatus,
 };
 
 export const migrationProvider: MigrationProvider = {

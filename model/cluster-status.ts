@@ -1,0 +1,24 @@
+import { z } from "zod";
+import { nameSchema } from "./common";
+import { quotaUsageSchema } from "./quota";
+
+/** What `tenancy sync` reports of one environment on one cluster. */
+export const clusterStatusReportSchema = z.strictObject({
+  phase: z.enum(["synced", "conflict", "error"]),
+  /** The environment's version that was applied. */
+  syncedVersion: z.number().int().positive(),
+  syncedAt: z.iso.datetime({ offset: true }),
+  message: z.string().max(2000).optional(),
+  /** The ResourceQuota's `status.used`, in the quota's dimensions. */
+  usage: quotaUsageSchema.optional(),
+});
+export type ClusterStatusReport = z.output<typeof clusterStatusReportSchema>;
+
+/** An environment's placement on one cluster, with what sync last reported there, if anything. */
+export const environmentClusterSchema = z.object({
+  cluster: nameSchema,
+  /** `environment`: placed by its own clusters; `domain`: by its domain's. */
+  placedBy: z.enum(["environment", "domain"]),
+  status: clusterStatusReportSchema.extend({ reportedAt: z.string() }).optional(),
+});
+export type EnvironmentCluster = z.output<typeof environmentClusterSchema>;
