@@ -2,6 +2,7 @@
 // organisation. Every answer holds only what the caller's token may read.
 import { z } from "zod";
 import { auditEntrySchema } from "./audit";
+import { environmentClusterSchema } from "./cluster-status";
 import { descriptionSchema, labelsSchema, managedBySchema, nameSchema, roleSchema } from "./common";
 import { domainSchema } from "./domain";
 import { environmentSchema } from "./environment";
@@ -60,6 +61,8 @@ export const executionsHistorySchema = z.array(z.object({ at: z.string(), runnin
 /** The pair's dashboard, besides its effective configuration (GET …/effective). */
 export const pairDashboardSchema = z.object({
   environment: environmentSchema,
+  /** Where it runs, with what sync last reported from each cluster. */
+  clusters: z.array(environmentClusterSchema),
   secrets: z.array(secretBindingSchema),
   access: z.array(accessEntrySchema),
   executions: executionsHistorySchema,

@@ -80,6 +80,47 @@ function QuotaTable({ effective }: { effective: EffectiveConfig }) {
   );
 }
 
+/** Where the pair runs, with what sync last reported from each cluster: phase, when, and the
+ * cluster's own count of what is in use. */
+function ClustersTable({ clusters }: { clusters: PairDashboard["clusters"] }) {
+  if (clusters.length === 0) return <Empty>Not placed on any cluster.</Empty>;
+  return (
+    <table>
+      <thead>
+        <tr>
+          <th scope="col">Cluster</th>
+          <th scope="col">Placed by</th>
+          <th scope="col">Sync</th>
+          <th scope="col">Last sync</th>
+          <th scope="col">In use there</th>
+        </tr>
+      </thead>
+      <tbody>
+        {clusters.map(({ cluster, placedBy, status }) => (
+          <tr key={cluster} data-cluster={cluster}>
+            <th scope="row">{cluster}</th>
+            <td>{placedBy === "domain" ? "its domain" : "itself"}</td>
+            <td>
+              {status ? (
+                <Badge tone={status.phase === "synced" ? "plain" : "protected"}>{status.phase}</Badge>
+              ) : (
+                <span class="muted">not reported yet</span>
+              )}
+              {status?.message !== undefined && <div class="muted">{status.message}</div>}
+            </td>
+            <td>{status ? <When at={status.syncedAt} /> : ""}</td>
+            <td>
+              {status?.usage
+                ? quotaDimensionRegistry.map((d) => `${String(status.usage![d.usage])} ${d.usage}`).join(", ")
+                : ""}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 function DefaultsTable({ defaults }: { defaults: EffectiveConfig["defaults"] }) {
   const rows = (["requests", "limits"] as const).flatMap((group) =>
     Object.entries(defaults[group]).map(([field, value]) => ({ field: `${group}.${field}`, ...value! })),
@@ -184,6 +225,9 @@ export function PairPage({ project, environment }: { project: string; environmen
               <Manager managedBy={env.managedBy} />
             </dd>
           </dl>
+          <Section title="Clusters">
+            <ClustersTable clusters={data.pair.clusters} />
+          </Section>
           <Section title="Quota use">
             <QuotaTable effective={data.effective} />
           </Section>

@@ -25,6 +25,7 @@ import { managedByOf } from "./ownership";
 import { loadProject } from "./projects";
 import { environmentService } from "./environments";
 import { secretService } from "./secrets";
+import { clusterStatusService } from "./cluster-status";
 import { roleBindingService } from "./role-bindings";
 
 /** How far back the pair's executions chart goes, and how often it is sampled. */
@@ -35,6 +36,7 @@ export function consoleService(deps: ServiceDeps) {
   const { db, clock = systemClock } = deps;
   const environments = environmentService(deps);
   const secrets = secretService(deps);
+  const clusterStatus = clusterStatusService(deps);
   const roleBindings = roleBindingService(deps);
 
   /** The access list of a project (environment undefined) or of one environment and its project. */
@@ -104,8 +106,9 @@ export function consoleService(deps: ServiceDeps) {
     async pair(actor: Actor, project: string, environment: string): Promise<PairDashboard> {
       await authorize(db, actor, "read", project, environment);
       const now = clock.now();
-      const [env, secretList, access, executions, audit] = await Promise.all([
+      const [env, clusters, secretList, access, executions, audit] = await Promise.all([
         environments.get(actor, project, environment),
+        clusterStatus.list(actor, project, environment),
         secrets.list(actor, project, environment),
         accessOf(actor, project, environment),
         executionsHistory(db, project, environment, now),
@@ -126,7 +129,14 @@ export function consoleService(deps: ServiceDeps) {
           .limit(20)
           .execute(),
       ]);
-      return { environment: env, secrets: secretList, access, executions, audit: audit.map(auditEntryOf) };
+      return {
+        environment: env,
+        clusters,
+        secrets: secretList,
+        access,
+        executions,
+        audit: audit.map(auditEntryOf),
+      };
     },
   };
 }

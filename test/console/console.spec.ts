@@ -142,6 +142,46 @@ describe("console (chromium against tenancy serve)", function () {
     await p.context().close();
   });
 
+  it("lists the pair's clusters with the sync state each reported", async () => {
+    await call(server.url, admin, "POST", "/v1/clusters", { name: "eu-west" });
+    await call(server.url, admin, "POST", "/v1/clusters", { name: "us-east" });
+    const env = await call(server.url, admin, "GET", "/v1/projects/web/environments/production");
+    await call(
+      server.url,
+      admin,
+      "PATCH",
+      "/v1/projects/web/environments/production",
+      { clusters: ["eu-west", "us-east"] },
+      { "if-match": String(env.version) },
+    );
+    await call(server.url, admin, "PUT", "/v1/clusters/eu-west/environments/web/production/status", {
+      phase: "conflict",
+      syncedVersion: env.version + 1,
+      syncedAt: new Date().toISOString(),
+      message: "Secret db-password was made by hand",
+      usage: { cpu: "1500m", memory: "2Gi", gpu: "0", storage: "0", executions: 3 },
+    });
+    const p = await page();
+    await signIn(p, server.url, admin);
+    await p.goto(`${server.url}/ui/projects/web/environments/production`);
+    const clusters = p.getByRole("region", { name: "Clusters" });
+    await clusters.locator("table").waitFor();
+    const eu = await clusters.locator('tr[data-cluster="eu-west"]').innerText();
+    assert.match(eu, /eu-west\s+itself\s+conflict\s+Secret db-password was made by hand/);
+    assert.match(eu, /1500m cpu, 2Gi memory/);
+    assert.match(await clusters.locator('tr[data-cluster="us-east"]').innerText(), /not reported yet/);
+    await p.context().close();
+    const back = await call(server.url, admin, "GET", "/v1/projects/web/environments/production");
+    await call(
+      server.url,
+      admin,
+      "PATCH",
+      "/v1/projects/web/environments/production",
+      { clusters: null },
+      { "if-match": String(back.version) },
+    );
+  });
+
   it("renders the XSS canary as text and runs nothing of it", async () => {
     const p = await page();
     await signIn(p, server.url, admin);
