@@ -26,6 +26,14 @@ export const environmentCellSchema = z.object({
   fullest: fullestDimensionSchema.nullable(),
   /** Executions the live reservations hold. */
   running: z.number().int(),
+  /** Placed on clusters: how many, and the worst state sync reported from them (`unreported` when
+   * one has not reported yet). Absent when it is placed on none. */
+  sync: z
+    .object({
+      clusters: z.number().int().positive(),
+      state: z.enum(["synced", "unreported", "conflict", "error"]),
+    })
+    .optional(),
 });
 export type EnvironmentCell = z.output<typeof environmentCellSchema>;
 

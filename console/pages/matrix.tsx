@@ -30,6 +30,11 @@ export function Cell({ project, cell }: { project: string; cell: EnvironmentCell
         <span class="muted">no quota</span>
       )}
       <span class="running">{cell.running} running</span>
+      {cell.sync && (
+        <Badge tone={cell.sync.state === "synced" ? "plain" : "protected"}>
+          {`sync ${cell.sync.state} (${cell.sync.clusters} ${cell.sync.clusters === 1 ? "cluster" : "clusters"})`}
+        </Badge>
+      )}
     </div>
   );
 }

@@ -161,11 +161,17 @@ async function projectRows(
     .leftJoin("quotas as q", (j) =>
       j.onRef("q.project", "=", "e.project").onRef("q.environment", "=", "e.name"),
     )
+    .innerJoin("domains as d", "d.name", "e.domain")
     .select([
       "e.project",
       "e.name",
       "e.domain",
       "e.protected",
+      sql<string[]>`coalesce(e.clusters, d.clusters, '[]'::jsonb)`.as("placement"),
+      sql<
+        { cluster: string; phase: string }[] | null
+      >`(select jsonb_agg(jsonb_build_object('cluster', s.cluster, 'phase', s.phase))
+        from cluster_status s where s.project = e.project and s.environment = e.name)`.as("reports"),
       ...quotaDimensionRegistry.map((d) =>
         sql<string | number | null>`${sql.ref(`q.${d.column}`)}`.as(`limit_${d.usage}`),
       ),
@@ -193,6 +199,7 @@ async function projectRows(
       protected: c.protected,
       fullest: fullestOf(c),
       running: Number(c.executions ?? 0),
+      ...syncOf(c.placement, c.reports ?? []),
     });
     byProject.set(c.project, list);
   }
@@ -203,6 +210,22 @@ async function projectRows(
     archived: p.archived,
     environments: byProject.get(p.name) ?? [],
   }));
+}
+
+/** Sync states from best to worst: a cell shows its worst. */
+const syncStates = ["synced", "unreported", "conflict", "error"] as const;
+
+/** A cell's sync mark: how many clusters it is placed on, and the worst state reported from them. */
+function syncOf(
+  placement: string[],
+  reports: { cluster: string; phase: string }[],
+): Pick<EnvironmentCell, "sync"> {
+  if (placement.length === 0) return {};
+  const states = placement.map(
+    (cluster) => reports.find((r) => r.cluster === cluster)?.phase ?? "unreported",
+  );
+  const worst = syncStates.reduce((found, state) => (states.includes(state) ? state : found), syncStates[0]);
+  return { sync: { clusters: placement.length, state: worst } };
 }
 
 /** A cell's limits and totals, by each dimension's name in usage. */

@@ -142,7 +142,7 @@ describe("console (chromium against tenancy serve)", function () {
     await p.context().close();
   });
 
-  it("lists the pair's clusters with the sync state each reported", async () => {
+  it("lists the pair's clusters with the sync state each reported, and marks the pair in the matrix", async () => {
     await call(server.url, admin, "POST", "/v1/clusters", { name: "eu-west" });
     await call(server.url, admin, "POST", "/v1/clusters", { name: "us-east" });
     const env = await call(server.url, admin, "GET", "/v1/projects/web/environments/production");
@@ -170,6 +170,9 @@ describe("console (chromium against tenancy serve)", function () {
     assert.match(eu, /eu-west\s+itself\s+conflict\s+Secret db-password was made by hand/);
     assert.match(eu, /1500m cpu, 2Gi memory/);
     assert.match(await clusters.locator('tr[data-cluster="us-east"]').innerText(), /not reported yet/);
+    // The matrix marks the pair with the worst state of its clusters.
+    await p.goto(`${server.url}/ui/`);
+    await p.getByText("sync conflict (2 clusters)").waitFor();
     await p.context().close();
     const back = await call(server.url, admin, "GET", "/v1/projects/web/environments/production");
     await call(
