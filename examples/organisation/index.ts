@@ -5,13 +5,22 @@ import * as tenancy from "tenancy";
 
 const config = new pulumi.Config();
 
+// The Kubernetes cluster `tenancy sync --cluster local` keeps in step: development and production
+// run there (staging is placed nowhere yet).
+const local = new tenancy.Cluster("local", { name: "local", description: "the team's own cluster" });
 const development = new tenancy.Domain("development", {
   name: "development",
   tier: "non-production",
   order: 10,
+  clusters: [local.name],
 });
 const staging = new tenancy.Domain("staging", { name: "staging", tier: "non-production", order: 20 });
-const production = new tenancy.Domain("production", { name: "production", tier: "production", order: 30 });
+const production = new tenancy.Domain("production", {
+  name: "production",
+  tier: "production",
+  order: 30,
+  clusters: [local.name],
+});
 
 const web = new tenancy.Project("web", {
   name: "web",
