@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { nameSchema } from "./common";
+import { nameSchema, perResourceKind } from "./common";
 import { ceilingWithUseSchema, quotaSchema, quotaUsageSchema } from "./quota";
 
 /** One effective default and the scope that set it (`domain:D`, `project:P` or
@@ -7,12 +7,7 @@ import { ceilingWithUseSchema, quotaSchema, quotaUsageSchema } from "./quota";
 export const effectiveFieldSchema = z.object({ value: z.string(), source: z.string() });
 export type EffectiveField = z.output<typeof effectiveFieldSchema>;
 
-const effectiveAmountsSchema = z.object({
-  cpu: effectiveFieldSchema.optional(),
-  memory: effectiveFieldSchema.optional(),
-  gpu: effectiveFieldSchema.optional(),
-  storage: effectiveFieldSchema.optional(),
-});
+const effectiveAmountsSchema = z.object(perResourceKind(effectiveFieldSchema.optional()));
 export type EffectiveAmounts = z.output<typeof effectiveAmountsSchema>;
 
 export const effectiveDefaultsSchema = z.object({

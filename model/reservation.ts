@@ -1,13 +1,10 @@
 import { z } from "zod";
-import { quantitySchema } from "./common";
+import { perResourceKind, quantitySchema } from "./common";
 
 /** Amounts a runtime reserves against an environment's quota before it starts work. */
 export const reservationCreateSchema = z
   .strictObject({
-    cpu: quantitySchema.optional(),
-    memory: quantitySchema.optional(),
-    gpu: quantitySchema.optional(),
-    storage: quantitySchema.optional(),
+    ...perResourceKind(quantitySchema.optional()),
     executions: z.number().int().min(0).max(1_000_000).optional(),
   })
   .refine((r) => Object.values(r).some((v) => v !== undefined), "reserve at least one amount");
@@ -17,10 +14,7 @@ export const reservationSchema = z.object({
   id: z.string(),
   project: z.string(),
   environment: z.string(),
-  cpu: z.string(),
-  memory: z.string(),
-  gpu: z.string(),
-  storage: z.string(),
+  ...perResourceKind(z.string()),
   executions: z.number().int(),
   createdAt: z.string(),
 });

@@ -1,14 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { TenancyResource } from "./resource";
+import type { ResourceKind } from "../model/dimensions";
 import type { Quantity } from "./quota";
 
-/** Amounts per resource kind. */
-export interface ResourceAmounts {
-  cpu?: pulumi.Input<Quantity>;
-  memory?: pulumi.Input<Quantity>;
-  gpu?: pulumi.Input<Quantity>;
-  storage?: pulumi.Input<Quantity>;
-}
+/** Amounts per resource kind (model/dimensions.ts). */
+export type ResourceAmounts = { [K in ResourceKind]?: pulumi.Input<Quantity> };
 
 /** The arguments of {@link ResourceDefaults}: exactly one scope, `domain`, or `project` (with
  * `environment` for one environment). */

@@ -14,6 +14,7 @@ import {
   type QuotaAllocation,
   type ResourceKind,
 } from "../../model";
+import { dimensionColumns } from "../store/dimensions";
 import type { CeilingTable } from "../store/schema";
 import { authorizeProjectRead, requireOrgAdmin } from "./access";
 import {
@@ -99,21 +100,13 @@ export const ceilingColumnsAsJson = [
   "ceilings.id",
   "ceilings.project",
   "ceilings.domain",
-  "ceilings.cpu",
-  "ceilings.memory",
-  "ceilings.gpu",
-  "ceilings.storage",
-  "ceilings.max_concurrent_executions",
+  ...quotaDimensionRegistry.map((d) => `ceilings.${d.column}` as const),
   "ceilings.version",
   "ceilings.created_at",
   "ceilings.updated_at",
   "ceilings.managed_by",
   "ceilings.claim",
-  sql<string>`ceilings.used_cpu_milli::text`.as("used_cpu_milli"),
-  sql<string>`ceilings.used_memory_milli::text`.as("used_memory_milli"),
-  sql<string>`ceilings.used_gpu_milli::text`.as("used_gpu_milli"),
-  sql<string>`ceilings.used_storage_milli::text`.as("used_storage_milli"),
-  sql<string>`ceilings.used_executions::text`.as("used_executions"),
+  ...dimensionColumns.map(({ used }) => sql<string>`${sql.ref(`ceilings.${used}`)}::text`.as(used)),
 ] as const;
 
 /** Ceilings read elsewhere (the effective configuration's statement), with their use. */

@@ -4,6 +4,7 @@ import {
   resourceDefaultsSpecSchema,
   scopeId,
   type DefaultsScope,
+  resourceKinds,
   type ErrorTarget,
   type ResourceDefaults,
 } from "../../model";
@@ -98,10 +99,9 @@ async function checkWithinQuotas(q: Queryable, scope: DefaultsScope, target: Err
       join.onRef("q.project", "=", "e.project").onRef("q.environment", "=", "e.name"),
     )
     .select(
-      sql<unknown>`tenancy_defaults_refusal(e.project, e.name, e.domain,
-        jsonb_build_object('cpu', q.cpu, 'memory', q.memory, 'gpu', q.gpu, 'storage', q.storage))`.as(
-        "refusal",
-      ),
+      sql<unknown>`tenancy_defaults_refusal(e.project, e.name, e.domain, jsonb_build_object(${sql.join(
+        resourceKinds.map((k) => sql`${sql.lit(k)}::text, ${sql.ref(`q.${k}`)}`),
+      )}))`.as("refusal"),
     )
     .orderBy("e.project")
     .orderBy("e.name")

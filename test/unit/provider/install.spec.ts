@@ -61,6 +61,6 @@ describe("serialized provider", () => {
   });
 
   it("refuses a kind it does not know", async () => {
-    await assert.rejects(install({}, "cluster" as never, configureRequest), /no provider for kind "cluster"/);
+    await assert.rejects(install({}, "gateway" as never, configureRequest), /no provider for kind "gateway"/);
   });
 });
