@@ -1,9 +1,9 @@
 // The layers and the one way their arrows point (docs/development.md, "Layout"):
-// model <- client <- provider <- sdk, model <- server <- provider, model <- policies,
-// model <- console (the browser's bundle); cli imports
+// model <- client <- provider <- sdk, model <- server <- provider, model <- client <- sync,
+// model <- policies, model <- console (the browser's bundle); cli imports
 // any layer and nothing imports it. `npm run lint` fails on an import that points the other way.
 const layer = (name) => `^${name}/`;
-const ours = "^(model|client|server|provider|sdk|policies|cli|console)/";
+const ours = "^(model|client|server|provider|sdk|sync|policies|cli|console)/";
 
 /** `from` may import nothing of ours outside `allowed`. */
 const only = (from, allowed) => ({
@@ -21,6 +21,7 @@ module.exports = {
     only("server", ["model"]),
     only("provider", ["model", "client", "server"]),
     only("sdk", ["model", "client", "provider"]),
+    only("sync", ["model", "client"]),
     only("policies", ["model"]),
     only("console", ["model"]),
     {

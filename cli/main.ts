@@ -9,6 +9,7 @@ import { createClient } from "../provider/connect";
 import { startServer } from "../server/server";
 import { exportProgram } from "./export";
 import { runWithEnvironment } from "./run";
+import { runSync } from "./sync";
 import { get, kinds, matrix, type Kind } from "./inspect";
 import { printable, table } from "./tables";
 
@@ -194,6 +195,10 @@ token
   .requiredOption("--subject <subject>", "user:… or service:…")
   .option("--team <team...>", "teams the subject belongs to (team:…)")
   .option("--org-admin", "may do everything, including domains and tokens")
+  .option(
+    "--cluster <name>",
+    "a sync token: reads only what is placed on this cluster, writes only its status",
+  )
   .option("--expires <iso-time>", "expiry, e.g. 2027-01-31T00:00:00Z")
   .addOption(new Option("--endpoint <url>", "control plane"))
   .addOption(new Option("--token <token>", "an org admin token"))
@@ -204,6 +209,7 @@ token
         subject: opts.subject,
         ...(opts.team ? { teams: opts.team } : {}),
         ...(opts.orgAdmin ? { orgAdmin: true } : {}),
+        ...(opts.cluster ? { cluster: opts.cluster } : {}),
         ...(opts.expires ? { expiresAt: opts.expires } : {}),
       });
       process.stdout.write(`${printable(issued.id)}\t${printable(issued.token)}\n`);
@@ -242,6 +248,32 @@ clientCommand("run", "run a command with an environment's secret values as envir
     // Ended by a signal: end the same way, so whoever started this sees what the child got.
     process.kill(process.pid, ended.signal);
     process.exit(128 + os.constants.signals[ended.signal]);
+  });
+
+clientCommand("sync", "keep a Kubernetes cluster in step: a namespace per environment placed on it")
+  .requiredOption("--cluster <name>", "the cluster, as the control plane names it")
+  .option("--kubeconfig <file>", "kubeconfig (default: KUBECONFIG, else ~/.kube/config, else in-cluster)")
+  .option("--context <name>", "the kubeconfig's context to use")
+  .option("--once", "make one pass and exit: 0 synced, 1 a conflict or error, 2 unreachable")
+  .option("--dry-run", "with --once: print what would be created, changed and deleted; write nothing")
+  .option("--namespace-template <template>", "each environment's namespace", "{project}-{environment}")
+  .option("--gpu-resource <name>", "the extended resource a quota's gpu limits", "nvidia.com/gpu")
+  .option("--user-prefix <prefix>", "put before user: and service: names in RoleBindings", "")
+  .option("--group-prefix <prefix>", "put before team: names in RoleBindings", "")
+  .option("--secret-store <name>", "ClusterSecretStore for bindings with a reference (ExternalSecret)")
+  .option("--lease-namespace <namespace>", "where the leader election's Lease lives", "tenancy-system")
+  .option("--delete-namespaces", "delete the namespace of an environment no longer placed here")
+  .option("--resync <seconds>", "seconds between full passes", positiveInteger, 600)
+  .action(async (opts) => {
+    const api = createClient({
+      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+      ...(opts.token ? { token: opts.token } : {}),
+    });
+    try {
+      process.exitCode = await runSync(api, opts);
+    } finally {
+      await api.close();
+    }
   });
 
 program.parseAsync(process.argv).catch((err: Error) => {

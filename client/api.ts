@@ -10,6 +10,7 @@ import type {
   Cluster,
   ClusterCreate,
   ClusterPatch,
+  ClusterSnapshot,
   ClusterStatusReport,
   EnvironmentCluster,
   DefaultsScope,
@@ -35,6 +36,7 @@ import type {
   RoleBindingCreate,
   SecretBinding,
   SecretReveal,
+  SyncHeartbeat,
   Team,
   TeamCreate,
   TeamMember,
@@ -113,6 +115,18 @@ function endpoints(t: Transport) {
           path: pathOf(collectionOf.Cluster, name, "environments", project, environment, "status"),
           body,
         }),
+      /** Drops the report of an environment sync keeps nothing for there any more. */
+      forgetStatus: (name: string, project: string, environment: string) =>
+        t.send<void>({
+          method: "DELETE",
+          path: pathOf(collectionOf.Cluster, name, "environments", project, environment, "status"),
+        }),
+      /** Everything placed on the cluster, with the change feed's revision it was read at. */
+      snapshot: (name: string) =>
+        t.send<ClusterSnapshot>({ method: "GET", path: pathOf(collectionOf.Cluster, name, "environments") }),
+      /** Says the cluster's sync is alive and which process leads it. */
+      heartbeat: (name: string, body: SyncHeartbeat) =>
+        t.send<void>({ method: "PUT", path: pathOf(collectionOf.Cluster, name, "sync"), body }),
       /** The clusters an environment is placed on, with the last report from each. */
       ofEnvironment: (project: string, environment: string) =>
         t.send<EnvironmentCluster[]>({ method: "GET", path: envPath(project, environment, "clusters") }),

@@ -22,3 +22,7 @@ export const environmentClusterSchema = z.object({
   status: clusterStatusReportSchema.extend({ reportedAt: z.string() }).optional(),
 });
 export type EnvironmentCluster = z.output<typeof environmentClusterSchema>;
+
+/** What a running sync says of itself: the process that leads the cluster (host and pid). */
+export const syncHeartbeatSchema = z.strictObject({ leader: z.string().min(1).max(253) });
+export type SyncHeartbeat = z.output<typeof syncHeartbeatSchema>;

@@ -18,7 +18,11 @@ export const clusterPatchSchema = z.strictObject({
 });
 export type ClusterPatch = z.output<typeof clusterPatchSchema>;
 
-export const clusterSchema = clusterCreateSchema.extend(metaSchema.shape);
+export const clusterSchema = clusterCreateSchema.extend(metaSchema.shape).extend({
+  /** When its sync last spoke to the control plane, and the process that leads it. */
+  lastSeenAt: z.string().optional(),
+  leader: z.string().optional(),
+});
 export type Cluster = z.output<typeof clusterSchema>;
 
 /** Where an environment runs: cluster names, each at most once, in the order given. `[]` places it

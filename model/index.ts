@@ -3,6 +3,7 @@
 export * from "./audit";
 export * from "./change";
 export * from "./cluster";
+export * from "./cluster-snapshot";
 export * from "./cluster-status";
 export * from "./common";
 export * from "./console";

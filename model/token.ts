@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { subjectSchema } from "./common";
+import { nameSchema, subjectSchema } from "./common";
 
 /** Issuing an API token to a user or service, with the teams it belongs to. */
 export const tokenCreateSchema = z.strictObject({
@@ -14,8 +14,14 @@ export const tokenCreateSchema = z.strictObject({
     .optional(),
   orgAdmin: z.boolean().optional(),
   expiresAt: z.iso.datetime({ offset: true }).optional(),
+  /** A sync token: it reads only what is placed on this cluster (secret values included), follows
+   * the change feed for it and reports its status; nothing else, whatever bindings its subject has. */
+  cluster: nameSchema.optional(),
 });
 export type TokenCreate = z.output<typeof tokenCreateSchema>;
+
+/** Why a token cannot be both: a sync token's authority is its cluster's, nothing more. */
+export const syncTokenNotAdmin = "a sync token (cluster) cannot be an org admin token";
 
 export const tokenSchema = z.object({
   id: z.string(),
@@ -23,6 +29,7 @@ export const tokenSchema = z.object({
   subject: z.string(),
   teams: z.array(z.string()),
   orgAdmin: z.boolean(),
+  cluster: z.string().optional(),
   expiresAt: z.string().optional(),
   revokedAt: z.string().optional(),
   createdAt: z.string(),

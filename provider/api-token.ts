@@ -10,6 +10,7 @@ import {
   TenancyError,
   durationMs,
   durationSchema,
+  syncTokenNotAdmin,
   tokenCreateSchema,
   type ManagedBy,
   type Token,
@@ -38,6 +39,9 @@ export const apiTokenInputsSchema = tokenCreateSchema
     rotateBefore: durationSchema.optional(),
   })
   .superRefine((inputs, ctx) => {
+    if (inputs.cluster !== undefined && inputs.orgAdmin === true) {
+      ctx.addIssue({ code: "custom", path: ["orgAdmin"], message: syncTokenNotAdmin });
+    }
     if (inputs.rotateBefore === undefined) return;
     if (inputs.expiresIn === undefined) {
       ctx.addIssue({
@@ -82,6 +86,7 @@ function request(inputs: ApiTokenInputs, now: Date) {
     subject: inputs.subject,
     teams: inputs.teams,
     orgAdmin: inputs.orgAdmin,
+    cluster: inputs.cluster,
     expiresAt:
       inputs.expiresIn !== undefined
         ? new Date(now.getTime() + durationMs(inputs.expiresIn)).toISOString()

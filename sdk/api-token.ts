@@ -11,6 +11,9 @@ export interface ApiTokenArgs {
   teams?: pulumi.Input<pulumi.Input<string>[]>;
   /** An org admin token may do everything. */
   orgAdmin?: pulumi.Input<boolean>;
+  /** A sync token for `tenancy sync --cluster <name>`: it reads only what is placed on this
+   * cluster (secret values included) and writes only that cluster's status. */
+  cluster?: pulumi.Input<string>;
   /** Lifetime from issue: `30m`, `12h`, `90d`. Omitted, the token never expires. */
   expiresIn?: pulumi.Input<string>;
   /** A `pulumi up` this close to the expiry (e.g. `7d`) issues a new token, then revokes the old
@@ -34,6 +37,7 @@ export class ApiToken extends TenancyResource {
   declare readonly subject: pulumi.Output<string>;
   declare readonly teams: pulumi.Output<string[] | undefined>;
   declare readonly orgAdmin: pulumi.Output<boolean | undefined>;
+  declare readonly cluster: pulumi.Output<string | undefined>;
   declare readonly expiresIn: pulumi.Output<string | undefined>;
   declare readonly rotateBefore: pulumi.Output<string | undefined>;
   /** The token itself: always a secret output. */

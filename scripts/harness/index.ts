@@ -6,3 +6,4 @@ export * from "./pulumi-stack";
 export { processesIn, type RunningProcess } from "./processes";
 export { serve, type ServeProcess } from "./serve-process";
 export { launchBrowser, signIn } from "./browser";
+export { startKubernetes, kubernetesBinaries, type KubernetesControlPlane } from "./kubernetes";

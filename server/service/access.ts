@@ -23,6 +23,52 @@ const needed: Record<Operation, Role> = {
 
 const rank = (role: Role) => roles.indexOf(role);
 
+/** The environments placed on `cluster`: by their own clusters, or (when they name none) their
+ * domain's. */
+export function placedOn(q: Queryable, cluster: string) {
+  return q
+    .selectFrom("environments as e")
+    .innerJoin("domains as d", "d.name", "e.domain")
+    .select(["e.project", "e.name as environment"])
+    .where(
+      sql<boolean>`coalesce(e.clusters, d.clusters, '[]'::jsonb) @> jsonb_build_array(${cluster}::text)`,
+    );
+}
+
+/** A sync token's environments in one project. */
+async function placedFor(q: Queryable, cluster: string, project: string) {
+  return (await placedOn(q, cluster).where("e.project", "=", project).execute()).map(
+    (row) => row.environment,
+  );
+}
+
+/** A sync token reads and reveals what is placed on its cluster; it sees nothing else and writes
+ * nothing (its status has its own check). */
+async function authorizeSyncToken(
+  q: Queryable,
+  cluster: string,
+  operation: Operation,
+  project: string,
+  environment?: string,
+) {
+  const placed = await placedFor(q, cluster, project);
+  if (placed.length === 0) throw notFound("Project", project);
+  if (environment !== undefined && !placed.includes(environment)) {
+    throw notFound("Environment", `${project}/${environment}`);
+  }
+  if (operation === "read" || operation === "reveal") return;
+  throw new TenancyError(
+    "forbidden",
+    `a sync token for cluster ${cluster} may only read what is placed there and report its status`,
+    {
+      target:
+        environment === undefined
+          ? { kind: "Project", id: project }
+          : { kind: "Environment", id: `${project}/${environment}` },
+    },
+  );
+}
+
 /** The subjects a token speaks for by itself: its own and the teams it carries. */
 export function principals(actor: Actor): string[] {
   return [actor.subject, ...actor.teams];
@@ -101,6 +147,8 @@ export async function authorize(
   environment?: string,
 ) {
   if (actor.orgAdmin) return;
+  if (actor.cluster !== undefined)
+    return authorizeSyncToken(q, actor.cluster, operation, project, environment);
   const role = await roleOn(q, actor, project, environment);
   if (role !== undefined && rank(role) >= rank(needed[operation])) return;
   if (role === undefined) {
@@ -126,10 +174,25 @@ export async function authorize(
  * without one the project is, for this caller, not there. */
 export async function authorizeProjectRead(q: Queryable, actor: Actor, project: string) {
   if (actor.orgAdmin) return;
+  if (actor.cluster !== undefined) {
+    if ((await placedFor(q, actor.cluster, project)).length === 0) throw notFound("Project", project);
+    return;
+  }
   if (!(await holdsAnyRoleIn(q, actor, project))) throw notFound("Project", project);
 }
 
 /** Org-wide objects (domains, tokens, the audit log) are changed by org admins only. */
+/** A cluster's own business (its snapshot, its status, its sync's heartbeat): org admins and that
+ * cluster's sync tokens. */
+export function requireClusterSync(actor: Actor, cluster: string, what: string) {
+  if (actor.orgAdmin || actor.cluster === cluster) return;
+  throw new TenancyError(
+    "forbidden",
+    `${actor.subject} may not ${what}: it needs an org admin token or a sync token for cluster ${cluster}`,
+    { target: { kind: "Cluster", id: cluster } },
+  );
+}
+
 export function requireOrgAdmin(actor: Actor, what: string) {
   if (!actor.orgAdmin) {
     throw new TenancyError("forbidden", `${actor.subject} may not ${what}: it needs an org admin token`);
@@ -147,6 +210,11 @@ export async function environmentsVisibleTo(
   project: string,
 ): Promise<"all" | string[]> {
   if (actor.orgAdmin) return "all";
+  if (actor.cluster !== undefined) {
+    const placed = await placedFor(q, actor.cluster, project);
+    if (placed.length === 0) throw notFound("Project", project);
+    return placed;
+  }
   const bindings = await bindingsIn(q, actor, project);
   if (bindings.length === 0) await authorize(q, actor, "read", project);
   if (bindings.some((b) => b.environment === null)) return "all";
@@ -154,8 +222,12 @@ export async function environmentsVisibleTo(
 }
 
 /** Projects and environments the actor holds any binding in; undefined means all (org admin). */
-export async function visibleScopes(q: Queryable, actor: Actor) {
+export async function visibleScopes(
+  q: Queryable,
+  actor: Actor,
+): Promise<{ project: string; environment: string | null }[] | undefined> {
   if (actor.orgAdmin) return undefined;
+  if (actor.cluster !== undefined) return placedOn(q, actor.cluster).execute();
   return q
     .selectFrom("role_bindings")
     .select(["project", "environment"])

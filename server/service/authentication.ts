@@ -27,7 +27,16 @@ const maxStatementsInFlight = 4;
 const tokenLookup = (q: Queryable, hash: Operand, project: Operand) =>
   q
     .selectFrom("tokens as t")
-    .select(["t.id", "t.name", "t.subject", "t.teams", "t.org_admin", "t.revoked_at", "t.expires_at"])
+    .select([
+      "t.id",
+      "t.name",
+      "t.subject",
+      "t.teams",
+      "t.org_admin",
+      "t.cluster",
+      "t.revoked_at",
+      "t.expires_at",
+    ])
     .select((eb) =>
       jsonArrayFrom(
         eb
@@ -205,7 +214,10 @@ export function authenticator({ db, clock = systemClock }: Pick<ServiceDeps, "db
       subject: row.subject,
       teams: row.teams,
       orgAdmin: row.org_admin,
-      ...(project !== undefined ? { rolesIn: { project, bindings: row.bindings } } : {}),
+      ...(row.cluster !== null ? { cluster: row.cluster } : {}),
+      ...(project !== undefined && row.cluster === null
+        ? { rolesIn: { project, bindings: row.bindings } }
+        : {}),
       ...(withRead ? { prefetched: { ...withRead, project: project!, row: row.read } } : {}),
     };
   };

@@ -3,7 +3,7 @@
 // got; with `wait`, the request is held until there is a change after it. Changes are kept 24 hours.
 import { TenancyError, changeQuerySchema, parseOrThrow, type Change, type ChangePage } from "../../model";
 import { visibleScopes } from "./access";
-import { systemClock, type Actor, type ServiceDeps } from "./context";
+import { systemClock, type Actor, type Queryable, type ServiceDeps } from "./context";
 
 /** How long changes are kept. */
 const keptMs = 24 * 3600 * 1000;
@@ -15,6 +15,20 @@ const pageSize = 1000;
 const readByAll = new Set(["Domain", "Team", "TeamMember"]);
 
 type Scopes = Awaited<ReturnType<typeof visibleScopes>>;
+
+/** What a caller may read of the feed now: its bindings' scopes; for a sync token, what is placed
+ * on its cluster and what its sync still keeps objects for there (its status reports), so it sees
+ * an environment deleted or moved elsewhere. Read at each look: a placement changes what it sees. */
+async function feedScopes(db: Queryable, actor: Actor): Promise<Scopes> {
+  const scopes = await visibleScopes(db, actor);
+  if (actor.cluster === undefined || scopes === undefined) return scopes;
+  const reported = await db
+    .selectFrom("cluster_status")
+    .select(["project", "environment"])
+    .where("cluster", "=", actor.cluster)
+    .execute();
+  return [...scopes, ...reported];
+}
 
 /** Whether a caller whose bindings are `scopes` (undefined: an org admin) may read `change`. */
 function mayRead(change: Change, scopes: Scopes): boolean {
@@ -79,11 +93,11 @@ export function changeService({ db, clock = systemClock }: ServiceDeps) {
     async list(actor: Actor, query: unknown): Promise<ChangePage> {
       const { after, wait } = parseOrThrow(changeQuerySchema, query, "change query");
       await prune();
-      const scopes = await visibleScopes(db, actor);
       const deadline = Date.now() + (wait ?? 0) * 1000;
       let from = after;
       for (;;) {
         const { changes, revision } = await look(from);
+        const scopes = await feedScopes(db, actor);
         const visible = changes.filter((change) => mayRead(change, scopes));
         if (visible.length > 0 || Date.now() >= deadline) return { revision, changes: visible };
         // Changes the caller may not read move it along all the same.

@@ -4,12 +4,13 @@
 import {
   TenancyError,
   clusterStatusReportSchema,
+  syncHeartbeatSchema,
   environmentId,
   parseOrThrow,
   type EnvironmentCluster,
   type QuotaUsage,
 } from "../../model";
-import { authorize, requireOrgAdmin } from "./access";
+import { authorize, requireClusterSync } from "./access";
 import { systemClock, type Actor, type Queryable, type ServiceDeps } from "./context";
 import { loadDomain } from "./domains";
 import { loadEnvironment } from "./environment-rows";
@@ -59,7 +60,7 @@ export function clusterStatusService({ db, clock = systemClock }: ServiceDeps) {
 
     /** Records what sync found of an environment on a cluster it is placed on. */
     async report(actor: Actor, cluster: string, project: string, environment: string, body: unknown) {
-      requireOrgAdmin(actor, "report sync status");
+      requireClusterSync(actor, cluster, "report sync status");
       const report = parseOrThrow(clusterStatusReportSchema, body, "status");
       const known = await db
         .selectFrom("clusters")
@@ -68,6 +69,9 @@ export function clusterStatusService({ db, clock = systemClock }: ServiceDeps) {
         .executeTakeFirst();
       if (!known) throw notFound("Cluster", cluster);
       const { clusters } = await placementOf(db, project, environment);
+      if (!clusters.includes(cluster) && actor.cluster !== undefined) {
+        throw notFound("Environment", environmentId(project, environment));
+      }
       if (!clusters.includes(cluster)) {
         throw new TenancyError(
           "conflict",
@@ -88,6 +92,29 @@ export function clusterStatusService({ db, clock = systemClock }: ServiceDeps) {
         .values({ cluster, project, environment, ...values })
         .onConflict((oc) => oc.columns(["cluster", "project", "environment"]).doUpdateSet(values))
         .execute();
+    },
+
+    /** Drops the report of an environment sync no longer keeps anything for on the cluster. */
+    async forget(actor: Actor, cluster: string, project: string, environment: string) {
+      requireClusterSync(actor, cluster, "clear sync status");
+      await db
+        .deleteFrom("cluster_status")
+        .where("cluster", "=", cluster)
+        .where("project", "=", project)
+        .where("environment", "=", environment)
+        .execute();
+    },
+
+    /** Records that the cluster's sync is alive, and which of its processes leads. */
+    async heartbeat(actor: Actor, cluster: string, body: unknown) {
+      requireClusterSync(actor, cluster, "report sync liveness");
+      const { leader } = parseOrThrow(syncHeartbeatSchema, body, "heartbeat");
+      const updated = await db
+        .updateTable("clusters")
+        .set({ last_seen_at: clock.now(), leader })
+        .where("name", "=", cluster)
+        .executeTakeFirst();
+      if (updated.numUpdatedRows === 0n) throw notFound("Cluster", cluster);
     },
   };
 }

@@ -38,6 +38,8 @@ function toCluster(row: Selectable<ClusterTable>): Cluster {
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
     managedBy: managedByOf(row),
+    ...(row.last_seen_at !== null ? { lastSeenAt: iso(row.last_seen_at) } : {}),
+    ...(row.leader !== null ? { leader: row.leader } : {}),
   };
 }
 

@@ -11,6 +11,9 @@ export interface Actor {
   subject: string;
   teams: string[];
   orgAdmin: boolean;
+  /** A sync token's cluster: its whole authority is to read what is placed there and report its
+   * status; its subject's role bindings do not apply. */
+  cluster?: string;
   /**
    * The role bindings that speak for the actor in one project, read in the same statement as its
    * token at the start of the request (see tokens.authenticate): the request's role checks in that

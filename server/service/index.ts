@@ -6,6 +6,7 @@ import { auditService } from "./audit-log";
 import { ceilingService } from "./ceilings";
 import { changeService } from "./changes";
 import { clusterService } from "./clusters";
+import { clusterSnapshotService } from "./cluster-snapshot";
 import { clusterStatusService } from "./cluster-status";
 import { consoleService } from "./console";
 import { defaultsService } from "./defaults";
@@ -26,6 +27,7 @@ export function createService(deps: ServiceDeps) {
     domains: domainService(deps),
     clusters: clusterService(deps),
     clusterStatus: clusterStatusService(deps),
+    clusterSnapshot: clusterSnapshotService(deps),
     projects: projectService(deps),
     environments: environmentService(deps),
     quotas: quotaService(deps),

@@ -2,7 +2,7 @@
 // optionally expiring.
 import { createHash, randomBytes } from "node:crypto";
 import { sql, type Selectable } from "kysely";
-import { TenancyError, parseOrThrow, tokenCreateSchema, type Token } from "../../model";
+import { TenancyError, parseOrThrow, syncTokenNotAdmin, tokenCreateSchema, type Token } from "../../model";
 import type { TokenTable } from "../store/schema";
 import { requireOrgAdmin } from "./access";
 import { systemClock, type Actor, type ServiceDeps, type Tx } from "./context";
@@ -31,6 +31,7 @@ function toToken(row: Selectable<TokenTable>): Token {
     subject: row.subject,
     teams: row.teams,
     orgAdmin: row.org_admin,
+    ...(row.cluster !== null ? { cluster: row.cluster } : {}),
     ...(row.expires_at ? { expiresAt: iso(row.expires_at) } : {}),
     ...(row.revoked_at ? { revokedAt: iso(row.revoked_at) } : {}),
     createdAt: iso(row.created_at),
@@ -50,7 +51,14 @@ export function tokenService({ db, keyring, clock = systemClock }: ServiceDeps) 
   async function insert(
     tx: Tx,
     actor: Actor,
-    input: { name: string; subject: string; teams?: string[]; orgAdmin?: boolean; expiresAt?: string },
+    input: {
+      name: string;
+      subject: string;
+      teams?: string[];
+      orgAdmin?: boolean;
+      cluster?: string;
+      expiresAt?: string;
+    },
     secret: string,
   ) {
     const now = clock.now();
@@ -62,6 +70,7 @@ export function tokenService({ db, keyring, clock = systemClock }: ServiceDeps) 
         subject: input.subject,
         teams: JSON.stringify(input.teams ?? []),
         org_admin: input.orgAdmin ?? false,
+        cluster: input.cluster ?? null,
         token_hash: hashToken(secret),
         expires_at: input.expiresAt ?? null,
         created_at: now,
@@ -79,6 +88,11 @@ export function tokenService({ db, keyring, clock = systemClock }: ServiceDeps) 
     async create(actor: Actor, body: unknown, idempotencyKey?: string): Promise<Token & { token: string }> {
       requireOrgAdmin(actor, "issue tokens");
       const input = parseOrThrow(tokenCreateSchema, body, "token");
+      if (input.cluster !== undefined && input.orgAdmin === true) {
+        throw new TenancyError("validation_failed", syncTokenNotAdmin, {
+          errors: [{ path: "orgAdmin", message: syncTokenNotAdmin }],
+        });
+      }
       if (input.expiresAt !== undefined && new Date(input.expiresAt) <= clock.now()) {
         throw new TenancyError("validation_failed", "expiresAt is in the past", {
           errors: [{ path: "expiresAt", message: "must be in the future" }],

@@ -166,6 +166,8 @@ export interface TokenTable extends Owned {
   subject: string;
   teams: Json<string[]>;
   org_admin: boolean;
+  /** A sync token's cluster: it reads only what is placed there, and writes only its status. */
+  cluster: ColumnType<string | null, string | null | undefined, never>;
   /** sha256 of the token; the token itself is never stored. */
   token_hash: string;
   expires_at: Date | string | null;
@@ -206,6 +208,9 @@ export interface ClusterTable extends Versioned {
   display_name: string | null;
   description: string | null;
   labels: Json<Record<string, string>> | null;
+  /** When its sync last spoke to the control plane, and the process leading it then. */
+  last_seen_at: ColumnType<Date | string | null, Date | string | null | undefined, Date | string | null>;
+  leader: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** What tenancy sync last reported of one environment on one cluster. */

@@ -18,6 +18,7 @@ import { migration as refusalsAsData } from "./0012-refusals-as-data";
 import { migration as changeFeed } from "./0013-change-feed";
 import { migration as clusters } from "./0014-clusters";
 import { migration as clusterStatus } from "./0015-cluster-status";
+import { migration as syncTokens } from "./0016-sync-tokens";
 
 /** The migrations by name, in the order they run (the names sort in that order). */
 export const migrations: Record<string, Migration> = {
@@ -36,6 +37,7 @@ export const migrations: Record<string, Migration> = {
   "0013_change_feed": changeFeed,
   "0014_clusters": clusters,
   "0015_cluster_status": clusterStatus,
+  "0016_sync_tokens": syncTokens,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,39 @@
+import { z } from "zod";
+import { nameSchema, perResourceKind, roleSchema } from "./common";
+import { quotaSpecSchema } from "./quota";
+
+const amountsSchema = z.object(perResourceKind(z.string().optional()));
+
+/** One environment placed on a cluster, with everything `tenancy sync` renders for it. */
+export const placedEnvironmentSchema = z.object({
+  project: nameSchema,
+  environment: nameSchema,
+  domain: nameSchema,
+  /** Its project is archived: nothing new may run there. */
+  archived: z.boolean(),
+  /** Its quota's limits; absent when it has no quota. */
+  quota: quotaSpecSchema.optional(),
+  /** Its effective resource defaults (environment over project over domain). */
+  defaults: z.object({ requests: amountsSchema, limits: amountsSchema }),
+  /** Its secret bindings, never their values: sync reveals a value when its version moved. */
+  secrets: z.array(
+    z.object({
+      name: nameSchema,
+      kind: z.enum(["value", "reference"]),
+      reference: z.string().optional(),
+      valueVersion: z.number().int(),
+    }),
+  ),
+  /** The role bindings that cover it: project-wide and its own. */
+  roleBindings: z.array(z.object({ subject: z.string(), role: roleSchema })),
+});
+export type PlacedEnvironment = z.output<typeof placedEnvironmentSchema>;
+
+/** What is placed on a cluster, read at one moment: `revision` is the change feed's revision then,
+ * from which a follower sees every later change. */
+export const clusterSnapshotSchema = z.object({
+  cluster: nameSchema,
+  revision: z.number().int().nonnegative(),
+  environments: z.array(placedEnvironmentSchema),
+});
+export type ClusterSnapshot = z.output<typeof clusterSnapshotSchema>;

@@ -1,0 +1,273 @@
+// tenancy sync as a process: one pass (--once), or a leader that keeps the cluster in step. The
+// leader makes a full pass at start and every resync; between them a change in the control plane
+// (the change feed) or a hand edit of what sync manages (its watches) starts a pass at once.
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import type { TenancyClient } from "../client";
+import { TenancyError } from "../model";
+import { describeKubeError, identityOf, isUnreachable, managedKinds, type KubeClient } from "./kube";
+import type { KubeObject } from "./render";
+import { leaseElector, renewEveryMs } from "./lease";
+import type { SyncOptions } from "./options";
+import { runPass, type EnvironmentOutcome, type PassResult } from "./pass";
+
+export interface SyncLog {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+export interface SyncDeps {
+  api: TenancyClient;
+  kube: KubeClient;
+  options: SyncOptions;
+  log: SyncLog;
+}
+
+/** What --once exits with: 0 all synced, 1 a conflict or an error, 2 nothing could be reached. */
+export const exitCodes = { synced: 0, failed: 1, unreachable: 2 } as const;
+
+/** The last status reported of each environment, so a pass reports only what changed. */
+type Reported = Map<string, string>;
+
+async function report(deps: SyncDeps, result: PassResult, reported: Reported) {
+  const { api, options } = deps;
+  const syncedAt = new Date().toISOString();
+  for (const env of result.environments) {
+    const key = `${env.project}/${env.environment}`;
+    const said = JSON.stringify([env.phase, env.message, env.usage]);
+    if (reported.get(key) === said && env.writes === 0) continue;
+    await api.clusters.reportStatus(options.cluster, env.project, env.environment, {
+      phase: env.phase,
+      syncedVersion: Math.max(1, result.revision),
+      syncedAt,
+      ...(env.message !== undefined ? { message: env.message } : {}),
+      ...(env.usage !== undefined ? { usage: env.usage } : {}),
+    });
+    reported.set(key, said);
+  }
+  for (const gone of result.released) {
+    await api.clusters.forgetStatus(options.cluster, gone.project, gone.environment);
+    reported.delete(`${gone.project}/${gone.environment}`);
+  }
+}
+
+/** What of an object an edit can change, without its status and bookkeeping. */
+function contentOf(object: KubeObject): string {
+  const { metadata, status: _status, ...rest } = object;
+  return JSON.stringify([metadata.labels, metadata.annotations, rest]);
+}
+
+function failedOf(environments: EnvironmentOutcome[]) {
+  return environments.filter((env) => env.phase !== "synced");
+}
+
+/** Whether an error means the cluster or the control plane could not be reached. */
+function unreachable(err: unknown): boolean {
+  if (TenancyError.isInstance(err)) return err.code === "unavailable" || err.code === "internal";
+  return isUnreachable(err);
+}
+
+/** One pass; with dryRun, prints what it would write and writes nothing. */
+export async function syncOnce(deps: SyncDeps, print: (line: string) => void): Promise<number> {
+  let result: PassResult;
+  try {
+    result = await runPass(deps);
+  } catch (err) {
+    deps.log.error({ err: describe(err) }, "sync pass failed");
+    return unreachable(err) ? exitCodes.unreachable : exitCodes.failed;
+  }
+  if (deps.options.dryRun) {
+    for (const write of result.writes) print(`${write.action} ${write.object}`);
+    print(`${result.writes.length} write(s) planned for ${result.environments.length} environment(s)`);
+  } else {
+    try {
+      await report(deps, result, new Map());
+    } catch (err) {
+      deps.log.error({ err: describe(err) }, "reporting status failed");
+      return unreachable(err) ? exitCodes.unreachable : exitCodes.failed;
+    }
+  }
+  for (const env of failedOf(result.environments)) {
+    deps.log.warn(
+      { project: env.project, environment: env.environment, phase: env.phase },
+      env.message ?? env.phase,
+    );
+  }
+  deps.log.info(
+    { environments: result.environments.length, writes: result.writes.length, revision: result.revision },
+    "sync pass done",
+  );
+  return failedOf(result.environments).length > 0 ? exitCodes.failed : exitCodes.synced;
+}
+
+function describe(err: unknown): string {
+  return TenancyError.isInstance(err) ? `${err.code}: ${err.message}` : describeKubeError(err);
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+  });
+
+/** Keeps the cluster in step until `signal` aborts. */
+export async function syncForever(deps: SyncDeps, signal: AbortSignal): Promise<void> {
+  const { kube, options, log } = deps;
+  const identity = `${hostname()}/${process.pid}/${randomBytes(3).toString("hex")}`;
+  const elector = leaseElector(kube, options.leaseNamespace, options.cluster, identity);
+  while (!signal.aborted) {
+    let leading = false;
+    try {
+      leading = await elector.tryLead();
+    } catch (err) {
+      log.warn({ err: describe(err) }, "cannot reach the cluster for the lease");
+    }
+    if (!leading) {
+      await sleep(renewEveryMs, signal);
+      continue;
+    }
+    log.info({ identity, cluster: options.cluster }, "leading");
+    const term = new AbortController();
+    const stop = () => term.abort();
+    signal.addEventListener("abort", stop, { once: true });
+    try {
+      await lead(deps, identity, term.signal, async () => {
+        try {
+          return await elector.tryLead();
+        } catch {
+          return false;
+        }
+      });
+    } finally {
+      signal.removeEventListener("abort", stop);
+      term.abort();
+    }
+    if (signal.aborted) await elector.release();
+    else log.warn({ identity }, "lost the lease: no longer writing");
+  }
+}
+
+/** The leader's term: passes, the feed, the watches, the lease's renewal, until the lease is lost
+ * or `signal` aborts. */
+async function lead(deps: SyncDeps, identity: string, signal: AbortSignal, renew: () => Promise<boolean>) {
+  const { api, kube, options, log } = deps;
+  const reported: Reported = new Map();
+  const written = new Set<string>();
+  const seen = new Map<string, string>();
+  let revision: number | undefined;
+  let wanted = true;
+  let wake: (() => void) | undefined;
+  const request = () => {
+    wanted = true;
+    wake?.();
+  };
+
+  const passes = (async () => {
+    let backoffMs = 500;
+    while (!signal.aborted) {
+      if (!wanted) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          signal.addEventListener("abort", () => resolve(), { once: true });
+        });
+        wake = undefined;
+        continue;
+      }
+      wanted = false;
+      try {
+        const result = await runPass({
+          ...deps,
+          onWrite: (_write, object) => {
+            if (written.size > 10_000) written.clear();
+            if (object?.metadata.resourceVersion) written.add(object.metadata.resourceVersion);
+          },
+        });
+        if (signal.aborted) break;
+        await report(deps, result, reported);
+        await api.clusters.heartbeat(options.cluster, { leader: identity });
+        revision ??= result.revision;
+        const writes = result.writes.length;
+        if (writes > 0) log.info({ writes, revision: result.revision }, "sync pass wrote");
+        backoffMs = 500;
+      } catch (err) {
+        log.warn({ err: describe(err), retryInMs: backoffMs }, "sync pass failed");
+        wanted = true;
+        await sleep(backoffMs, signal);
+        backoffMs = Math.min(backoffMs * 2, 10_000);
+      }
+    }
+  })();
+
+  // The change feed: each change the token may read starts a pass.
+  const feed = (async () => {
+    let backoffMs = 500;
+    while (!signal.aborted) {
+      if (revision === undefined) {
+        await sleep(100, signal);
+        continue;
+      }
+      try {
+        const page = await api.changes.list({ after: revision, wait: 30 });
+        if (signal.aborted) break;
+        revision = page.revision;
+        if (page.changes.length > 0) request();
+        backoffMs = 500;
+      } catch (err) {
+        if (TenancyError.isInstance(err) && err.code === "gone" && err.options.revision !== undefined) {
+          revision = err.options.revision;
+          request();
+          continue;
+        }
+        log.warn({ err: describe(err), retryInMs: backoffMs }, "following the change feed failed");
+        await sleep(backoffMs, signal);
+        backoffMs = Math.min(backoffMs * 2, 10_000);
+      }
+    }
+  })();
+
+  // Watches on what sync manages: an edit or deletion not made by sync starts a pass.
+  const watches = managedKinds.map((kind) =>
+    (async () => {
+      while (!signal.aborted) {
+        const ended = new Promise<void>((resolve) => {
+          kube
+            .watch(
+              kind,
+              (type, object) => {
+                const id = identityOf(object);
+                const content = contentOf(object);
+                const before = seen.get(id);
+                seen.set(id, content);
+                if (type === "ADDED" || written.has(object.metadata.resourceVersion ?? "")) return;
+                // Status updates (a quota's use) are the cluster's, not edits.
+                if (type === "MODIFIED" && before === content) return;
+                if (type === "DELETED") seen.delete(id);
+                request();
+              },
+              () => resolve(),
+            )
+            .then((controller) => signal.addEventListener("abort", () => controller.abort(), { once: true }))
+            .catch(() => resolve());
+        });
+        await ended;
+        await sleep(1_000, signal);
+      }
+    })(),
+  );
+
+  const resync = setInterval(request, options.resyncSeconds * 1000);
+  try {
+    while (!signal.aborted) {
+      await sleep(renewEveryMs, signal);
+      if (signal.aborted) break;
+      if (!(await renew())) break;
+      await api.clusters.heartbeat(options.cluster, { leader: identity }).catch(() => undefined);
+    }
+  } finally {
+    clearInterval(resync);
+  }
+  // The caller aborts the term; wait for what was in flight.
+  wake?.();
+  void Promise.allSettled([passes, feed, ...watches]);
+}
