@@ -19,6 +19,18 @@ const secretValue = "pa55-word-never-printed";
 /** The client's model instances as plain data. */
 const plain = (value: unknown) => JSON.parse(JSON.stringify(value));
 
+/** Project web with development placed on cluster `local` by its domain and staging on `elsewhere`,
+ * as the example organisation places its domains. */
+async function placeOrganisation(admin: TenancyClient) {
+  await admin.clusters.create({ name: "local" });
+  await admin.clusters.create({ name: "elsewhere" });
+  await admin.domains.create({ name: "development", tier: "non-production", clusters: ["local"] });
+  await admin.domains.create({ name: "staging", tier: "non-production", clusters: ["elsewhere"] });
+  await admin.projects.create({ name: "web" });
+  await admin.environments.create("web", { domain: "development" });
+  await admin.environments.create("web", { domain: "staging" });
+}
+
 async function eventually<T>(
   what: string,
   check: () => Promise<T | undefined>,
@@ -60,14 +72,7 @@ describe("cluster: tenancy sync against kube-apiserver", function () {
     rbac = kc.makeApiClient(RbacAuthorizationV1Api);
     leases = kc.makeApiClient(CoordinationV1Api);
     admin = createApiClient(createHttpTransport({ endpoint: server.url, token: adminToken }));
-    // The example organisation's shape: development placed on the cluster by its domain.
-    await admin.clusters.create({ name: "local" });
-    await admin.clusters.create({ name: "elsewhere" });
-    await admin.domains.create({ name: "development", tier: "non-production", clusters: ["local"] });
-    await admin.domains.create({ name: "staging", tier: "non-production", clusters: ["elsewhere"] });
-    await admin.projects.create({ name: "web" });
-    await admin.environments.create("web", { domain: "development" });
-    await admin.environments.create("web", { domain: "staging" });
+    await placeOrganisation(admin);
     await admin.quotas.put("web", "development", { cpu: "2", memory: "4Gi" });
     await admin.defaults.put(
       { kind: "domain", domain: "development" },
@@ -331,13 +336,7 @@ describe("cluster: what a sync token may do", function () {
   before(async () => {
     server = await startTestServer("pglite");
     admin = createApiClient(createHttpTransport({ endpoint: server.url, token: adminToken }));
-    await admin.clusters.create({ name: "local" });
-    await admin.clusters.create({ name: "elsewhere" });
-    await admin.domains.create({ name: "development", tier: "non-production", clusters: ["local"] });
-    await admin.domains.create({ name: "staging", tier: "non-production", clusters: ["elsewhere"] });
-    await admin.projects.create({ name: "web" });
-    await admin.environments.create("web", { domain: "development" });
-    await admin.environments.create("web", { domain: "staging" });
+    await placeOrganisation(admin);
     await admin.secrets.create("web", "development", { name: "db-password", value: "dev-value" });
     await admin.secrets.create("web", "staging", { name: "db-password", value: "staging-value" });
     token = (await admin.tokens.create({ name: "sync", subject: "service:sync", cluster: "local" })).token;
