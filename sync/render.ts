@@ -109,8 +109,10 @@ export function renderEnvironment(env: PlacedEnvironment, options: SyncOptions):
     }
     return out;
   };
-  const defaultRequest = resources(env.defaults.requests);
   const defaultLimit = resources(env.defaults.limits);
+  // As the apiserver defaults a LimitRange: a resource with a default limit and no default request
+  // is requested at its limit. Rendered so, what sync applies is what the cluster keeps.
+  const defaultRequest = { ...defaultLimit, ...resources(env.defaults.requests) };
   if (Object.keys(defaultRequest).length + Object.keys(defaultLimit).length > 0) {
     objects.push({
       apiVersion: "v1",

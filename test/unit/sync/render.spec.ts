@@ -51,7 +51,8 @@ describe("unit: sync's rendering", () => {
     assert.deepEqual((rendered.objects[2]!.spec as { limits: object }).limits, [
       {
         type: "Container",
-        defaultRequest: { cpu: "100m" },
+        // A default limit without a default request is requested at the limit, as the apiserver does.
+        defaultRequest: { cpu: "100m", "ephemeral-storage": "1Gi" },
         default: { cpu: "1", "ephemeral-storage": "1Gi" },
       },
     ]);
