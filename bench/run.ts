@@ -6,6 +6,8 @@
 // - Database: API reads and writes at 1, 16 and 64 connections (autocannon) against pgbench running
 //   the comparable query on the same PostgreSQL; reservations per second under contention; the
 //   reads on the stack's own floor (Fastify and node-pg running the same statement, nothing else).
+// - Sync: a cold `tenancy sync` against `kubectl apply --server-side`, a resync with nothing to
+//   change, and the time from a quota's write to the cluster (bench/parts/sync.ts).
 // - Scale: time per resource as N grows, and the levers (PULUMI_SKIP_CHECKPOINTS, --parallel,
 //   PULUMI_PARALLEL_DIFF, several stacks).
 // Sizes and repetitions: BENCH_SIZES (default "10"), BENCH_REPS (default 3), BENCH_SCALE_SIZES
@@ -20,6 +22,7 @@ import { databaseBench } from "./parts/database";
 import { engineBench } from "./parts/engine";
 import { scaleBench } from "./parts/scale";
 import { steadyBench } from "./parts/steady";
+import { syncBench } from "./parts/sync";
 import { resultsFile, save } from "./report";
 import { parts, reps, scaleSizes, sizes } from "./settings";
 
@@ -54,6 +57,10 @@ async function main() {
     }
     if (parts.includes("steady")) {
       await steadyBench(lines);
+      save(lines);
+    }
+    if (parts.includes("sync")) {
+      await syncBench(lines);
       save(lines);
     }
   } finally {

@@ -10,9 +10,9 @@ export const reps = Number(process.env.BENCH_REPS ?? 3);
 export const databaseReps = Number(process.env.BENCH_DATABASE_REPS ?? 3);
 /** The API's and pgbench's connections in each database cell. */
 export const connectionCounts = [1, 16, 64];
-/** Which parts run: `database,engine,scale,steady` by default. A run of fewer parts writes its figures beside
+/** Which parts run: `database,engine,scale,steady,sync` by default. A run of fewer parts writes its figures beside
  * bench/RESULTS.md (RESULTS-engine.md, …), which stays the record of one complete run. */
-export const allParts = ["database", "engine", "scale", "steady"] as const;
+export const allParts = ["database", "engine", "scale", "steady", "sync"] as const;
 export const parts = (process.env.BENCH_PARTS ?? allParts.join(",")).split(",");
 for (const part of parts) {
   if (!(allParts as readonly string[]).includes(part)) throw new Error(`BENCH_PARTS: unknown part ${part}`);

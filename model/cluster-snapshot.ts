@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { nameSchema, perResourceKind, roleSchema } from "./common";
+import { clusterStatusReportSchema } from "./cluster-status";
 import { quotaSpecSchema } from "./quota";
 
 const amountsSchema = z.object(perResourceKind(z.string().optional()));
@@ -26,6 +27,8 @@ export const placedEnvironmentSchema = z.object({
   ),
   /** The role bindings that cover it: project-wide and its own. */
   roleBindings: z.array(z.object({ subject: z.string(), role: roleSchema })),
+  /** What sync last reported of it on this cluster, so an unchanged state is not reported again. */
+  reported: clusterStatusReportSchema.pick({ phase: true, message: true, usage: true }).optional(),
 });
 export type PlacedEnvironment = z.output<typeof placedEnvironmentSchema>;
 

@@ -3,7 +3,7 @@
 // state. A pass interrupted anywhere is finished by the next: every write is an idempotent apply
 // or delete of a named object.
 import type { TenancyClient } from "../client";
-import type { ClusterSnapshot, QuotaUsage } from "../model";
+import type { ClusterSnapshot, PlacedEnvironment, QuotaUsage } from "../model";
 import { upToDate } from "./compare";
 import { describeKubeError, identityOf, managedKinds, type KubeClient } from "./kube";
 import type { SyncOptions } from "./options";
@@ -29,6 +29,8 @@ export interface EnvironmentOutcome {
   usage?: QuotaUsage;
   /** Objects written for it in this pass. */
   writes: number;
+  /** What was last reported of it, as the pass's snapshot read it. */
+  reported?: PlacedEnvironment["reported"];
 }
 
 /** A write a pass makes (or, in a dry run, would make). */
@@ -51,6 +53,24 @@ export interface PassDeps {
   options: SyncOptions;
   /** Told of each write as it is made; the resource versions sync wrote are not hand edits. */
   onWrite?: (write: PlannedWrite, result?: KubeObject) => void;
+}
+
+/** Environments written at once: the apiserver takes concurrent applies well; one at a time, a
+ * cold pass is a round trip per object. */
+const environmentsAtOnce = 16;
+
+/** `work` over `items`, at most `size` at once, the results in the items' order. */
+export async function inPool<T, R>(items: T[], size: number, work: (item: T, index: number) => Promise<R>) {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
+  return results;
 }
 
 const labelsOf = (object: KubeObject) => object.metadata.labels ?? {};
@@ -95,22 +115,24 @@ export async function runPass(deps: PassDeps, snapshot?: ClusterSnapshot): Promi
     deps.onWrite?.(planned, result ?? undefined);
   };
 
-  const desired = new Set<string>();
-  const environments: EnvironmentOutcome[] = [];
-  for (const env of rendered) {
-    for (const object of env.objects) desired.add(identityOf(object));
-    environments.push(await syncEnvironment(env));
-  }
+  const desired = new Set(rendered.flatMap((env) => env.objects.map(identityOf)));
+  // Environments are independent of each other: several are written at once.
+  const environments = await inPool(rendered, environmentsAtOnce, async (env, i) => {
+    const reported = read.environments[i]!.reported;
+    return { ...(await syncEnvironment(env)), ...(reported ? { reported } : {}) };
+  });
 
   async function syncEnvironment(env: RenderedEnvironment): Promise<EnvironmentOutcome> {
     const problems: string[] = [];
     const conflicts: string[] = [];
-    let written = writes.length;
+    let written = 0;
+    // In a namespace that did not exist, nothing of anyone else's can be in the way.
+    let freshNamespace = false;
     try {
       for (const object of env.objects) {
         const id = identityOf(object);
         let current = existing.get(id);
-        if (!current) {
+        if (!current && !freshNamespace) {
           // Not ours, as far as the label says: a same-named object someone else made is theirs.
           const found = await kube.read(object);
           if (found && !isManaged(found)) {
@@ -121,16 +143,17 @@ export async function runPass(deps: PassDeps, snapshot?: ClusterSnapshot): Promi
             continue;
           }
           current = found;
+          if (object.kind === "Namespace" && !found) freshNamespace = true;
         }
         const toApply = object.kind === "Secret" ? await withSecretValue(env, object, current) : object;
         const orphanedNow = current !== undefined && labelsOf(current)[orphanedLabel] !== undefined;
         if (current && !orphanedNow && upToDate(current, toApply)) continue;
         await write(current ? "change" : "create", object, () => kube.apply(toApply));
+        written++;
       }
     } catch (err) {
       problems.push(describeKubeError(err));
     }
-    written = writes.length - written;
     const quota = existing.get(
       identityOf({ kind: "ResourceQuota", metadata: { name: quotaName, namespace: env.namespace } }),
     );

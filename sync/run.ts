@@ -9,7 +9,7 @@ import { describeKubeError, identityOf, isUnreachable, managedKinds, type KubeCl
 import type { KubeObject } from "./render";
 import { leaseElector, renewEveryMs } from "./lease";
 import type { SyncOptions } from "./options";
-import { runPass, type EnvironmentOutcome, type PassResult } from "./pass";
+import { inPool, runPass, type EnvironmentOutcome, type PassResult } from "./pass";
 
 export interface SyncLog {
   info(fields: object, message: string): void;
@@ -27,16 +27,20 @@ export interface SyncDeps {
 /** What --once exits with: 0 all synced, 1 a conflict or an error, 2 nothing could be reached. */
 export const exitCodes = { synced: 0, failed: 1, unreachable: 2 } as const;
 
+/** Status reports sent at once. */
+const reportsAtOnce = 8;
+
 /** The last status reported of each environment, so a pass reports only what changed. */
 type Reported = Map<string, string>;
 
 async function report(deps: SyncDeps, result: PassResult, reported: Reported) {
   const { api, options } = deps;
   const syncedAt = new Date().toISOString();
-  for (const env of result.environments) {
+  await inPool(result.environments, reportsAtOnce, async (env) => {
     const key = `${env.project}/${env.environment}`;
-    const said = JSON.stringify([env.phase, env.message, env.usage]);
-    if (reported.get(key) === said && env.writes === 0) continue;
+    const said = stateOf(env);
+    const before = reported.get(key) ?? (env.reported ? stateOf(env.reported) : undefined);
+    if (before === said && env.writes === 0) return;
     await api.clusters.reportStatus(options.cluster, env.project, env.environment, {
       phase: env.phase,
       syncedVersion: Math.max(1, result.revision),
@@ -45,11 +49,17 @@ async function report(deps: SyncDeps, result: PassResult, reported: Reported) {
       ...(env.usage !== undefined ? { usage: env.usage } : {}),
     });
     reported.set(key, said);
-  }
+  });
   for (const gone of result.released) {
     await api.clusters.forgetStatus(options.cluster, gone.project, gone.environment);
     reported.delete(`${gone.project}/${gone.environment}`);
   }
+}
+
+/** A reported state, comparable whatever the order of its keys. */
+function stateOf(state: { phase: string; message?: string; usage?: object }): string {
+  const usage = state.usage ? Object.entries(state.usage).sort(([a], [b]) => a.localeCompare(b)) : undefined;
+  return JSON.stringify([state.phase, state.message ?? null, usage ?? null]);
 }
 
 /** What of an object an edit can change, without its status and bookkeeping. */

@@ -1,7 +1,7 @@
 // What is placed on a cluster, read at one moment with the change feed's revision: a sync pass
 // reads this once, whatever the number of environments, and follows the feed from `revision`.
 import { sql } from "kysely";
-import { roleSchema, type ClusterSnapshot, type PlacedEnvironment } from "../../model";
+import { roleSchema, type ClusterSnapshot, type PlacedEnvironment, type QuotaUsage } from "../../model";
 import { placedOn, requireClusterSync } from "./access";
 import { type Actor, type ServiceDeps } from "./context";
 import { mergeDefaults, weakestFirst } from "./defaults-merge";
@@ -82,12 +82,19 @@ export function clusterSnapshotService({ db }: ServiceDeps) {
                   .orderBy("b.role")
                   .execute()
               : [];
+          const reports = await tx
+            .selectFrom("cluster_status")
+            .select(["project", "environment", "phase", "message", "usage"])
+            .where("cluster", "=", cluster)
+            .execute();
+          const reportOf = new Map(reports.map((r) => [key(r.project, r.environment), r]));
           const quotaOf = new Map(quotas.map((q) => [key(q.project, q.environment), q]));
           return {
             cluster,
             revision: Number(feed.revision),
             environments: environments.map((e): PlacedEnvironment => {
               const quota = quotaOf.get(key(e.project, e.name));
+              const report = reportOf.get(key(e.project, e.name));
               const reaching = defaults.filter(
                 (d) =>
                   d.domain === e.domain ||
@@ -113,6 +120,15 @@ export function clusterSnapshotService({ db }: ServiceDeps) {
                     (b) => b.project === e.project && (b.environment === null || b.environment === e.name),
                   )
                   .map((b) => ({ subject: b.subject, role: roleSchema.parse(b.role) })),
+                ...(report
+                  ? {
+                      reported: {
+                        phase: report.phase,
+                        ...(report.message !== null ? { message: report.message } : {}),
+                        ...(report.usage !== null ? { usage: report.usage as QuotaUsage } : {}),
+                      },
+                    }
+                  : {}),
               };
             }),
           };
