@@ -48,7 +48,7 @@ export async function runSync(api: TenancyClient, flags: SyncFlags): Promise<num
   );
   let kube;
   try {
-    kube = kubeClient(loadKubeConfig(flags));
+    kube = kubeClient(loadKubeConfig(flags), flags.cluster);
   } catch (err) {
     log.error({ err: (err as Error).message }, "cannot load the kubeconfig");
     return exitCodes.unreachable;

@@ -8,7 +8,7 @@ import {
   Watch,
   type KubernetesObject,
 } from "@kubernetes/client-node";
-import { managedByLabel, managedByValue, type KubeObject } from "./render";
+import { clusterLabel, managedByLabel, managedByValue, type KubeObject } from "./render";
 
 export const fieldManager = "tenancy";
 
@@ -53,7 +53,9 @@ const toClient = (object: KubeObject) => renameLimitDefaults(object, "default", 
 const fromClient = (object: KubeObject) =>
   renameLimitDefaults(JSON.parse(JSON.stringify(object)) as KubeObject, "_default", "default");
 
-export const managedSelector = `${managedByLabel}=${managedByValue}`;
+/** What one cluster's sync manages. */
+export const managedSelector = (cluster: string) =>
+  `${managedByLabel}=${managedByValue},${clusterLabel}=${cluster}`;
 
 /** An object's identity: kind, namespace and name. */
 export function identityOf(object: Pick<KubeObject, "kind" | "metadata">): string {
@@ -98,7 +100,8 @@ export function loadKubeConfig(options: { kubeconfig?: string; context?: string 
   return kc;
 }
 
-export function kubeClient(kc: KubeConfig) {
+/** The cluster `kc` points at, as tenancy cluster `cluster`. */
+export function kubeClient(kc: KubeConfig, cluster: string) {
   const objects = KubernetesObjectApi.makeApiClient(kc);
   return {
     config: kc,
@@ -113,7 +116,7 @@ export function kubeClient(kc: KubeConfig) {
           undefined,
           undefined,
           undefined,
-          managedSelector,
+          managedSelector(cluster),
         );
         return list.items.map((item) =>
           fromClient({ ...(item as KubeObject), apiVersion: kind.apiVersion, kind: kind.kind }),
@@ -174,7 +177,7 @@ export function kubeClient(kc: KubeConfig) {
     ): Promise<AbortController> {
       return new Watch(kc).watch(
         kind.path,
-        { labelSelector: managedSelector, allowWatchBookmarks: false },
+        { labelSelector: managedSelector(cluster), allowWatchBookmarks: false },
         (type, object: KubeObject) =>
           onEvent(type, { ...object, apiVersion: kind.apiVersion, kind: kind.kind }),
         onEnd,

@@ -8,6 +8,7 @@ import { upToDate } from "./compare";
 import { describeKubeError, identityOf, managedKinds, type KubeClient } from "./kube";
 import type { SyncOptions } from "./options";
 import {
+  clusterLabel,
   managedByLabel,
   managedByValue,
   orphanedLabel,
@@ -79,7 +80,8 @@ const ownLabels = (labels: Record<string, string>) =>
   Object.fromEntries(
     Object.entries(labels).filter(([k]) => k === managedByLabel || k.startsWith("tenancy.dev/")),
   );
-const isManaged = (object: KubeObject) => labelsOf(object)[managedByLabel] === managedByValue;
+const isManagedFor = (object: KubeObject, cluster: string) =>
+  labelsOf(object)[managedByLabel] === managedByValue && labelsOf(object)[clusterLabel] === cluster;
 
 /** The ResourceQuota's `status.used`, in the quota's dimensions. */
 function usageOf(quota: KubeObject | undefined, gpuResource: string): QuotaUsage | undefined {
@@ -135,9 +137,9 @@ export async function runPass(deps: PassDeps, snapshot?: ClusterSnapshot): Promi
         if (!current && !freshNamespace) {
           // Not ours, as far as the label says: a same-named object someone else made is theirs.
           const found = await kube.read(object);
-          if (found && !isManaged(found)) {
+          if (found && !isManagedFor(found, options.cluster)) {
             conflicts.push(
-              `${object.kind} ${object.metadata.name} exists and was not made by tenancy: left alone`,
+              `${object.kind} ${object.metadata.name} exists and was not made by tenancy sync for this cluster: left alone`,
             );
             if (object.kind === "Namespace") break; // nothing of this environment goes into it
             continue;

@@ -6,6 +6,9 @@ import type { SyncOptions } from "./options";
 export const managedByLabel = "app.kubernetes.io/managed-by";
 export const managedByValue = "tenancy";
 export const orphanedLabel = "tenancy.dev/orphaned";
+/** Which tenancy cluster's sync made it: two clusters' syncs on one Kubernetes cluster never touch
+ * each other's objects. */
+export const clusterLabel = "tenancy.dev/cluster";
 /** On a Secret: the version of the binding's value it holds, so an unchanged value is not revealed
  * again. */
 export const valueVersionAnnotation = "tenancy.dev/value-version";
@@ -80,6 +83,7 @@ export function renderEnvironment(env: PlacedEnvironment, options: SyncOptions):
   const namespace = namespaceFor(options.namespaceTemplate, env);
   const labels = {
     [managedByLabel]: managedByValue,
+    [clusterLabel]: options.cluster,
     "tenancy.dev/project": env.project,
     "tenancy.dev/environment": env.environment,
     "tenancy.dev/domain": env.domain,

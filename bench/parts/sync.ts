@@ -54,8 +54,11 @@ export async function syncBench(lines: string[]) {
   const admin = createApiClient(createHttpTransport({ endpoint: server.url, token: adminToken }));
   try {
     process.stderr.write(`bench: sync: declaring ${environments} environments\n`);
-    await admin.clusters.create({ name: "bench" });
-    await admin.domains.create({ name: "stage", tier: "non-production", clusters: ["bench"] });
+    // A tenancy cluster per run, all on this apiserver: each run is cold, and no run's sync prunes
+    // another's objects (they carry their cluster's label).
+    const clusters = Array.from({ length: reps }, (_, rep) => `bench${rep}`);
+    for (const name of clusters) await admin.clusters.create({ name });
+    await admin.domains.create({ name: "stage", tier: "non-production", clusters });
     await admin.defaults.put(
       { kind: "domain", domain: "stage" },
       { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "1Gi" } },
@@ -68,18 +71,21 @@ export async function syncBench(lines: string[]) {
       await admin.roleBindings.create(project, { subject: "team:ops", role: "viewer" });
       for (let e = p * 100; e < Math.min(environments, (p + 1) * 100); e++) {
         const environment = `e${e}`;
-        await admin.environments.create(project, { domain: "stage", name: environment, clusters: ["bench"] });
+        await admin.environments.create(project, { domain: "stage", name: environment });
         await admin.quotas.put(project, environment, { cpu: "4", memory: "8Gi" });
         await admin.secrets.create(project, environment, { name: "db-password", value: `value-${e}` });
       }
     }
-    const token = (await admin.tokens.create({ name: "sync", subject: "service:sync", cluster: "bench" }))
-      .token;
-    const env = { TENANCY_ENDPOINT: server.url, TENANCY_TOKEN: token, TENANCY_LOG_LEVEL: "info" };
-    const snapshot = await admin.clusters.snapshot("bench");
+    const envs: NodeJS.ProcessEnv[] = [];
+    for (const cluster of clusters) {
+      const token = (await admin.tokens.create({ name: `sync-${cluster}`, subject: "service:sync", cluster }))
+        .token;
+      envs.push({ TENANCY_ENDPOINT: server.url, TENANCY_TOKEN: token, TENANCY_LOG_LEVEL: "info" });
+    }
+    const snapshot = await admin.clusters.snapshot(clusters[0]!);
     const objects =
       snapshot.environments.length *
-      renderEnvironment(snapshot.environments[0]!, syncOptionsSchema.parse({ cluster: "bench" })).objects
+      renderEnvironment(snapshot.environments[0]!, syncOptionsSchema.parse({ cluster: clusters[0] })).objects
         .length;
 
     // Cold: each run its own namespaces, sync and kubectl alternating.
@@ -89,20 +95,20 @@ export async function syncBench(lines: string[]) {
       const pass = await syncProcess(
         [
           "--cluster",
-          "bench",
+          clusters[rep]!,
           "--kubeconfig",
           kube.kubeconfig,
           "--once",
           "--namespace-template",
           syncTemplate,
         ],
-        env,
+        envs[rep]!,
       );
       if (pass.code !== 0) throw new Error(`cold sync exited ${pass.code}:\n${pass.output.slice(-3000)}`);
       samples.sync.push(pass.seconds);
 
       const options = syncOptionsSchema.parse({
-        cluster: "bench",
+        cluster: "bench-kubectl",
         namespaceTemplate: `k${rep}-{project}-{environment}`,
       });
       // Labelled as another manager's, so sync's own passes leave kubectl's objects alone.
@@ -155,10 +161,11 @@ export async function syncBench(lines: string[]) {
 
     // A resync with nothing to change, on the last run's namespaces.
     const template = `s${reps - 1}-{project}-{environment}`;
+    const last = clusters[reps - 1]!;
     const before = requestCount(server)!;
     const resync = await syncProcess(
-      ["--cluster", "bench", "--kubeconfig", kube.kubeconfig, "--once", "--namespace-template", template],
-      env,
+      ["--cluster", last, "--kubeconfig", kube.kubeconfig, "--once", "--namespace-template", template],
+      envs[reps - 1]!,
     );
     await new Promise((r) => setTimeout(r, 500)); // the control plane's last log lines
     const requests = requestCount(server)! - before;
@@ -179,13 +186,13 @@ export async function syncBench(lines: string[]) {
         path.join(repoRoot, "dist/cli/main.js"),
         "sync",
         "--cluster",
-        "bench",
+        last,
         "--kubeconfig",
         kube.kubeconfig,
         "--namespace-template",
         template,
       ],
-      { env: { ...process.env, ...env, TENANCY_LOG_LEVEL: "warn" }, stdio: "ignore" },
+      { env: { ...process.env, ...envs[reps - 1], TENANCY_LOG_LEVEL: "warn" }, stdio: "ignore" },
     );
     try {
       const kc = new KubeConfig();

@@ -107,6 +107,7 @@ describe("cluster: tenancy sync against kube-apiserver", function () {
       {
         "kubernetes.io/metadata.name": undefined,
         "app.kubernetes.io/managed-by": "tenancy",
+        "tenancy.dev/cluster": "local",
         "tenancy.dev/project": "web",
         "tenancy.dev/environment": "development",
         "tenancy.dev/domain": "development",
