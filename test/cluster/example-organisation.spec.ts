@@ -15,7 +15,7 @@ import {
 import { createApiClient, createHttpTransport, type TenancyClient } from "../../client";
 import { repoRoot, startKubernetes, TestStack, type KubernetesControlPlane } from "../../scripts/harness";
 import { adminToken, startTestServer, type TestServer } from "../api/server";
-import { startSync, syncOnce, type SyncProcess } from "./sync-process";
+import { eventually, startSync, syncOnce, type SyncProcess } from "./sync-process";
 
 const devPassword = "example-dev-password-3f9a";
 const prodPassword = "example-prod-password-7c21";
@@ -29,25 +29,6 @@ const placed = [
   "acme-development",
   "acme-acme-prod",
 ];
-
-async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${what} within ${timeoutMs} ms${last ? `: ${String(last)}` : ""}`);
-}
 
 /** The ExternalSecret CRD as external-secrets installs it, reduced to what the apiserver needs to
  * store one (field names as the client's models spell them). */

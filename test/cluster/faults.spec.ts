@@ -14,29 +14,10 @@ import {
   type ServeProcess,
 } from "../../scripts/harness";
 import { adminToken, secretKey } from "../api/server";
-import { startSync, syncOnce, type SyncProcess } from "./sync-process";
+import { eventually, startSync, syncOnce, type SyncProcess } from "./sync-process";
 
 const environmentCount = 40;
 const names = Array.from({ length: environmentCount }, (_, i) => `env${String(i).padStart(2, "0")}`);
-
-async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`${what} within ${timeoutMs} ms${last ? `: ${String(last)}` : ""}`);
-}
 
 describe("cluster: sync through faults", function () {
   this.timeout(300_000);
@@ -87,10 +68,15 @@ describe("cluster: sync through faults", function () {
     const sync = startSync(args(), env());
     running.push(sync);
     // Killed once some environments are there and others are not.
-    await eventually("part of the first pass", async () => {
-      const namespaces = await core.listNamespace(managed);
-      return namespaces.items.length >= 5 ? true : undefined;
-    });
+    await eventually(
+      "part of the first pass",
+      async () => {
+        const namespaces = await core.listNamespace(managed);
+        return namespaces.items.length >= 5 ? true : undefined;
+      },
+      30_000,
+      20,
+    );
     await sync.kill("SIGKILL");
     const partial = (await core.listNamespace(managed)).items.length;
     assert.ok(partial < environmentCount, `the pass had finished (${partial} namespaces) before the kill`);
@@ -137,10 +123,14 @@ describe("cluster: sync through faults", function () {
     server = await startServer();
     const quota = await admin.quotas.get("app", "env07");
     await admin.quotas.put("app", "env07", { cpu: "3" }, quota.version);
-    await eventually("the change made after the restart in the cluster", async () => {
-      const hard = (await core.readNamespacedResourceQuota({ name: "tenancy", namespace: "app-env07" })).spec!
-        .hard!;
-      return hard["requests.cpu"] === "3" ? true : undefined;
-    });
+    await eventually(
+      "the change made after the restart in the cluster",
+      async () => {
+        const hard = (await core.readNamespacedResourceQuota({ name: "tenancy", namespace: "app-env07" }))
+          .spec!.hard!;
+        return hard["requests.cpu"] === "3" ? true : undefined;
+      },
+      30_000,
+    );
   });
 });

@@ -1,4 +1,4 @@
-// `tenancy sync` as operators run it: the built CLI in its own process.
+// `tenancy sync` as operators run it (the built CLI in its own process), and waiting for what it does.
 import { spawn, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
 import { repoRoot } from "../../scripts/harness";
@@ -35,4 +35,25 @@ export async function syncOnce(args: string[], env: NodeJS.ProcessEnv) {
   const sync = startSync(["--once", ...args], env);
   const code = await sync.exited;
   return { code, output: sync.output() };
+}
+
+/** Polls `check` until it answers something other than undefined; fails after `timeoutMs`. */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+  intervalMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`${what} within ${timeoutMs} ms${last ? `: ${String(last)}` : ""}`);
 }

@@ -13,7 +13,7 @@ import {
 import { createApiClient, createHttpTransport, type TenancyClient } from "../../client";
 import { startKubernetes, type KubernetesControlPlane } from "../../scripts/harness";
 import { adminToken, startTestServer, type TestServer } from "../api/server";
-import { startSync, syncOnce, type SyncProcess } from "./sync-process";
+import { eventually, startSync, syncOnce, type SyncProcess } from "./sync-process";
 
 const secretValue = "pa55-word-never-printed";
 /** The client's model instances as plain data. */
@@ -29,25 +29,6 @@ async function placeOrganisation(admin: TenancyClient) {
   await admin.projects.create({ name: "web" });
   await admin.environments.create("web", { domain: "development" });
   await admin.environments.create("web", { domain: "staging" });
-}
-
-async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what} within ${timeoutMs} ms${last ? `: ${String(last)}` : ""}`);
 }
 
 describe("cluster: tenancy sync against kube-apiserver", function () {
