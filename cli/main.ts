@@ -6,10 +6,8 @@ import * as path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { TenancyClient } from "../client";
 import { createClient } from "../provider/connect";
-import { startServer } from "../server/server";
 import { exportProgram } from "./export";
 import { runWithEnvironment } from "./run";
-import { runSync } from "./sync";
 import { get, kinds, matrix, type Kind } from "./inspect";
 import { printable, table } from "./tables";
 
@@ -86,6 +84,8 @@ program
     }) => {
       // Everything the server writes (the PGlite folder, the key file) is for its own user only.
       process.umask(0o077);
+      // Loaded here: every other command talks to a control plane and starts faster without it.
+      const { startServer } = await import("../server/server.js");
       const server = await startServer({
         store: opts.databaseUrl
           ? { kind: "postgres", url: opts.databaseUrl }
@@ -270,6 +270,8 @@ clientCommand("sync", "keep a Kubernetes cluster in step: a namespace per enviro
       ...(opts.token ? { token: opts.token } : {}),
     });
     try {
+      // Loaded here: the Kubernetes client is sync's alone.
+      const { runSync } = await import("./sync.js");
       process.exitCode = await runSync(api, opts);
     } finally {
       await api.close();

@@ -36,6 +36,10 @@ import type {
   RoleBindingCreate,
   SecretBinding,
   SecretReveal,
+  ClusterStatusBatch,
+  ClusterStatusBatchResult,
+  SecretsReveal,
+  SecretsRevealed,
   SyncHeartbeat,
   Team,
   TeamCreate,
@@ -113,6 +117,13 @@ function endpoints(t: Transport) {
         t.send<void>({
           method: "PUT",
           path: pathOf(collectionOf.Cluster, name, "environments", project, environment, "status"),
+          body,
+        }),
+      /** A pass's reports and releases in one request. */
+      reportStatuses: (name: string, body: ClusterStatusBatch) =>
+        t.send<ClusterStatusBatchResult>({
+          method: "PUT",
+          path: pathOf(collectionOf.Cluster, name, "status"),
           body,
         }),
       /** Drops the report of an environment sync keeps nothing for there any more. */
@@ -240,6 +251,9 @@ function endpoints(t: Transport) {
           method: "POST",
           path: envPath(project, environment, "secrets", name, "reveal"),
         }),
+      /** Several values in one request; each answer is the value or why it was not revealed. */
+      revealMany: (secrets: SecretsReveal["secrets"]) =>
+        t.send<SecretsRevealed>({ method: "POST", path: "/v1/secrets/reveal", body: { secrets } }),
     },
     roleBindings: {
       list: (project: string, filter: { environment?: string; subject?: string } = {}) =>

@@ -14,6 +14,29 @@ export const clusterStatusReportSchema = z.strictObject({
 });
 export type ClusterStatusReport = z.output<typeof clusterStatusReportSchema>;
 
+/** The most environments one `PUT /v1/clusters/{c}/status` reports or releases. */
+export const statusBatchLimit = 1000;
+
+const placedAddressSchema = z.strictObject({ project: nameSchema, environment: nameSchema });
+
+/** What a sync pass reports at once: the environments whose state changed, and those it keeps
+ * nothing for any more (their reports are dropped). */
+export const clusterStatusBatchSchema = z.strictObject({
+  environments: z
+    .array(clusterStatusReportSchema.extend(placedAddressSchema.shape))
+    .max(statusBatchLimit)
+    .default([]),
+  released: z.array(placedAddressSchema).max(statusBatchLimit).default([]),
+});
+export type ClusterStatusBatch = z.input<typeof clusterStatusBatchSchema>;
+
+/** How many reports were recorded; an environment no longer placed on the cluster is skipped. */
+export const clusterStatusBatchResultSchema = z.object({
+  recorded: z.number().int().nonnegative(),
+  skipped: z.array(placedAddressSchema.extend({ detail: z.string() })),
+});
+export type ClusterStatusBatchResult = z.output<typeof clusterStatusBatchResultSchema>;
+
 /** An environment's placement on one cluster, with what sync last reported there, if anything. */
 export const environmentClusterSchema = z.object({
   cluster: nameSchema,

@@ -69,3 +69,33 @@ export const secretRevealSchema = z.object({
   valueVersion: z.number().int().positive(),
 });
 export type SecretReveal = z.output<typeof secretRevealSchema>;
+
+/** The most bindings one `POST /v1/secrets/reveal` reveals. */
+export const revealBatchLimit = 500;
+
+/** A binding named by its place: project, environment and name. */
+const secretAddressSchema = z.strictObject({
+  project: nameSchema,
+  environment: nameSchema,
+  name: nameSchema,
+});
+
+/** What `POST /v1/secrets/reveal` takes: the bindings whose values to reveal at once. */
+export const secretsRevealSchema = z.strictObject({
+  secrets: z.array(secretAddressSchema).min(1).max(revealBatchLimit),
+});
+export type SecretsReveal = z.output<typeof secretsRevealSchema>;
+
+/** What it answers, in the order asked: each value (audited as a single reveal is), or why that
+ * one was not revealed (`not_found`, `forbidden`). */
+export const secretsRevealedSchema = z.object({
+  secrets: z.array(
+    z.union([
+      secretRevealSchema.extend({ project: nameSchema, environment: nameSchema }),
+      secretAddressSchema.extend({
+        error: z.object({ code: z.enum(["not_found", "forbidden"]), detail: z.string() }),
+      }),
+    ]),
+  ),
+});
+export type SecretsRevealed = z.output<typeof secretsRevealedSchema>;

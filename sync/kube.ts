@@ -1,5 +1,7 @@
 // The Kubernetes side of sync, through @kubernetes/client-node: reads what sync manages, writes by
 // server-side apply with field manager `tenancy`, deletes, and watches.
+import { createHash } from "node:crypto";
+import type * as https from "node:https";
 import {
   ApiException,
   KubeConfig,
@@ -7,6 +9,7 @@ import {
   PatchStrategy,
   Watch,
   type KubernetesObject,
+  type RequestContext,
 } from "@kubernetes/client-node";
 import { clusterLabel, managedByLabel, managedByValue, type KubeObject } from "./render";
 
@@ -91,8 +94,44 @@ function safeJson(text: string): unknown {
   }
 }
 
+type Dispatcher = NonNullable<ReturnType<RequestContext["getDispatcher"]>>;
+
+/**
+ * A KubeConfig whose requests share connections. client-node gives every request a dispatcher of
+ * its own, so each one opened a TLS connection (a handshake on both ends, a fresh secure context):
+ * most of a cold pass's time went there. Dispatchers are kept per TLS setting, so credentials that
+ * rotate (an exec plugin's client certificate) still get their own connections.
+ */
+export class ConnectionSharingKubeConfig extends KubeConfig {
+  readonly #dispatchers = new Map<string, Dispatcher>();
+
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    const made = context.getDispatcher();
+    if (made === undefined) return;
+    const tls: https.RequestOptions = {};
+    await this.applyToHTTPSOptions(tls);
+    const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = tls as https.AgentOptions;
+    const setting = createHash("sha256")
+      .update(
+        JSON.stringify([
+          this.getCurrentCluster()?.server,
+          this.getCurrentCluster()?.proxyUrl,
+          [ca, cert, key, pfx].map((part) => (part === undefined ? null : String(part))),
+          passphrase,
+          rejectUnauthorized,
+          servername,
+        ]),
+      )
+      .digest("hex");
+    const shared = this.#dispatchers.get(setting);
+    if (shared === undefined) this.#dispatchers.set(setting, made);
+    else context.setDispatcher(shared);
+  }
+}
+
 export function loadKubeConfig(options: { kubeconfig?: string; context?: string }): KubeConfig {
-  const kc = new KubeConfig();
+  const kc = new ConnectionSharingKubeConfig();
   if (options.kubeconfig !== undefined) kc.loadFromFile(options.kubeconfig);
   else kc.loadFromDefault();
   if (options.context !== undefined) kc.setCurrentContext(options.context);
@@ -132,6 +171,11 @@ export function kubeClient(kc: KubeConfig, cluster: string) {
         }
         throw err;
       }
+    },
+    /** Every namespace in the cluster, whoever made it. */
+    async listNamespaces(): Promise<KubeObject[]> {
+      const list = await objects.list("v1", "Namespace");
+      return list.items.map((item) => ({ ...(item as KubeObject), apiVersion: "v1", kind: "Namespace" }));
     },
     /** The object by its identity, or undefined. */
     async read(object: KubeObject): Promise<KubeObject | undefined> {

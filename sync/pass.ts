@@ -3,7 +3,14 @@
 // state. A pass interrupted anywhere is finished by the next: every write is an idempotent apply
 // or delete of a named object.
 import type { TenancyClient } from "../client";
-import type { ClusterSnapshot, PlacedEnvironment, QuotaUsage } from "../model";
+import {
+  revealBatchLimit,
+  type ClusterSnapshot,
+  type PlacedEnvironment,
+  type QuotaUsage,
+  type SecretsReveal,
+  type SecretsRevealed,
+} from "../model";
 import { upToDate } from "./compare";
 import { describeKubeError, identityOf, managedKinds, type KubeClient } from "./kube";
 import type { SyncOptions } from "./options";
@@ -61,7 +68,7 @@ export interface PassDeps {
 const environmentsAtOnce = 16;
 
 /** `work` over `items`, at most `size` at once, the results in the items' order. */
-export async function inPool<T, R>(items: T[], size: number, work: (item: T, index: number) => Promise<R>) {
+async function inPool<T, R>(items: T[], size: number, work: (item: T, index: number) => Promise<R>) {
   const results: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
@@ -82,6 +89,19 @@ const ownLabels = (labels: Record<string, string>) =>
   );
 const isManagedFor = (object: KubeObject, cluster: string) =>
   labelsOf(object)[managedByLabel] === managedByValue && labelsOf(object)[clusterLabel] === cluster;
+
+type SecretAddress = SecretsReveal["secrets"][number];
+type Revealed = SecretsRevealed["secrets"][number];
+const addressKey = (a: SecretAddress) => `${a.project}/${a.environment}/${a.name}`;
+
+/** The Secret's value as the cluster has it (base64), when it is the binding's version. */
+function valueInCluster(object: KubeObject, current: KubeObject | undefined): string | undefined {
+  const version = object.metadata.annotations?.[valueVersionAnnotation];
+  const data = current?.data as Record<string, string> | undefined;
+  return current?.metadata.annotations?.[valueVersionAnnotation] === version
+    ? data?.value || undefined
+    : undefined;
+}
 
 /** The ResourceQuota's `status.used`, in the quota's dimensions. */
 function usageOf(quota: KubeObject | undefined, gpuResource: string): QuotaUsage | undefined {
@@ -104,6 +124,9 @@ export async function runPass(deps: PassDeps, snapshot?: ClusterSnapshot): Promi
   for (const kind of managedKinds) {
     for (const object of await kube.listManaged(kind)) existing.set(identityOf(object), object);
   }
+  // Every namespace, sync's or not: one list tells which are new (nothing of anyone's can be in
+  // them, so nothing there needs reading) and which someone else made.
+  const namespaces = new Map((await kube.listNamespaces()).map((ns) => [ns.metadata.name, ns]));
   const writes: PlannedWrite[] = [];
   const write = async (
     action: PlannedWrite["action"],
@@ -118,6 +141,9 @@ export async function runPass(deps: PassDeps, snapshot?: ClusterSnapshot): Promi
   };
 
   const desired = new Set(rendered.flatMap((env) => env.objects.map(identityOf)));
+  const revealed = options.dryRun
+    ? new Map<string, Revealed>()
+    : await reveal(rendered.flatMap(valuesToReveal));
   // Environments are independent of each other: several are written at once.
   const environments = await inPool(rendered, environmentsAtOnce, async (env, i) => {
     const reported = read.environments[i]!.reported;
@@ -136,7 +162,8 @@ export async function runPass(deps: PassDeps, snapshot?: ClusterSnapshot): Promi
         let current = existing.get(id);
         if (!current && !freshNamespace) {
           // Not ours, as far as the label says: a same-named object someone else made is theirs.
-          const found = await kube.read(object);
+          const found =
+            object.kind === "Namespace" ? namespaces.get(object.metadata.name) : await kube.read(object);
           if (found && !isManagedFor(found, options.cluster)) {
             conflicts.push(
               `${object.kind} ${object.metadata.name} exists and was not made by tenancy sync for this cluster: left alone`,
@@ -173,23 +200,44 @@ export async function runPass(deps: PassDeps, snapshot?: ClusterSnapshot): Promi
     };
   }
 
+  /** The Secrets whose value is not in the cluster at the binding's version. */
+  function valuesToReveal(env: RenderedEnvironment): SecretAddress[] {
+    return env.objects
+      .filter(
+        (object) =>
+          object.kind === "Secret" && valueInCluster(object, existing.get(identityOf(object))) === undefined,
+      )
+      .map((object) => ({ project: env.project, environment: env.environment, name: object.metadata.name }));
+  }
+
+  /** Reveals values, revealBatchLimit to a request: a cold pass asks for all it needs at once. */
+  async function reveal(addresses: SecretAddress[]) {
+    const answers = new Map<string, Revealed>();
+    for (let at = 0; at < addresses.length; at += revealBatchLimit) {
+      const { secrets } = await api.secrets.revealMany(addresses.slice(at, at + revealBatchLimit));
+      for (const answer of secrets) answers.set(addressKey(answer), answer);
+    }
+    return answers;
+  }
+
   /** The Secret with its data: the value already there when its version is the binding's, else the
-   * value revealed now (in a dry run, never revealed). */
+   * value revealed (in a dry run, never revealed). */
   async function withSecretValue(
     env: RenderedEnvironment,
     object: KubeObject,
     current: KubeObject | undefined,
   ) {
-    const version = object.metadata.annotations?.[valueVersionAnnotation];
-    const data = current?.data as Record<string, string> | undefined;
-    if (current && current.metadata.annotations?.[valueVersionAnnotation] === version && data?.value) {
-      return { ...object, data: { value: data.value } };
-    }
+    const inCluster = valueInCluster(object, current);
+    if (inCluster !== undefined) return { ...object, data: { value: inCluster } };
     if (options.dryRun) return { ...object, data: { value: "" } };
-    const revealed = await api.secrets.reveal(env.project, env.environment, object.metadata.name);
-    if (revealed.value === undefined)
-      throw new Error(`secret ${object.metadata.name} has no value to reveal`);
-    return { ...object, data: { value: Buffer.from(revealed.value, "utf8").toString("base64") } };
+    const address = { project: env.project, environment: env.environment, name: object.metadata.name };
+    // Found by a read rather than in the pass's lists (made meanwhile): revealed now.
+    const answer = revealed.get(addressKey(address)) ?? (await reveal([address])).get(addressKey(address));
+    if (answer === undefined || "error" in answer) {
+      throw new Error(`secret ${object.metadata.name}: ${answer?.error.detail ?? "not revealed"}`);
+    }
+    if (answer.value === undefined) throw new Error(`secret ${object.metadata.name} has no value to reveal`);
+    return { ...object, data: { value: Buffer.from(answer.value, "utf8").toString("base64") } };
   }
 
   // What sync made that nothing declares any more: objects first, then their namespaces.

@@ -4,12 +4,12 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { TenancyClient } from "../client";
-import { TenancyError } from "../model";
+import { TenancyError, statusBatchLimit } from "../model";
 import { describeKubeError, identityOf, isUnreachable, managedKinds, type KubeClient } from "./kube";
 import type { KubeObject } from "./render";
 import { leaseElector, renewEveryMs } from "./lease";
 import type { SyncOptions } from "./options";
-import { inPool, runPass, type EnvironmentOutcome, type PassResult } from "./pass";
+import { runPass, type EnvironmentOutcome, type PassResult } from "./pass";
 
 export interface SyncLog {
   info(fields: object, message: string): void;
@@ -27,34 +27,41 @@ export interface SyncDeps {
 /** What --once exits with: 0 all synced, 1 a conflict or an error, 2 nothing could be reached. */
 export const exitCodes = { synced: 0, failed: 1, unreachable: 2 } as const;
 
-/** Status reports sent at once. */
-const reportsAtOnce = 8;
-
 /** The last status reported of each environment, so a pass reports only what changed. */
 type Reported = Map<string, string>;
 
+/** Reports what changed in a pass, and drops the reports of what it released: one request for up
+ * to statusBatchLimit environments, so a pass asks the control plane the same few times however
+ * many environments it keeps. */
 async function report(deps: SyncDeps, result: PassResult, reported: Reported) {
   const { api, options } = deps;
   const syncedAt = new Date().toISOString();
-  await inPool(result.environments, reportsAtOnce, async (env) => {
-    const key = `${env.project}/${env.environment}`;
-    const said = stateOf(env);
-    const before = reported.get(key) ?? (env.reported ? stateOf(env.reported) : undefined);
-    if (before === said && env.writes === 0) return;
-    await api.clusters.reportStatus(options.cluster, env.project, env.environment, {
-      phase: env.phase,
-      syncedVersion: Math.max(1, result.revision),
-      syncedAt,
-      ...(env.message !== undefined ? { message: env.message } : {}),
-      ...(env.usage !== undefined ? { usage: env.usage } : {}),
-    });
-    reported.set(key, said);
+  const changed = result.environments.filter((env) => {
+    const before = reported.get(keyOf(env)) ?? (env.reported ? stateOf(env.reported) : undefined);
+    return before !== stateOf(env) || env.writes > 0;
   });
-  for (const gone of result.released) {
-    await api.clusters.forgetStatus(options.cluster, gone.project, gone.environment);
-    reported.delete(`${gone.project}/${gone.environment}`);
+  const environments = changed.map((env) => ({
+    project: env.project,
+    environment: env.environment,
+    phase: env.phase,
+    syncedVersion: Math.max(1, result.revision),
+    syncedAt,
+    ...(env.message !== undefined ? { message: env.message } : {}),
+    ...(env.usage !== undefined ? { usage: env.usage } : {}),
+  }));
+  const released = result.released;
+  for (let at = 0; at < Math.max(environments.length, released.length); at += statusBatchLimit) {
+    const answer = await api.clusters.reportStatuses(options.cluster, {
+      environments: environments.slice(at, at + statusBatchLimit),
+      released: released.slice(at, at + statusBatchLimit),
+    });
+    for (const skipped of answer.skipped) deps.log.warn(skipped, "status not recorded");
   }
+  for (const env of changed) reported.set(keyOf(env), stateOf(env));
+  for (const gone of released) reported.delete(keyOf(gone));
 }
+
+const keyOf = (env: { project: string; environment: string }) => `${env.project}/${env.environment}`;
 
 /** A reported state, comparable whatever the order of its keys. */
 function stateOf(state: { phase: string; message?: string; usage?: object }): string {

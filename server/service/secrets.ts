@@ -1,15 +1,25 @@
 import { randomUUID } from "node:crypto";
 import type { Selectable } from "kysely";
 import {
+  TenancyError,
   parseOrThrow,
   secretBindingId,
+  secretsRevealSchema,
+  type SecretsRevealed,
   secretCreateSchema,
   secretPatchSchema,
   type SecretBinding,
 } from "../../model";
 import type { SecretTable } from "../store/schema";
 import { authorize } from "./access";
-import { systemClock, type Actor, type ExpectedVersion, type Queryable, type ServiceDeps } from "./context";
+import {
+  systemClock,
+  type Actor,
+  type ExpectedVersion,
+  type Queryable,
+  type ServiceDeps,
+  type Tx,
+} from "./context";
 import { loadEnvironment } from "./environment-rows";
 import { createOnce } from "./idempotency";
 import { loadProject, refuseArchived } from "./projects";
@@ -194,24 +204,62 @@ export function secretService({ db, keyring, clock = systemClock }: ServiceDeps)
       const target = { kind, id: secretBindingId(project, environment, name) };
       return transaction(db, target, async (tx) => {
         await authorize(tx, actor, "reveal", project, environment);
-        const row = await loadSecret(tx, project, environment, name);
-        await audit(tx, actor, clock.now(), "secret.reveal", target, undefined, {
-          valueVersion: row.value_version,
-        });
-        if (row.kind === "reference") {
-          return {
-            name,
-            kind: "reference" as const,
-            reference: row.reference!,
-            valueVersion: row.value_version,
-          };
+        return revealIn(tx, actor, project, environment, name);
+      });
+    },
+
+    /** Several values at once, each checked and audited as reveal() does, in one transaction: what
+     * sync needs for a whole cluster is one request, not one per binding. A binding the caller may
+     * not reveal, or that is gone, is answered with its error; the others are still revealed. */
+    async revealMany(actor: Actor, body: unknown): Promise<SecretsRevealed> {
+      const { secrets } = parseOrThrow(secretsRevealSchema, body, "reveal");
+      return transaction(db, { kind, id: "reveal" }, async (tx) => {
+        // Each environment's check once, however many of its bindings are asked for.
+        const checked = new Map<string, Promise<void>>();
+        const answers: SecretsRevealed["secrets"] = [];
+        for (const address of secrets) {
+          const { project, environment, name } = address;
+          const scope = `${project}/${environment}`;
+          if (!checked.has(scope)) checked.set(scope, authorize(tx, actor, "reveal", project, environment));
+          try {
+            await checked.get(scope);
+            answers.push({
+              project,
+              environment,
+              ...(await revealIn(tx, actor, project, environment, name)),
+            });
+          } catch (err) {
+            if (!TenancyError.isInstance(err) || (err.code !== "not_found" && err.code !== "forbidden"))
+              throw err;
+            answers.push({ ...address, error: { code: err.code, detail: err.message } });
+          }
         }
-        const value = keyring.open(
-          { keyId: row.key_id!, nonce: row.nonce!, ciphertext: row.ciphertext! },
-          row.id,
-        );
-        return { name, kind: "value" as const, value, valueVersion: row.value_version };
+        return { secrets: answers };
       });
     },
   };
+
+  /** Reads and audits one value; the caller has checked the actor may reveal it. */
+  async function revealIn(tx: Tx, actor: Actor, project: string, environment: string, name: string) {
+    const row = await loadSecret(tx, project, environment, name);
+    await audit(
+      tx,
+      actor,
+      clock.now(),
+      "secret.reveal",
+      { kind, id: secretBindingId(project, environment, name) },
+      undefined,
+      {
+        valueVersion: row.value_version,
+      },
+    );
+    if (row.kind === "reference") {
+      return { name, kind: "reference" as const, reference: row.reference!, valueVersion: row.value_version };
+    }
+    const value = keyring.open(
+      { keyId: row.key_id!, nonce: row.nonce!, ciphertext: row.ciphertext! },
+      row.id,
+    );
+    return { name, kind: "value" as const, value, valueVersion: row.value_version };
+  }
 }

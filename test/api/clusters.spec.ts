@@ -163,5 +163,46 @@ for (const kind of STORES) {
         "forbidden",
       );
     });
+
+    it("records a pass's reports and releases in one request, skipping what is not placed there", async () => {
+      const report = { phase: "synced", syncedVersion: 4, syncedAt: "2026-12-04T11:00:00.000Z" };
+      const batch = await server.request("PUT", "/v1/clusters/eu-west/status", {
+        body: {
+          environments: [
+            { project: "web", environment: "production", ...report },
+            { project: "web", environment: "development", ...report, phase: "error", message: "x" },
+          ],
+        },
+      });
+      assert.equal(batch.status, 200, JSON.stringify(batch.body));
+      assert.equal(batch.body.recorded, 1);
+      assert.deepEqual(
+        batch.body.skipped.map((s: any) => `${s.project}/${s.environment}`),
+        ["web/development"],
+      );
+      const path = "/v1/projects/web/environments/production/clusters";
+      const listed = await server.request("GET", path);
+      assert.equal(listed.body[0].status.phase, "synced");
+      assert.equal(listed.body[0].status.syncedVersion, 4);
+
+      const released = await server.request("PUT", "/v1/clusters/eu-west/status", {
+        body: { released: [{ project: "web", environment: "production" }] },
+      });
+      assert.equal(released.status, 200, JSON.stringify(released.body));
+      assert.equal((await server.request("GET", path)).body[0].status, undefined);
+
+      assertProblem(
+        await server.request("PUT", "/v1/clusters/eu-west/status", {
+          body: { environments: [{ project: "web", environment: "production", ...report, phase: "done" }] },
+        }),
+        400,
+        "validation_failed",
+      );
+      assertProblem(
+        await server.request("PUT", "/v1/clusters/nowhere/status", { body: { environments: [] } }),
+        404,
+        "not_found",
+      );
+    });
   });
 }

@@ -74,5 +74,65 @@ for (const kind of STORES) {
       );
       assert.ok(!text.includes(viewer.body.token), "a token is stored in plain text");
     });
+
+    it("reveals several values in one request, each checked and audited as a single reveal", async () => {
+      const env = (environment: string) => `/v1/projects/web/environments/${environment}/secrets`;
+      for (const [environment, body] of [
+        ["production", { name: "bulk-a", value: "value-a" }],
+        ["production", { name: "bulk-b", reference: "vault://kv/b" }],
+        ["development", { name: "bulk-c", value: "value-c" }],
+      ] as const) {
+        assert.equal((await server.request("POST", env(environment), { body })).status, 201);
+      }
+      const asked = [
+        { project: "web", environment: "production", name: "bulk-a" },
+        { project: "web", environment: "production", name: "bulk-b" },
+        { project: "web", environment: "development", name: "bulk-c" },
+        { project: "web", environment: "production", name: "bulk-missing" },
+      ];
+      const audited = async () =>
+        (await server.request("GET", "/v1/audit?action=secret.reveal&limit=1000")).body.length as number;
+      const before = await audited();
+      const all = await server.request("POST", "/v1/secrets/reveal", { body: { secrets: asked } });
+      assert.equal(all.status, 200, JSON.stringify(all.body));
+      assert.deepEqual(
+        all.body.secrets.map((s: any) => [s.name, s.value ?? s.reference ?? s.error.code]),
+        [
+          ["bulk-a", "value-a"],
+          ["bulk-b", "vault://kv/b"],
+          ["bulk-c", "value-c"],
+          ["bulk-missing", "not_found"],
+        ],
+      );
+      assert.equal((await audited()) - before, 3, "one audit entry per value revealed");
+
+      // A developer on production alone: production's values, and nothing of development's.
+      const developer = await server.request("POST", "/v1/tokens", {
+        body: { name: "bulk-developer", subject: "user:bulk-developer" },
+      });
+      await server.request("POST", "/v1/projects/web/role-bindings", {
+        body: { subject: "user:bulk-developer", role: "developer", environment: "production" },
+      });
+      const own = await server.request("POST", "/v1/secrets/reveal", {
+        token: developer.body.token,
+        body: { secrets: asked.slice(0, 3) },
+      });
+      assert.equal(own.status, 200, JSON.stringify(own.body));
+      assert.equal(own.body.secrets[0].value, "value-a");
+      assert.ok(
+        ["not_found", "forbidden"].includes(own.body.secrets[2].error?.code),
+        JSON.stringify(own.body),
+      );
+      assert.ok(!JSON.stringify(own.body).includes("value-c"));
+
+      const tooMany = Array.from({ length: 501 }, () => asked[0]);
+      const refused = await server.request("POST", "/v1/secrets/reveal", { body: { secrets: tooMany } });
+      assert.equal(refused.status, 400);
+      assert.equal(refused.body.code, "validation_failed");
+      assert.ok(
+        refused.body.errors.some((e: any) => e.path.startsWith("secrets")),
+        JSON.stringify(refused.body),
+      );
+    });
   });
 }

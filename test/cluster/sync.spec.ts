@@ -346,6 +346,20 @@ describe("cluster: what a sync token may do", function () {
       { token },
     );
     assert.equal(otherSecret.status, 404);
+    const many = await server.request("POST", "/v1/secrets/reveal", {
+      token,
+      body: {
+        secrets: ["development", "staging"].map((environment) => ({
+          project: "web",
+          environment,
+          name: "db-password",
+        })),
+      },
+    });
+    assert.equal(many.status, 200, JSON.stringify(many.body));
+    assert.equal(typeof many.body.secrets[0].value, "string");
+    assert.equal(many.body.secrets[1].error.code, "not_found");
+    assert.equal(many.body.secrets[1].value, undefined);
     const snapshot = await server.request("GET", "/v1/clusters/local/environments", { token });
     assert.deepEqual(
       snapshot.body.environments.map((e: { environment: string }) => e.environment),
@@ -379,6 +393,27 @@ describe("cluster: what a sync token may do", function () {
       body: status,
     });
     assert.equal(notPlaced.status, 404);
+    const batch = await server.request("PUT", "/v1/clusters/local/status", {
+      token,
+      body: {
+        environments: ["development", "staging"].map((environment) => ({
+          project: "web",
+          environment,
+          ...status,
+        })),
+      },
+    });
+    assert.equal(batch.status, 200, JSON.stringify(batch.body));
+    assert.equal(batch.body.recorded, 1);
+    assert.deepEqual(
+      batch.body.skipped.map((s: { environment: string }) => s.environment),
+      ["staging"],
+    );
+    const foreignBatch = await server.request("PUT", "/v1/clusters/elsewhere/status", {
+      token,
+      body: { environments: [] },
+    });
+    assert.equal(foreignBatch.status, 403);
   });
 
   it("follows the change feed for its cluster only", async () => {

@@ -63,6 +63,16 @@ export const clustersRoutes = [
       s.clusterStatus.report(r.actor, r.params.cluster, r.params.project, r.params.environment, r.body),
   }),
   route({
+    method: "PUT",
+    url: "/v1/clusters/:cluster/status",
+    operationId: "reportClusterStatuses",
+    tag: "clusters",
+    summary: `Report a pass at once: what sync found of up to ${m.statusBatchLimit} environments, and those it released`,
+    body: m.clusterStatusBatchSchema,
+    response: m.clusterStatusBatchResultSchema,
+    handle: (s, r) => s.clusterStatus.reportMany(r.actor, r.params.cluster, r.body),
+  }),
+  route({
     method: "DELETE",
     url: "/v1/clusters/:cluster/environments/:project/:environment/status",
     operationId: "forgetClusterStatus",

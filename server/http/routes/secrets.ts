@@ -69,4 +69,14 @@ export const secretsRoutes = [
     response: m.secretRevealSchema,
     handle: (s, r) => s.secrets.reveal(r.actor, r.params.project, r.params.environment, r.params.name),
   }),
+  route({
+    method: "POST",
+    url: "/v1/secrets/reveal",
+    operationId: "revealSecrets",
+    tag: "secrets",
+    summary: `Reveal several secrets' values at once (at most ${m.revealBatchLimit}; each checked and audited as a single reveal)`,
+    body: m.secretsRevealSchema,
+    response: m.secretsRevealedSchema,
+    handle: (s, r) => s.secrets.revealMany(r.actor, r.body),
+  }),
 ];
