@@ -36,6 +36,7 @@ import type {
   RoleBindingCreate,
   SecretBinding,
   SecretReveal,
+  ProjectObjects,
   ClusterStatusBatch,
   ClusterStatusBatchResult,
   SecretsReveal,
@@ -145,6 +146,9 @@ function endpoints(t: Transport) {
     projects: {
       list: () => t.send<Project[]>({ method: "GET", path: pathOf(collectionOf.Project) }),
       get: (name: string) => t.send<Project>({ method: "GET", path: pathOf(collectionOf.Project, name) }),
+      /** Everything of the project its resources name, in one request (what a refresh reads). */
+      objects: (name: string) =>
+        t.send<ProjectObjects>({ method: "GET", path: pathOf(collectionOf.Project, name, "objects") }),
       create: (body: ProjectCreate) =>
         t.send<Project>({ method: "POST", path: pathOf(collectionOf.Project), body, idempotencyKey: key() }),
       update: (name: string, body: ProjectPatch, version: number) =>

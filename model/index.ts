@@ -15,6 +15,7 @@ export * from "./errors";
 export * from "./kinds";
 export * from "./names";
 export * from "./project";
+export * from "./project-objects";
 export * from "./quantity";
 export * from "./quota";
 export * from "./reservation";

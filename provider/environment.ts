@@ -11,6 +11,7 @@ import {
   type Meta,
   registered,
 } from "./kind-provider";
+import { environmentIn } from "./shared-reads";
 
 export const environmentInputsSchema = environmentCreateSchema
   .extend({ project: nameSchema })
@@ -29,6 +30,10 @@ export const environmentSpec = {
   prepare: (news) =>
     news.name === undefined && news.domain === unknownValue ? { ...news, name: unknownValue } : news,
   get: (api, inputs) => orUndefined(api.environments.get(inputs.project, inputs.name)),
+  shared: {
+    project: (inputs) => inputs.project,
+    find: (objects, inputs) => environmentIn(objects, inputs.name)?.environment,
+  },
   create: (api, { project, ...body }) => api.environments.create(project, body),
   // A new project is a transfer: the environment moves with everything bound to it, in the same
   // request as any other change.

@@ -11,9 +11,11 @@ import {
   kindRegistry,
   type KindName,
   type ManagedBy,
+  type ProjectObjects,
 } from "../model";
 import type { TenancyClient } from "../client";
 import { client } from "./config";
+import { forgetSharedReads, sharedProject } from "./shared-reads";
 
 export type Bag = Record<string, unknown>;
 
@@ -64,6 +66,13 @@ export interface KindSpec<In extends object, Live extends LiveMeta, Out extends 
   /** Inputs whose new value is kept secret in diffs and errors. */
   secretFields?: readonly (keyof In & string)[];
   get(api: TenancyClient, inputs: In): Promise<Live | undefined>;
+  /** For kinds a stack holds many of in a project: where a refresh finds the object in the
+   * project's shared answer (see shared-reads), instead of a request of its own. `project` is
+   * undefined for an object in no project (read with get). */
+  shared?: {
+    project(inputs: In): string | undefined;
+    find(objects: ProjectObjects, inputs: In): Live | undefined;
+  };
   create(api: TenancyClient, inputs: In): Promise<Live>;
   update(api: TenancyClient, olds: Out, news: In): Promise<Live>;
   /** Moves an existing object's claim to this resource (`api` writes with adoption) and gives it
@@ -311,6 +320,16 @@ export function providerFor<In extends object, Live extends LiveMeta, Out extend
     return picked as In; // every required field of In is among spec.fields
   };
 
+  /** The live object: from its project's shared answer when the kind is found there, else read. */
+  const readShared = async (inputs: In): Promise<Live | undefined> => {
+    const project = spec.shared?.project(inputs);
+    if (spec.shared && project !== undefined) {
+      const objects = await sharedProject(api(), project);
+      if (objects !== "unshared") return spec.shared.find(objects, inputs);
+    }
+    return spec.get(api(), inputs);
+  };
+
   return {
     /**
      * Validates offline; in a preview, also asks the control plane, in a dry run, whether it would
@@ -375,6 +394,7 @@ export function providerFor<In extends object, Live extends LiveMeta, Out extend
       // adopted object) holds the old claim, and its later update or delete is refused.
       const claim = randomUUID();
       const tenancy = api();
+      forgetSharedReads(tenancy);
       const manager = { ...(owner ? { owner } : {}), ...(deletedWith ? { deletedWith } : {}) };
       const writer = tenancy.as({ ...manager, claim });
       const adoptFlag = inputs.adopt ? { adopt: true } : {};
@@ -423,7 +443,7 @@ export function providerFor<In extends object, Live extends LiveMeta, Out extend
     async read(id: string, props: Out & Claimed) {
       const current = fieldsOf(props);
       try {
-        const live = await spec.get(api(), current);
+        const live = await readShared(current);
         if (live === undefined) return { id: "" };
         const outs = outputs(live, current, props.claim, {}, props);
         return { id, props: outs, inputs: refreshedInputs(fieldsOf(outs), live.managedBy) };
@@ -433,6 +453,7 @@ export function providerFor<In extends object, Live extends LiveMeta, Out extend
     },
 
     async update(id: string, olds: Out & Claimed, news: In & AdoptInput & OwnerInput) {
+      forgetSharedReads(api());
       const desired = fieldsOf(news);
       const adoptFlag = news.adopt ? { adopt: true } : {};
       try {
@@ -483,6 +504,7 @@ export function providerFor<In extends object, Live extends LiveMeta, Out extend
     },
 
     async delete(id: string, props: Out & Claimed) {
+      forgetSharedReads(api());
       try {
         await spec.delete(api().as(props.claim ? { claim: props.claim } : {}), props);
       } catch (err) {

@@ -21,6 +21,7 @@ export const projectSpec = {
   schema: projectInputsSchema,
   id: (inputs) => inputs.name,
   get: (api, inputs) => orUndefined(api.projects.get(inputs.name)),
+  shared: { project: (inputs) => inputs.name, find: (objects) => objects.project },
   create: (api, inputs) => api.projects.create(inputs),
   // `archived` defaults to false: dropping it from the program unarchives.
   update: (api, olds, news) =>

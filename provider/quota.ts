@@ -12,6 +12,7 @@ import {
 } from "../model";
 import { orUndefined, type TenancyClient } from "../client";
 import { defined, providerFor, type KindSpec, type Meta, registered } from "./kind-provider";
+import { environmentIn } from "./shared-reads";
 
 /** A quota's scope is exactly one of: an environment (`project` and `environment`), a project's
  * ceiling (`project` alone) or a domain's ceiling (`domain`). */
@@ -74,6 +75,11 @@ export const quotaSpec = {
   followsEnvironment: true,
   recordsDeletedWith: true,
   get: (api, inputs) => get(api, scopeOf(inputs)),
+  shared: {
+    project: (inputs) => (inputs.domain === undefined ? inputs.project : undefined),
+    find: (objects, inputs) =>
+      inputs.environment === undefined ? objects.ceiling : environmentIn(objects, inputs.environment)?.quota,
+  },
   async create(api, inputs) {
     // PUT creates or replaces: refuse to replace a quota this stack did not create.
     const scope = scopeOf(inputs);

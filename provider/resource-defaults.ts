@@ -9,6 +9,7 @@ import {
 } from "../model";
 import { orUndefined } from "../client";
 import { defined, providerFor, type KindSpec, type Meta, registered } from "./kind-provider";
+import { environmentIn } from "./shared-reads";
 
 /** Exactly one scope: a domain, a project, or a project and one of its environments. */
 export const resourceDefaultsInputsSchema = resourceDefaultsSpecSchema
@@ -48,6 +49,13 @@ export const resourceDefaultsSpec = {
   id: (inputs) => scopeId(scopeOf(inputs)),
   followsEnvironment: true,
   get: (api, inputs) => orUndefined(api.defaults.get(scopeOf(inputs))),
+  shared: {
+    project: (inputs) => (inputs.domain === undefined ? inputs.project : undefined),
+    find: (objects, inputs) =>
+      inputs.environment === undefined
+        ? objects.defaults
+        : environmentIn(objects, inputs.environment)?.defaults,
+  },
   async create(api, inputs) {
     const scope = scopeOf(inputs);
     if (await orUndefined(api.defaults.get(scope))) {

@@ -22,6 +22,13 @@ export const roleBindingSpec = {
       });
     return bindings.find((b) => b.role === inputs.role && b.environment === inputs.environment);
   },
+  shared: {
+    project: (inputs) => inputs.project,
+    find: (objects, inputs) =>
+      objects.roleBindings.find(
+        (b) => b.subject === inputs.subject && b.role === inputs.role && b.environment === inputs.environment,
+      ),
+  },
   create: (api, { project, ...body }) => api.roleBindings.create(project, body),
   update: () => Promise.reject(new Error("role bindings are replaced, never updated")),
   // A binding has no update: the control plane moves an existing binding's claim on create.

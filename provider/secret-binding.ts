@@ -2,6 +2,7 @@ import { z } from "zod";
 import { nameSchema, secretBindingId, secretCreateSchema, type SecretBinding } from "../model";
 import { orUndefined } from "../client";
 import { defined, providerFor, type KindSpec, type Meta, registered } from "./kind-provider";
+import { environmentIn } from "./shared-reads";
 
 export const secretBindingInputsSchema = secretCreateSchema.safeExtend({
   project: nameSchema,
@@ -19,6 +20,11 @@ export const secretBindingSpec = {
   recordsDeletedWith: true,
   secretFields: ["value"],
   get: (api, inputs) => orUndefined(api.secrets.get(inputs.project, inputs.environment, inputs.name)),
+  shared: {
+    project: (inputs) => inputs.project,
+    find: (objects, inputs) =>
+      environmentIn(objects, inputs.environment)?.secrets.find((secret) => secret.name === inputs.name),
+  },
   create: (api, { project, environment, ...body }) => api.secrets.create(project, environment, body),
   update(api, olds, news) {
     const patch = defined({

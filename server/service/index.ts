@@ -13,6 +13,7 @@ import { defaultsService } from "./defaults";
 import { domainService } from "./domains";
 import { effectiveService } from "./effective-config";
 import { environmentService } from "./environments";
+import { projectObjectsService } from "./project-objects";
 import { projectService } from "./projects";
 import { quotaService } from "./quotas";
 import { reservationService } from "./reservations";
@@ -23,11 +24,7 @@ import { tokenService } from "./tokens";
 import { authenticator } from "./authentication";
 
 export function createService(deps: ServiceDeps) {
-  return {
-    domains: domainService(deps),
-    clusters: clusterService(deps),
-    clusterStatus: clusterStatusService(deps),
-    clusterSnapshot: clusterSnapshotService(deps),
+  const readers = {
     projects: projectService(deps),
     environments: environmentService(deps),
     quotas: quotaService(deps),
@@ -35,6 +32,14 @@ export function createService(deps: ServiceDeps) {
     defaults: defaultsService(deps),
     secrets: secretService(deps),
     roleBindings: roleBindingService(deps),
+  };
+  return {
+    ...readers,
+    projectObjects: projectObjectsService(readers),
+    domains: domainService(deps),
+    clusters: clusterService(deps),
+    clusterStatus: clusterStatusService(deps),
+    clusterSnapshot: clusterSnapshotService(deps),
     reservations: reservationService(deps),
     effective: effectiveService(deps),
     tokens: tokenService(deps),

@@ -50,4 +50,14 @@ export const projectsRoutes = [
     status: 204,
     handle: (s, r) => s.projects.remove(r.actor, r.params.project, r.expectedVersion),
   }),
+  route({
+    method: "GET",
+    url: "/v1/projects/:project/objects",
+    operationId: "getProjectObjects",
+    tag: "projects",
+    summary:
+      "A project's objects in one answer (environments, quotas, defaults, secret bindings without values, role bindings), each as its own GET answers it",
+    response: m.projectObjectsSchema,
+    handle: (s, r) => s.projectObjects.get(r.actor, r.params.project),
+  }),
 ];
