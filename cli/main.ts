@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
+import { durationSchema } from "../model";
 import type { TenancyClient } from "../client";
 import { createClient } from "../provider/connect";
 import { exportProgram } from "./export";
@@ -71,6 +72,7 @@ program
     (value: string, previous: string[]) => [...previous, value],
     [] as string[],
   )
+  .option("--max-access <duration>", "the longest access an access request may ask for (30m, 8h, 2d)", "8h")
   .action(
     async (opts: {
       data: string;
@@ -81,7 +83,12 @@ program
       authFailureLimit: number;
       requestTimeoutSeconds: number;
       trustedProxy: string[];
+      maxAccess: string;
     }) => {
+      const maxAccess = durationSchema.safeParse(opts.maxAccess);
+      if (!maxAccess.success) {
+        throw new Error(`--max-access: ${maxAccess.error.issues[0]?.message ?? "a duration such as 8h"}`);
+      }
       // Everything the server writes (the PGlite folder, the key file) is for its own user only.
       process.umask(0o077);
       // Loaded here: every other command talks to a control plane and starts faster without it.
@@ -96,6 +103,7 @@ program
         authFailureLimit: { max: opts.authFailureLimit, windowMs: 60_000 },
         requestTimeoutMs: opts.requestTimeoutSeconds * 1000,
         trustedProxies: opts.trustedProxy,
+        maxAccess: opts.maxAccess,
         keyDir: opts.data,
       });
       if (server.bootstrapToken) {

@@ -2,6 +2,9 @@
 // narrow transport: HTTP to a control plane, or (from the provider layer) the embedded store.
 import { randomUUID } from "node:crypto";
 import type {
+  AccessRequest,
+  AccessRequestCreate,
+  ChangeRequest,
   AuditEntry,
   Ceiling,
   CeilingScope,
@@ -260,11 +263,12 @@ function endpoints(t: Transport) {
         t.send<SecretsRevealed>({ method: "POST", path: "/v1/secrets/reveal", body: { secrets } }),
     },
     roleBindings: {
-      list: (project: string, filter: { environment?: string; subject?: string } = {}) =>
+      /** Expired bindings only with `expired: true`. */
+      list: (project: string, filter: { environment?: string; subject?: string; expired?: boolean } = {}) =>
         t.send<RoleBinding[]>({
           method: "GET",
           path: pathOf(collectionOf.Project, project, "role-bindings"),
-          query: filter as Record<string, string>,
+          query: Object.fromEntries(Object.entries(filter).map(([k, v]) => [k, String(v)])),
         }),
       get: (project: string, id: string) =>
         t.send<RoleBinding>({
@@ -280,6 +284,46 @@ function endpoints(t: Transport) {
         }),
       delete: (project: string, id: string) =>
         t.send<void>({ method: "DELETE", path: pathOf(collectionOf.Project, project, "role-bindings", id) }),
+    },
+    changeRequests: {
+      list: (filter: { status?: ChangeRequest["status"]; project?: string } = {}) =>
+        t.send<ChangeRequest[]>({ method: "GET", path: pathOf("change-requests"), query: filter }),
+      get: (id: string) => t.send<ChangeRequest>({ method: "GET", path: pathOf("change-requests", id) }),
+      approve: (id: string, comment?: string) =>
+        t.send<ChangeRequest>({
+          method: "POST",
+          path: pathOf("change-requests", id, "approve"),
+          body: comment === undefined ? {} : { comment },
+        }),
+      reject: (id: string, comment?: string) =>
+        t.send<ChangeRequest>({
+          method: "POST",
+          path: pathOf("change-requests", id, "reject"),
+          body: comment === undefined ? {} : { comment },
+        }),
+      cancel: (id: string) =>
+        t.send<ChangeRequest>({ method: "DELETE", path: pathOf("change-requests", id) }),
+    },
+    accessRequests: {
+      create: (body: AccessRequestCreate) =>
+        t.send<AccessRequest>({ method: "POST", path: pathOf("access-requests"), body }),
+      list: (filter: { status?: AccessRequest["status"]; project?: string } = {}) =>
+        t.send<AccessRequest[]>({ method: "GET", path: pathOf("access-requests"), query: filter }),
+      get: (id: string) => t.send<AccessRequest>({ method: "GET", path: pathOf("access-requests", id) }),
+      approve: (id: string, comment?: string) =>
+        t.send<AccessRequest>({
+          method: "POST",
+          path: pathOf("access-requests", id, "approve"),
+          body: comment === undefined ? {} : { comment },
+        }),
+      reject: (id: string, comment?: string) =>
+        t.send<AccessRequest>({
+          method: "POST",
+          path: pathOf("access-requests", id, "reject"),
+          body: comment === undefined ? {} : { comment },
+        }),
+      cancel: (id: string) =>
+        t.send<AccessRequest>({ method: "DELETE", path: pathOf("access-requests", id) }),
     },
     reservations: {
       list: (project: string, environment: string) =>

@@ -5,8 +5,8 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import axios, { type AxiosError, type AxiosInstance } from "axios";
-import { TenancyError, fromProblem, type Problem } from "../model";
-import { ownershipHeaders, type ApiRequest, type Transport } from "./transport";
+import { ApprovalPending, TenancyError, fromProblem, type Problem } from "../model";
+import { ownershipHeaders, successOf, type ApiRequest, type Transport } from "./transport";
 
 export interface HttpTransportOptions {
   endpoint: string;
@@ -67,7 +67,7 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
             ...(query ? { params: query } : {}),
             ...(request.body !== undefined ? { data: request.body } : {}),
           });
-          if (response.status < 400) return (response.status === 204 ? undefined : response.data) as T;
+          if (response.status < 400) return successOf<T>(response.status, response.data);
           const body = response.data as Partial<Problem> | undefined;
           failure =
             body && typeof body === "object" && typeof body.code === "string"
@@ -76,7 +76,7 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
           if (!retryableStatus.has(response.status)) throw failure;
           retryAfter = response.headers["retry-after"] as string | undefined;
         } catch (err) {
-          if (TenancyError.isInstance(err)) throw err;
+          if (TenancyError.isInstance(err) || ApprovalPending.isInstance(err)) throw err;
           const code = (err as AxiosError).code ?? "";
           failure = new TenancyError(
             "unavailable",

@@ -2,4 +2,11 @@
 export { createApiClient, type SecretCreateInput, type SecretPatchInput, type TenancyClient } from "./api";
 export { createHttpTransport, type HttpTransportOptions } from "./http";
 export { orUndefined } from "./not-found";
-export { ownershipHeaders, pathOf, type ApiRequest, type Transport, type WriteOwnership } from "./transport";
+export {
+  ownershipHeaders,
+  pathOf,
+  successOf,
+  type ApiRequest,
+  type Transport,
+  type WriteOwnership,
+} from "./transport";

@@ -1,5 +1,7 @@
 // The narrow seam between the API client and the control plane: one request in, one JSON answer or
-// a TenancyError out. HTTP and the embedded store both implement it.
+// a TenancyError out (or ApprovalPending, for a write that waits for approval). HTTP and the
+// embedded store both implement it.
+import { ApprovalPending, type ChangeRequest } from "../model";
 export interface ApiRequest {
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   path: string;
@@ -43,6 +45,13 @@ export function ownershipHeaders(request: ApiRequest): {
   if (ownership.adopt) headers["tenancy-adopt"] = "true";
   const query = ownership.dryRun ? { ...request.query, dryRun: "true" } : request.query;
   return { headers, query };
+}
+
+/** A write's answer below 400: its body, or (202) the change request it waits in, thrown: the write
+ * was not applied. */
+export function successOf<T>(status: number, body: unknown): T {
+  if (status === 202) throw new ApprovalPending(body as ChangeRequest);
+  return (status === 204 ? undefined : body) as T;
 }
 
 export interface Transport {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { approvalSchema } from "./approval";
 import { placementSchema } from "./cluster";
 import { descriptionSchema, labelsSchema, metaSchema, nameSchema } from "./common";
 
@@ -13,6 +14,8 @@ export const environmentCreateSchema = z.strictObject({
   protected: z.boolean().optional(),
   /** The clusters it is placed on (`[]`: none); unset, its domain's. */
   clusters: placementSchema.optional(),
+  /** Writes to it by others than its approvers wait for their approval (change requests). */
+  approval: approvalSchema.optional(),
 });
 export type EnvironmentCreate = z.output<typeof environmentCreateSchema>;
 
@@ -27,6 +30,7 @@ export const environmentPatchSchema = environmentCreateSchema
     description: descriptionSchema.nullable().optional(),
     labels: labelsSchema.nullable().optional(),
     clusters: placementSchema.nullable().optional(),
+    approval: approvalSchema.nullable().optional(),
   });
 export type EnvironmentPatch = z.output<typeof environmentPatchSchema>;
 
@@ -41,6 +45,7 @@ export const environmentSchema = z
     labels: labelsSchema.optional(),
     protected: z.boolean(),
     clusters: placementSchema.optional(),
+    approval: z.object({ approvers: z.array(z.string()), required: z.number().int() }).optional(),
   })
   .extend(metaSchema.shape);
 export type Environment = z.output<typeof environmentSchema>;

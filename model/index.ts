@@ -1,5 +1,6 @@
 // The vocabulary shared by every layer: schemas and types of every kind, name rules, quantities
 // and the error registry. Imports nothing of ours.
+export * from "./approval";
 export * from "./audit";
 export * from "./change";
 export * from "./cluster";

@@ -52,7 +52,7 @@ export const kindRegistry = {
     module: "environment",
     apiPath: ["projects", "{project}", "environments"],
     identity: ["project", "name"],
-    inputs: ["project", "name", "domain", "description", "labels", "protected", "clusters"],
+    inputs: ["project", "name", "domain", "description", "labels", "protected", "clusters", "approval"],
     // `project` may change: that is a transfer, not a replacement.
     immutable: ["name", "domain"],
     outputs: meta,
@@ -103,8 +103,8 @@ export const kindRegistry = {
     module: "role-binding",
     apiPath: ["projects", "{project}", "role-bindings"],
     identity: ["project", "environment", "subject", "role"],
-    inputs: ["project", "environment", "subject", "role"],
-    immutable: ["project", "environment", "subject", "role"],
+    inputs: ["project", "environment", "subject", "role", "expiresAt"],
+    immutable: ["project", "environment", "subject", "role", "expiresAt"],
     outputs: [...meta, "bindingId"],
   },
   Team: {

@@ -6,6 +6,8 @@ export const roleBindingCreateSchema = z.strictObject({
   environment: nameSchema.optional(),
   subject: subjectSchema,
   role: roleSchema,
+  /** From this instant (RFC 3339) the binding grants nothing. */
+  expiresAt: z.iso.datetime({ offset: true }).optional(),
 });
 export type RoleBindingCreate = z.output<typeof roleBindingCreateSchema>;
 

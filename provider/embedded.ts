@@ -4,7 +4,7 @@
 // read the database anyway. One store per folder per process.
 import type { FastifyInstance } from "fastify";
 import { TenancyError, fromProblem, type Problem } from "../model";
-import { ownershipHeaders, type ApiRequest, type Transport } from "../client";
+import { ownershipHeaders, successOf, type ApiRequest, type Transport } from "../client";
 
 const opened = new Map<string, Promise<{ app: FastifyInstance; close(): Promise<void> }>>();
 
@@ -60,7 +60,8 @@ export function createEmbeddedTransport(options: { dataDir: string; token?: stri
         headers,
         ...(request.body !== undefined ? { payload: request.body as object } : {}),
       });
-      if (response.statusCode < 400) return (response.statusCode === 204 ? undefined : response.json()) as T;
+      if (response.statusCode < 400)
+        return successOf<T>(response.statusCode, response.statusCode === 204 ? undefined : response.json());
       const body = response.json() as Problem;
       throw typeof body?.code === "string"
         ? fromProblem(body)

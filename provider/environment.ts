@@ -18,7 +18,7 @@ export const environmentInputsSchema = environmentCreateSchema
   .transform((inputs) => ({ ...inputs, name: inputs.name ?? inputs.domain }));
 export type EnvironmentInputs = z.output<typeof environmentInputsSchema>;
 export type EnvironmentOutputs = EnvironmentInputs & Meta;
-const mutable = ["description", "labels", "protected", "clusters"] as const;
+const mutable = ["description", "labels", "protected", "clusters", "approval"] as const;
 
 export const environmentSpec = {
   ...registered("Environment"),
@@ -63,6 +63,13 @@ export const environmentSpec = {
       labels: live.labels,
       protected: declaredFlag(inputs.protected, live.protected),
       clusters: live.clusters,
+      approval: live.approval && {
+        approvers: live.approval.approvers,
+        // Left unset in the program, the default (1) reads back as unset: no diff.
+        ...(inputs.approval?.required === undefined && live.approval.required === 1
+          ? {}
+          : { required: live.approval.required }),
+      },
       version: live.version,
       createdAt: live.createdAt,
       updatedAt: live.updatedAt,

@@ -5,6 +5,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { randomUUID } from "node:crypto";
 import {
+  ApprovalPending,
   TenancyError,
   describeManager,
   issuePath,
@@ -236,6 +237,7 @@ export async function askControlPlane(
     await ask(api());
     return undefined;
   } catch (err) {
+    if (ApprovalPending.isInstance(err)) return { property: "", reason: err.message };
     if (!TenancyError.isInstance(err)) {
       return { property: "", reason: `the control plane could not check this: ${(err as Error).message}` };
     }

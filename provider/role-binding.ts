@@ -35,15 +35,27 @@ export const roleBindingSpec = {
   takeOver: (api, _current, news) =>
     api.roleBindings.create(
       news.project,
-      defined({ environment: news.environment, subject: news.subject, role: news.role }),
+      defined({
+        environment: news.environment,
+        subject: news.subject,
+        role: news.role,
+        expiresAt: news.expiresAt,
+      }),
     ),
   delete: (api, olds) => api.roleBindings.delete(olds.project, olds.bindingId),
-  toOutputs: (live) =>
+  toOutputs: (live, inputs) =>
     defined({
       project: live.project,
       environment: live.environment,
       subject: live.subject,
       role: live.role,
+      // The same instant as declared reads back as declared (the control plane spells it in UTC).
+      expiresAt:
+        inputs.expiresAt !== undefined &&
+        live.expiresAt !== undefined &&
+        Date.parse(inputs.expiresAt) === Date.parse(live.expiresAt)
+          ? inputs.expiresAt
+          : live.expiresAt,
       bindingId: live.id,
       version: live.version,
       createdAt: live.createdAt,

@@ -22,6 +22,17 @@ export interface EnvironmentArgs {
   protected?: pulumi.Input<boolean>;
   /** The clusters it is placed on (`[]`: none); unset, its domain's. */
   clusters?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * Guards the environment: a write to it or anything under it by someone who is not among
+   * `approvers` (subjects or teams; org admins always approve) waits as a change request until
+   * `required` (default 1) distinct approvers approve it. `pulumi up` by a non-approver fails that
+   * resource with the request's id and the command that approves it; after approval, the next
+   * `up` converges.
+   */
+  approval?: pulumi.Input<{
+    approvers: pulumi.Input<pulumi.Input<string>[]>;
+    required?: pulumi.Input<number>;
+  }>;
   /** Take over an environment that already exists instead of failing on it. */
   adopt?: pulumi.Input<boolean>;
 }
@@ -40,6 +51,7 @@ export class Environment extends TenancyResource {
   declare readonly labels: pulumi.Output<Record<string, string> | undefined>;
   declare readonly protected: pulumi.Output<boolean | undefined>;
   declare readonly clusters: pulumi.Output<string[] | undefined>;
+  declare readonly approval: pulumi.Output<{ approvers: string[]; required?: number } | undefined>;
   declare readonly version: pulumi.Output<number>;
   declare readonly createdAt: pulumi.Output<string>;
   declare readonly updatedAt: pulumi.Output<string>;

@@ -11,6 +11,9 @@ export interface RoleBindingArgs {
   /** `user:…`, `team:…` or `service:…`. */
   subject: pulumi.Input<string>;
   role: pulumi.Input<Role>;
+  /** From this instant (RFC 3339, e.g. `2027-01-31T00:00:00Z`) the binding grants nothing, whether
+   * or not anything deletes it. A new instant replaces the binding. */
+  expiresAt?: pulumi.Input<string>;
   adopt?: pulumi.Input<boolean>;
 }
 
@@ -26,6 +29,7 @@ export class RoleBinding extends TenancyResource {
   declare readonly environment: pulumi.Output<string | undefined>;
   declare readonly subject: pulumi.Output<string>;
   declare readonly role: pulumi.Output<Role>;
+  declare readonly expiresAt: pulumi.Output<string | undefined>;
   /** The control plane's id of the binding. */
   declare readonly bindingId: pulumi.Output<string>;
   declare readonly version: pulumi.Output<number>;

@@ -4,7 +4,7 @@ import pino from "pino";
 import { buildApp } from "./http/app";
 import type { AuthFailureLimit } from "./http/auth-failures";
 import { loadKeyring } from "./keys";
-import { createService, openKeys, type Service } from "./service";
+import { createService, openKeys, type Clock, type Service } from "./service";
 import { openStore, type Store, type StoreOptions } from "./store/open";
 
 export interface ServerOptions {
@@ -24,6 +24,10 @@ export interface ServerOptions {
   requestTimeoutMs?: number;
   /** Reverse proxies whose X-Forwarded-For is believed (AppOptions.trustedProxies). */
   trustedProxies?: string[];
+  /** The longest access an access request may ask for, e.g. `8h` (the default). */
+  maxAccess?: string;
+  /** The service's clock (default: the system's); tests set it to step through expiries. */
+  clock?: Clock;
 }
 
 export interface RunningServer {
@@ -47,6 +51,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const service = createService({
       db: store.db,
       keyring: await openKeys(store.db, keyring),
+      ...(options.maxAccess !== undefined ? { maxAccess: options.maxAccess } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
     });
     const given = env.TENANCY_BOOTSTRAP_TOKEN;
     const created = await service.tokens.bootstrap(given);

@@ -7,7 +7,16 @@ import Fastify, {
   type FastifyRequest,
 } from "fastify";
 import { TenancyError, unstorableText } from "../../model";
-import { withWriteContext, type Actor, type AuthenticatedRead, type Service } from "../service";
+import {
+  withWriteContext,
+  type Actor,
+  type AuthenticatedRead,
+  type Replayer,
+  type Service,
+  type WriteContext,
+} from "../service";
+import { changeOf } from "./guards";
+import type { RouteRequest, RouteSpec } from "./route";
 import type { AuthFailureLimit } from "./auth-failures";
 import { registerAuthentication, registerRateLimit } from "./authentication";
 import { registerJsonBody } from "./body";
@@ -103,6 +112,86 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await Promise.allSettled(inFlight);
   });
 
+  const byOperation = new Map(routes.map((route) => [route.operationId, route]));
+
+  /** A change request's write, run again as its author (see service/change-requests.ts). */
+  const replayer: Replayer = (write, author) => {
+    const route = byOperation.get(write.operationId);
+    if (!route?.guard)
+      throw new TenancyError("internal", `no guarded operation ${write.operationId} to apply`);
+    const request: RouteRequest = {
+      actor: author,
+      params: write.params,
+      query: write.query,
+      body: write.body,
+      expectedVersion: write.expectedVersion,
+      idempotencyKey: undefined,
+      replayer,
+    };
+    const { owner, claim, adopt } = write;
+    return {
+      async currentVersion() {
+        const guard = await route.guard!(service, request);
+        return (await guard?.read())?.version ?? null;
+      },
+      run: (approving) =>
+        withWriteContext(
+          {
+            ...(owner ? { owner } : {}),
+            ...(claim !== undefined ? { claim } : {}),
+            adopt,
+            dryRun: false,
+            approving,
+          },
+          () => route.handle(service, request),
+        ),
+    };
+  };
+
+  /**
+   * A write to a guarded environment by someone who is not among its approvers: checked in a dry
+   * run (so only a write the caller may make waits), and when it would change something, stored as
+   * a change request (or answered with the same author's pending request for the same write).
+   */
+  async function changeRequestFor(route: RouteSpec, request: RouteRequest, context: WriteContext) {
+    if (!route.guard || context.approving) return undefined;
+    const guard = await route.guard(service, request);
+    if (!guard) return undefined;
+    const approval = await service.changeRequests.approvalAsked(
+      request.actor,
+      guard.project,
+      guard.environment,
+    );
+    if (!approval) return undefined;
+    const before = await guard.read();
+    const after = await withWriteContext({ ...context, dryRun: true }, () => route.handle(service, request));
+    const diff = changeOf(before, route.status === 204 ? undefined : (after as object));
+    if (diff.length === 0) return undefined;
+    const { dryRun: _, ...query } = request.query;
+    return service.changeRequests.open(
+      request.actor,
+      {
+        project: guard.project,
+        environment: guard.environment,
+        target: guard.target,
+        operation: `${route.method} ${route.url.replace(/:(\w+)/g, "{$1}")}`,
+        write: {
+          operationId: route.operationId,
+          params: request.params,
+          query,
+          body: request.body,
+          ...(request.expectedVersion !== undefined ? { expectedVersion: request.expectedVersion } : {}),
+          ...(context.owner ? { owner: context.owner } : {}),
+          ...(context.claim !== undefined ? { claim: context.claim } : {}),
+          adopt: context.adopt,
+        },
+        baseVersion: before?.version ?? null,
+        diff,
+      },
+      context.dryRun,
+    );
+  }
+
   for (const route of routes) {
     const respond = async (request: FastifyRequest, reply: FastifyReply) => {
       const unstorable = [
@@ -123,16 +212,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           errors: [{ path: "dryRun", message: "not accepted on reveal" }],
         });
       }
-      const result = await withWriteContext(context, () =>
-        route.handle(service, {
-          actor: request.actor!, // set by the onRequest hook for every /v1/ route
-          params: request.params as Record<string, string>,
-          query: (request.query ?? {}) as Record<string, unknown>,
-          body: request.body,
-          expectedVersion: parseIfMatch(request.headers["if-match"]),
-          idempotencyKey: header(request, "idempotency-key"),
-        }),
-      );
+      const routeRequest: RouteRequest = {
+        actor: request.actor!, // set by the onRequest hook for every /v1/ route
+        params: request.params as Record<string, string>,
+        query: (request.query ?? {}) as Record<string, unknown>,
+        body: request.body,
+        expectedVersion: parseIfMatch(request.headers["if-match"]),
+        idempotencyKey: header(request, "idempotency-key"),
+        replayer,
+      };
+      const waiting = await changeRequestFor(route, routeRequest, context);
+      if (waiting) return reply.status(202).send(waiting);
+      const result = await withWriteContext(context, () => route.handle(service, routeRequest));
       const status = route.status ?? 200;
       if (status === 204) return reply.status(204).send();
       if (result && typeof result === "object" && "version" in result) {

@@ -1,6 +1,6 @@
 // /openapi.json, generated from the same route list and zod schemas the server uses.
 import { z } from "zod";
-import { errorCodes, kindRegistry, type ErrorCode } from "../../model";
+import { changeRequestSchema, errorCodes, kindRegistry, type ErrorCode } from "../../model";
 
 const codes = Object.keys(errorCodes) as ErrorCode[];
 import type { RouteSpec } from "./route";
@@ -101,6 +101,7 @@ const tagDescriptions: Record<string, string> = {
   audit: "Every change, who made it and when.",
   changes: "The change feed: what changed, in commit order, for followers such as tenancy sync.",
   console: "Aggregates the web console's pages read, one request per page.",
+  approvals: "Change requests on guarded environments, and access requests for a role for a while.",
 };
 
 export function openApiDocument(routes: readonly RouteSpec[], version: string) {
@@ -142,6 +143,15 @@ export function openApiDocument(routes: readonly RouteSpec[], version: string) {
         : {}),
       responses: {
         [status]: success,
+        ...(route.guard
+          ? {
+              "202": {
+                description:
+                  "Not applied: the environment is guarded and the caller is not among its approvers; the change request waits for them",
+                content: { "application/json": { schema: jsonSchema(changeRequestSchema, "output") } },
+              },
+            }
+          : {}),
         ...Object.fromEntries(
           errorStatuses(route).map((s) => [String(s), { $ref: `#/components/responses/Problem${s}` }]),
         ),

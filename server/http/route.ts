@@ -1,6 +1,6 @@
 // What a route of the API declares, once: Fastify registers it and /openapi.json describes it.
 import type { z } from "zod";
-import type { Actor, AuthenticatedRead, Service } from "../service";
+import type { Actor, AuthenticatedRead, Replayer, Service } from "../service";
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -21,6 +21,8 @@ export interface RouteRequest<Param extends string = string> {
   /** From If-Match; undefined when absent. */
   expectedVersion: number | undefined;
   idempotencyKey: string | undefined;
+  /** Runs a stored write again: what applies an approved change request. */
+  replayer: Replayer;
 }
 
 export interface RouteSpec<Url extends string = string> {
@@ -40,7 +42,29 @@ export interface RouteSpec<Url extends string = string> {
   /** A read of the route's environment that the request's authentication makes in its own
    * statement: for the reads a runtime sends before every workload. */
   authenticatedRead?: AuthenticatedRead;
+  /** For a write under an environment, which environment it touches and how to read its target:
+   * a guarded environment's writes by others than its approvers wait as change requests. */
+  guard?: (service: Service, request: RouteRequest<ParamNames<Url>>) => Promise<Guard | undefined>;
   handle(service: Service, request: RouteRequest<ParamNames<Url>>): Promise<unknown>;
+}
+
+/** The environment a write touches, the object it writes, and that object as it is now. */
+export interface Guard {
+  project: string;
+  environment: string;
+  target: { kind: string; id: string };
+  /** The object now (as the route answers it); undefined when it does not exist. */
+  read(): Promise<({ version: number } & object) | undefined>;
+}
+
+/** A read that answers undefined for an object that does not exist. */
+export async function orMissing<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (err) {
+    if ((err as { code?: unknown }).code === "not_found") return undefined;
+    throw err;
+  }
 }
 
 /** Declares a route whose handler sees exactly the params its URL names. */

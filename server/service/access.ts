@@ -80,17 +80,21 @@ export function principals(actor: Actor): string[] {
  * request, so a member removed from a team loses the team's roles on the next request.
  */
 export function bindingCovers(actor: Actor) {
+  const at = actor.at ?? new Date();
   return (eb: ExpressionBuilder<Database, "role_bindings">) =>
-    eb.or([
-      eb("role_bindings.subject", "in", principals(actor)),
-      eb(
-        "role_bindings.subject",
-        "in",
-        eb
-          .selectFrom("team_members")
-          .select(sql<string>`'team:' || team_members.team`.as("team"))
-          .where("team_members.subject", "=", actor.subject),
-      ),
+    eb.and([
+      eb.or([eb("role_bindings.expires_at", "is", null), eb("role_bindings.expires_at", ">", at)]),
+      eb.or([
+        eb("role_bindings.subject", "in", principals(actor)),
+        eb(
+          "role_bindings.subject",
+          "in",
+          eb
+            .selectFrom("team_members")
+            .select(sql<string>`'team:' || team_members.team`.as("team"))
+            .where("team_members.subject", "=", actor.subject),
+        ),
+      ]),
     ]);
 }
 

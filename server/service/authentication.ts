@@ -41,7 +41,7 @@ const tokenLookup = (q: Queryable, hash: Operand, project: Operand) =>
       jsonArrayFrom(
         eb
           .selectFrom("role_bindings as b")
-          .select(["b.environment", "b.role"])
+          .select(["b.environment", "b.role", "b.expires_at"])
           .where("b.project", "=", project)
           .where(
             sql<boolean>`(b.subject = t.subject
@@ -173,6 +173,16 @@ function batchedLookups(
   );
 }
 
+/** The bindings that still grant at `at`: an expired one grants nothing from its instant on. */
+function grantingAt(
+  bindings: { environment: string | null; role: string; expires_at: Date | string | null }[],
+  at: Date,
+) {
+  return bindings
+    .filter((b) => b.expires_at === null || new Date(b.expires_at) > at)
+    .map(({ environment, role }) => ({ environment, role }));
+}
+
 /** A request's authentication, over the store `db`. */
 export function authenticator({ db, clock = systemClock }: Pick<ServiceDeps, "db" | "clock">) {
   const gate = statementGate(maxStatementsInFlight);
@@ -205,7 +215,8 @@ export function authenticator({ db, clock = systemClock }: Pick<ServiceDeps, "db
       throw new TenancyError("unauthorized", "the token is not valid");
     }
     if (row.revoked_at) throw new TenancyError("unauthorized", `token ${row.id} was revoked`);
-    if (row.expires_at && new Date(row.expires_at) <= clock.now()) {
+    const at = clock.now();
+    if (row.expires_at && new Date(row.expires_at) <= at) {
       throw new TenancyError("unauthorized", `token ${row.id} expired at ${iso(row.expires_at)}`);
     }
     return {
@@ -214,9 +225,10 @@ export function authenticator({ db, clock = systemClock }: Pick<ServiceDeps, "db
       subject: row.subject,
       teams: row.teams,
       orgAdmin: row.org_admin,
+      at,
       ...(row.cluster !== null ? { cluster: row.cluster } : {}),
       ...(project !== undefined && row.cluster === null
-        ? { rolesIn: { project, bindings: row.bindings } }
+        ? { rolesIn: { project, bindings: grantingAt(row.bindings, at) } }
         : {}),
       ...(withRead ? { prefetched: { ...withRead, project: project!, row: row.read } } : {}),
     };

@@ -3,7 +3,7 @@
 import { sql } from "kysely";
 import { roleSchema, type ClusterSnapshot, type PlacedEnvironment, type QuotaUsage } from "../../model";
 import { placedOn, requireClusterSync } from "./access";
-import { type Actor, type ServiceDeps } from "./context";
+import { systemClock, type Actor, type ServiceDeps } from "./context";
 import { mergeDefaults, weakestFirst } from "./defaults-merge";
 import { notFound } from "./errors";
 import { limitsOf } from "./usage";
@@ -17,7 +17,7 @@ function valuesOf(merged: ReturnType<typeof mergeDefaults>) {
   return { requests: values(merged.requests), limits: values(merged.limits) };
 }
 
-export function clusterSnapshotService({ db }: ServiceDeps) {
+export function clusterSnapshotService({ db, clock = systemClock }: ServiceDeps) {
   return {
     async get(actor: Actor, cluster: string): Promise<ClusterSnapshot> {
       requireClusterSync(actor, cluster, "read what is placed on a cluster");
@@ -78,6 +78,10 @@ export function clusterSnapshotService({ db }: ServiceDeps) {
                   .selectFrom("role_bindings as b")
                   .select(["b.project", "b.environment", "b.subject", "b.role"])
                   .where("b.project", "in", projects)
+                  // An expired binding grants nothing: sync removes its RoleBinding at the next pass.
+                  .where((eb) =>
+                    eb.or([eb("b.expires_at", "is", null), eb("b.expires_at", ">", clock.now())]),
+                  )
                   .orderBy("b.subject")
                   .orderBy("b.role")
                   .execute()

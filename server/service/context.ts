@@ -11,6 +11,9 @@ export interface Actor {
   subject: string;
   teams: string[];
   orgAdmin: boolean;
+  /** The request's instant, by the service's clock: role bindings that expire at or before it grant
+   * nothing. Unset: now. */
+  at?: Date;
   /** A sync token's cluster: its whole authority is to read what is placed there and report its
    * status; its subject's role bindings do not apply. */
   cluster?: string;
@@ -56,6 +59,8 @@ export interface ServiceDeps {
   db: Kysely<Database>;
   keyring: Keyring;
   clock?: Clock;
+  /** The longest access an access request may ask for (`--max-access`), e.g. `8h`. */
+  maxAccess?: string;
 }
 
 export type Tx = Transaction<Database>;

@@ -22,6 +22,7 @@ export function toEnvironment(row: Jsonable<Selectable<EnvironmentTable>>): Envi
     labels: optional(row.labels),
     protected: row.protected,
     clusters: optional(row.clusters),
+    approval: optional(row.approval),
     version: row.version,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),

@@ -7,6 +7,7 @@ import {
   environmentTransferSchema,
   namespaceProblem,
   parseOrThrow,
+  type Approval,
   type Environment,
 } from "../../model";
 import type { EnvironmentTable } from "../store/schema";
@@ -34,6 +35,11 @@ import { audit, auditEntry, transaction } from "./transaction";
 import { auditAndCheckCeilingsAbove, recountProjectCeilings } from "./ceiling-locks";
 
 const kind = "Environment";
+
+/** The stored approval: its approvers once each, `required` spelled out. */
+function approvalColumn(approval: Approval | null | undefined) {
+  return approval ? { approvers: [...new Set(approval.approvers)], required: approval.required ?? 1 } : null;
+}
 
 function checkNamespace(project: string, name: string) {
   const problem = namespaceProblem(project, name);
@@ -96,6 +102,7 @@ export function environmentService({ db, keyring, clock = systemClock }: Service
             labels: json(input.labels),
             protected: input.protected ?? false,
             clusters: json(input.clusters),
+            approval: json(approvalColumn(input.approval)),
             created_at: now,
             updated_at: now,
           })
@@ -133,6 +140,7 @@ export function environmentService({ db, keyring, clock = systemClock }: Service
             ...(patch.labels !== undefined ? { labels: json(patch.labels) } : {}),
             ...(patch.protected !== undefined ? { protected: patch.protected } : {}),
             ...(patch.clusters !== undefined ? { clusters: json(patch.clusters) } : {}),
+            ...(patch.approval !== undefined ? { approval: json(approvalColumn(patch.approval)) } : {}),
             ...ownershipOnUpdate(before),
             version: before.version + 1,
             updated_at: now,

@@ -2,7 +2,9 @@
 // object with a module per kind. The HTTP layer and the embedded transport both call this.
 import { sql } from "kysely";
 import type { ServiceDeps } from "./context";
+import { accessRequestService } from "./access-requests";
 import { auditService } from "./audit-log";
+import { changeRequestService } from "./change-requests";
 import { ceilingService } from "./ceilings";
 import { changeService } from "./changes";
 import { clusterService } from "./clusters";
@@ -47,6 +49,8 @@ export function createService(deps: ServiceDeps) {
     teams: teamService(deps),
     audit: auditService(deps),
     changes: changeService(deps),
+    changeRequests: changeRequestService(deps),
+    accessRequests: accessRequestService(deps),
     console: consoleService(deps),
     /** Resolves when the database answers a query; rejects with its error otherwise. */
     ready: async () => void (await sql`select 1`.execute(deps.db)),
@@ -59,3 +63,5 @@ export { createKeyring, parseKey, type Keyring } from "./crypto";
 export { openKeys } from "./key-check";
 export { hashToken } from "./tokens";
 export { withWriteContext, type WriteContext } from "./write-context";
+export type { GuardedWrite, Replay, Replayer, StoredWrite } from "./change-requests";
+export { defaultMaxAccess } from "./access-requests";

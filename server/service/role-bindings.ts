@@ -1,6 +1,12 @@
 import { randomBytes } from "node:crypto";
 import type { Selectable } from "kysely";
-import { parseOrThrow, roleBindingCreateSchema, roleBindingKey, type RoleBinding } from "../../model";
+import {
+  TenancyError,
+  parseOrThrow,
+  roleBindingCreateSchema,
+  roleBindingKey,
+  type RoleBinding,
+} from "../../model";
 import type { RoleBindingTable } from "../store/schema";
 import { authorize, environmentsVisibleTo } from "./access";
 import { systemClock, type Actor, type ExpectedVersion, type ServiceDeps } from "./context";
@@ -22,6 +28,7 @@ function toBinding(row: Selectable<RoleBindingTable>): RoleBinding {
     environment: optional(row.environment),
     subject: row.subject,
     role: row.role as RoleBinding["role"],
+    expiresAt: row.expires_at === null ? undefined : iso(row.expires_at),
     version: row.version,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
@@ -31,10 +38,19 @@ function toBinding(row: Selectable<RoleBindingTable>): RoleBinding {
 
 export function roleBindingService({ db, keyring, clock = systemClock }: ServiceDeps) {
   return {
-    /** A project's bindings: all of them for project-wide viewers, else those of the caller's environments. */
-    async list(actor: Actor, project: string, filter: { environment?: string; subject?: string } = {}) {
+    /** A project's bindings: all of them for project-wide viewers, else those of the caller's
+     * environments. Expired bindings only when asked for (`expired`). */
+    async list(
+      actor: Actor,
+      project: string,
+      filter: { environment?: string; subject?: string; expired?: boolean } = {},
+    ) {
       await loadProject(db, project);
       let query = db.selectFrom("role_bindings").selectAll().where("project", "=", project);
+      if (!filter.expired) {
+        const now = clock.now();
+        query = query.where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]));
+      }
       if (filter.environment !== undefined) query = query.where("environment", "=", filter.environment);
       if (filter.subject !== undefined) query = query.where("subject", "=", filter.subject);
       const visible = await environmentsVisibleTo(db, actor, project);
@@ -69,6 +85,17 @@ export function roleBindingService({ db, keyring, clock = systemClock }: Service
         refuseArchived(await loadProject(tx, project), "role bindings");
         if (input.environment !== undefined) await loadEnvironment(tx, project, input.environment);
         const now = clock.now();
+        const expiresAt = input.expiresAt === undefined ? null : new Date(input.expiresAt);
+        if (expiresAt !== null && expiresAt <= now) {
+          throw new TenancyError(
+            "validation_failed",
+            `role binding ${target.id}: expiresAt ${input.expiresAt} has passed`,
+            {
+              errors: [{ path: "expiresAt", message: "an instant in the future" }],
+              target,
+            },
+          );
+        }
         // Bindings have no update: taking one over (adopt, or its own resource creating it again)
         // happens here, by moving the existing binding's claim.
         const existing = await tx
@@ -86,6 +113,7 @@ export function roleBindingService({ db, keyring, clock = systemClock }: Service
             .updateTable("role_bindings")
             .set({
               ...ownershipOnCreate(),
+              expires_at: expiresAt,
               version: existing.version + 1,
               updated_at: now,
             })
@@ -105,6 +133,7 @@ export function roleBindingService({ db, keyring, clock = systemClock }: Service
             environment: input.environment ?? null,
             subject: input.subject,
             role: input.role,
+            expires_at: expiresAt,
             created_at: now,
             updated_at: now,
           })

@@ -155,15 +155,20 @@ export function secretService({ db, keyring, clock = systemClock }: ServiceDeps)
         const before = await loadSecret(tx, project, environment, name, true);
         checkClaim(kind, target.id, before);
         checkVersion(kind, target.id, version, before);
-        const newSource = patch.value !== undefined || patch.reference !== undefined;
+        // The value or reference it already holds is no new source: valueVersion stays, so a write
+        // repeated (a retry, a takeover, an approved change's next up) changes nothing downstream.
+        const newSource =
+          (patch.value !== undefined && !holdsValue(before, patch.value)) ||
+          (patch.reference !== undefined &&
+            !(before.kind === "reference" && before.reference === patch.reference));
         const now = clock.now();
         const row = await tx
           .updateTable("secrets")
           .set({
-            ...(patch.value !== undefined
+            ...(patch.value !== undefined && newSource
               ? { kind: "value", reference: null, ...seal(before.id, patch.value) }
               : {}),
-            ...(patch.reference !== undefined
+            ...(patch.reference !== undefined && newSource
               ? { kind: "reference", reference: patch.reference, key_id: null, nonce: null, ciphertext: null }
               : {}),
             ...(patch.description !== undefined ? { description: patch.description } : {}),
@@ -239,6 +244,15 @@ export function secretService({ db, keyring, clock = systemClock }: ServiceDeps)
     },
   };
 
+  /** Whether a stored secret holds exactly this value. */
+  function holdsValue(row: Selectable<SecretTable>, value: string): boolean {
+    return row.kind === "value" && openValue(row) === value;
+  }
+
+  function openValue(row: Selectable<SecretTable>): string {
+    return keyring.open({ keyId: row.key_id!, nonce: row.nonce!, ciphertext: row.ciphertext! }, row.id);
+  }
+
   /** Reads and audits one value; the caller has checked the actor may reveal it. */
   async function revealIn(tx: Tx, actor: Actor, project: string, environment: string, name: string) {
     const row = await loadSecret(tx, project, environment, name);
@@ -256,10 +270,7 @@ export function secretService({ db, keyring, clock = systemClock }: ServiceDeps)
     if (row.kind === "reference") {
       return { name, kind: "reference" as const, reference: row.reference!, valueVersion: row.value_version };
     }
-    const value = keyring.open(
-      { keyId: row.key_id!, nonce: row.nonce!, ciphertext: row.ciphertext! },
-      row.id,
-    );
+    const value = openValue(row);
     return { name, kind: "value" as const, value, valueVersion: row.value_version };
   }
 }

@@ -23,10 +23,11 @@ export async function transaction<T>(
   target: ErrorTarget,
   body: (tx: Tx) => Promise<T>,
 ): Promise<T> {
-  const { dryRun } = writeContext();
+  const { dryRun, approving } = writeContext();
   return againWhenAborted(target, async () => {
     try {
       return await db.transaction().execute(async (tx) => {
+        if (approving) await approving(tx);
         const result = await body(tx);
         if (dryRun) throw new DryRunRollback(result);
         return result;
@@ -40,14 +41,16 @@ export async function transaction<T>(
 
 /**
  * Runs `body`, whose only write is one statement (a transaction of its own), with the errors of
- * transaction(). A dry run goes through transaction(), which rolls the statement back.
+ * transaction(). A dry run goes through transaction(), which rolls the statement back, and so does
+ * an approved change request, whose bookkeeping joins the statement's transaction.
  */
 export async function singleStatement<T>(
   db: Kysely<Database>,
   target: ErrorTarget,
   body: (q: Queryable) => Promise<T>,
 ): Promise<T> {
-  if (writeContext().dryRun) return transaction(db, target, body);
+  const { dryRun, approving } = writeContext();
+  if (dryRun || approving) return transaction(db, target, body);
   return againWhenAborted(target, () => body(db));
 }
 

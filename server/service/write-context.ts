@@ -4,12 +4,16 @@
 // their signatures.
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { ManagedBy } from "../../model";
+import type { Tx } from "./context";
 
 export interface WriteContext {
   owner?: ManagedBy;
   claim?: string;
   adopt: boolean;
   dryRun: boolean;
+  /** An approved change request being applied: runs first in the write's transaction (which it
+   * joins, so the request is marked applied exactly when the write commits). */
+  approving?: (tx: Tx) => Promise<void>;
 }
 
 const none: WriteContext = { adopt: false, dryRun: false };

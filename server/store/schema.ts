@@ -79,6 +79,8 @@ export interface EnvironmentTable extends Versioned, UsageTotals {
   protected: boolean;
   /** Its own placement (`[]`: none); null: its domain's. */
   clusters: Json<string[]> | null;
+  /** Who approves writes to it and how many of them must (see service/change-requests.ts). */
+  approval: Json<{ approvers: string[]; required: number }> | null;
 }
 
 export interface QuotaTable extends Versioned, LimitColumns {
@@ -115,6 +117,64 @@ export interface RoleBindingTable extends Versioned {
   environment: string | null;
   subject: string;
   role: string;
+  /** From this instant it grants nothing; null: it does not expire. */
+  expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+/** What a change request's author was when it asked: the write is applied as this actor. */
+export interface StoredActor {
+  tokenId: string;
+  name: string;
+  subject: string;
+  teams: string[];
+  orgAdmin: boolean;
+}
+
+export interface ChangeRequestTable {
+  id: string;
+  project: string;
+  environment: string;
+  author: string;
+  author_actor: Json<StoredActor>;
+  operation: string;
+  target_kind: string;
+  target_id: string;
+  write_key_id: string;
+  write_nonce: Uint8Array;
+  write_ciphertext: Uint8Array;
+  write_mac: string;
+  diff: Json<{ field: string; before?: unknown; after?: unknown }[]>;
+  base_version: number | null;
+  status: string;
+  comment: string | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  decided_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface AccessRequestTable {
+  id: string;
+  project: string;
+  environment: string | null;
+  requester: string;
+  requester_name: string;
+  role: string;
+  duration_seconds: number;
+  reason: string;
+  status: string;
+  binding_id: string | null;
+  binding_expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  decided_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface RequestApprovalTable {
+  request_id: string;
+  approver: string;
+  decision: "approve" | "reject";
+  comment: string | null;
+  at: Timestamp;
 }
 
 /** What a reservation holds of each dimension: `<dimension>_milli` for quantities (thousandths of a
@@ -251,6 +311,9 @@ export interface Database {
   resource_defaults: ResourceDefaultsTable;
   secrets: SecretTable;
   role_bindings: RoleBindingTable;
+  change_requests: ChangeRequestTable;
+  access_requests: AccessRequestTable;
+  request_approvals: RequestApprovalTable;
   reservations: ReservationTable;
   reservation_history: ReservationHistoryTable;
   tokens: TokenTable;

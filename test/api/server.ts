@@ -45,6 +45,9 @@ export async function startTestServer(
     authFailureLimit?: { max: number; windowMs: number };
     requestTimeoutMs?: number;
     trustedProxies?: string[];
+    /** The service's clock, for tests that step through expiries. */
+    clock?: { now(): Date };
+    maxAccess?: string;
   } = {},
 ): Promise<TestServer> {
   let logs = "";
@@ -74,6 +77,8 @@ export async function startTestServer(
     authFailureLimit: options.authFailureLimit ?? { max: 100_000, windowMs: 60_000 },
     ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.maxAccess ? { maxAccess: options.maxAccess } : {}),
   });
   return {
     url: running.url,

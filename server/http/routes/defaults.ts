@@ -1,4 +1,5 @@
 import * as m from "../../../model";
+import { defaultsGuard } from "../guards";
 import { envScope, envUrl as env, route } from "../route";
 
 export const defaultsRoutes = [
@@ -79,6 +80,7 @@ export const defaultsRoutes = [
     summary: "Set an environment's resource defaults",
     body: m.resourceDefaultsSpecSchema,
     response: m.resourceDefaultsSchema,
+    guard: defaultsGuard,
     handle: (s, r) => s.defaults.put(r.actor, envScope(r.params), r.body, r.expectedVersion),
   }),
   route({
@@ -88,6 +90,7 @@ export const defaultsRoutes = [
     tag: "defaults",
     summary: "Remove an environment's resource defaults",
     status: 204,
+    guard: defaultsGuard,
     handle: (s, r) => s.defaults.remove(r.actor, envScope(r.params), r.expectedVersion),
   }),
 ];

@@ -1,4 +1,5 @@
 import * as m from "../../../model";
+import { environmentGuard } from "../guards";
 import { envUrl as env, route } from "../route";
 
 export const environmentsRoutes = [
@@ -40,6 +41,7 @@ export const environmentsRoutes = [
     summary: "Change an environment (If-Match)",
     body: m.environmentPatchSchema,
     response: m.environmentSchema,
+    guard: environmentGuard,
     handle: (s, r) =>
       s.environments.update(r.actor, r.params.project, r.params.environment, r.body, r.expectedVersion),
   }),
@@ -50,6 +52,7 @@ export const environmentsRoutes = [
     tag: "environments",
     summary: "Delete an unprotected environment (If-Match)",
     status: 204,
+    guard: environmentGuard,
     handle: (s, r) =>
       s.environments.remove(r.actor, r.params.project, r.params.environment, r.expectedVersion),
   }),
@@ -61,6 +64,7 @@ export const environmentsRoutes = [
     summary: "Move an environment, with everything bound to it, to another project (If-Match)",
     body: m.environmentTransferSchema,
     response: m.environmentSchema,
+    guard: environmentGuard,
     handle: (s, r) =>
       s.environments.transfer(r.actor, r.params.project, r.params.environment, r.body, r.expectedVersion),
   }),

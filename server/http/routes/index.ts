@@ -10,6 +10,7 @@ import { effectiveRoutes } from "./effective";
 import { environmentsRoutes } from "./environments";
 import { projectsRoutes } from "./projects";
 import { quotasRoutes } from "./quotas";
+import { requestsRoutes } from "./requests";
 import { reservationsRoutes } from "./reservations";
 import { roleBindingsRoutes } from "./role-bindings";
 import { secretsRoutes } from "./secrets";
@@ -31,5 +32,6 @@ export const routes: readonly RouteSpec[] = [
   ...teamsRoutes,
   ...auditRoutes,
   ...changesRoutes,
+  ...requestsRoutes,
   ...consoleRoutes,
 ];

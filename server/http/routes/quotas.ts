@@ -1,4 +1,5 @@
 import * as m from "../../../model";
+import { quotaGuard } from "../guards";
 import { envUrl as env, route } from "../route";
 
 export const quotasRoutes = [
@@ -19,6 +20,7 @@ export const quotasRoutes = [
     summary: "Create or replace an environment's quota",
     body: m.quotaSpecSchema,
     response: m.quotaSchema,
+    guard: quotaGuard,
     handle: (s, r) =>
       s.quotas.put(r.actor, r.params.project, r.params.environment, r.body, r.expectedVersion),
   }),
@@ -29,6 +31,7 @@ export const quotasRoutes = [
     tag: "quotas",
     summary: "Remove an environment's quota",
     status: 204,
+    guard: quotaGuard,
     handle: (s, r) => s.quotas.remove(r.actor, r.params.project, r.params.environment, r.expectedVersion),
   }),
 

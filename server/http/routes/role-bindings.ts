@@ -1,4 +1,6 @@
 import * as m from "../../../model";
+
+import { roleBindingCreateGuard, roleBindingDeleteGuard } from "../guards";
 import { route } from "../route";
 
 export const roleBindingsRoutes = [
@@ -13,6 +15,7 @@ export const roleBindingsRoutes = [
       s.roleBindings.list(r.actor, r.params.project, {
         ...(typeof r.query.environment === "string" ? { environment: r.query.environment } : {}),
         ...(typeof r.query.subject === "string" ? { subject: r.query.subject } : {}),
+        ...(r.query.expired === "true" ? { expired: true } : {}),
       }),
   }),
   route({
@@ -24,6 +27,7 @@ export const roleBindingsRoutes = [
     status: 201,
     body: m.roleBindingCreateSchema,
     response: m.roleBindingSchema,
+    guard: roleBindingCreateGuard,
     handle: (s, r) => s.roleBindings.create(r.actor, r.params.project, r.body, r.idempotencyKey),
   }),
   route({
@@ -42,6 +46,7 @@ export const roleBindingsRoutes = [
     tag: "role-bindings",
     summary: "Revoke a role binding (effective on the next request)",
     status: 204,
+    guard: roleBindingDeleteGuard,
     handle: (s, r) => s.roleBindings.remove(r.actor, r.params.project, r.params.id, r.expectedVersion),
   }),
 ];

@@ -1,4 +1,5 @@
 import * as m from "../../../model";
+import { secretGuard } from "../guards";
 import { envUrl as env, route } from "../route";
 
 export const secretsRoutes = [
@@ -20,6 +21,7 @@ export const secretsRoutes = [
     status: 201,
     body: m.secretCreateSchema,
     response: m.secretBindingSchema,
+    guard: secretGuard,
     handle: (s, r) =>
       s.secrets.create(r.actor, r.params.project, r.params.environment, r.body, r.idempotencyKey),
   }),
@@ -40,6 +42,7 @@ export const secretsRoutes = [
     summary: "Rotate or re-point a secret binding (If-Match)",
     body: m.secretPatchSchema,
     response: m.secretBindingSchema,
+    guard: secretGuard,
     handle: (s, r) =>
       s.secrets.update(
         r.actor,
@@ -57,6 +60,7 @@ export const secretsRoutes = [
     tag: "secrets",
     summary: "Remove a secret binding (If-Match)",
     status: 204,
+    guard: secretGuard,
     handle: (s, r) =>
       s.secrets.remove(r.actor, r.params.project, r.params.environment, r.params.name, r.expectedVersion),
   }),

@@ -19,6 +19,7 @@ import { migration as changeFeed } from "./0013-change-feed";
 import { migration as clusters } from "./0014-clusters";
 import { migration as clusterStatus } from "./0015-cluster-status";
 import { migration as syncTokens } from "./0016-sync-tokens";
+import { migration as approvals } from "./0017-approvals";
 
 /** The migrations by name, in the order they run (the names sort in that order). */
 export const migrations: Record<string, Migration> = {
@@ -38,6 +39,7 @@ export const migrations: Record<string, Migration> = {
   "0014_clusters": clusters,
   "0015_cluster_status": clusterStatus,
   "0016_sync_tokens": syncTokens,
+  "0017_approvals": approvals,
 };
 
 export const migrationProvider: MigrationProvider = {
