@@ -5,7 +5,14 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { TenancyClient } from "../client";
 import { TenancyError, statusBatchLimit } from "../model";
-import { describeKubeError, identityOf, isUnreachable, managedKinds, type KubeClient } from "./kube";
+import {
+  describeKubeError,
+  identityOf,
+  isUnreachable,
+  managedKinds,
+  statusOf,
+  type KubeClient,
+} from "./kube";
 import type { KubeObject } from "./render";
 import { leaseElector, renewEveryMs } from "./lease";
 import type { SyncOptions } from "./options";
@@ -85,14 +92,27 @@ function unreachable(err: unknown): boolean {
   return isUnreachable(err);
 }
 
+const passAttemptsWhenBusy = 5;
+
 /** One pass; with dryRun, prints what it would write and writes nothing. */
 export async function syncOnce(deps: SyncDeps, print: (line: string) => void): Promise<number> {
   let result: PassResult;
-  try {
-    result = await runPass(deps);
-  } catch (err) {
-    deps.log.error({ err: describe(err) }, "sync pass failed");
-    return unreachable(err) ? exitCodes.unreachable : exitCodes.failed;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      result = await runPass(deps);
+      break;
+    } catch (err) {
+      // The apiserver asks to be asked again (429 while its storage initializes, 503): a pass only
+      // applies what it would apply anyway, so it runs again, a few times.
+      const busy = statusOf(err) === 429 || statusOf(err) === 503;
+      if (busy && attempt < passAttemptsWhenBusy) {
+        deps.log.warn({ err: describe(err), attempt }, "the apiserver asked to retry: another pass");
+        await new Promise((resolve) => setTimeout(resolve, attempt * 1000));
+        continue;
+      }
+      deps.log.error({ err: describe(err) }, "sync pass failed");
+      return unreachable(err) ? exitCodes.unreachable : exitCodes.failed;
+    }
   }
   if (deps.options.dryRun) {
     for (const write of result.writes) print(`${write.action} ${write.object}`);
