@@ -163,6 +163,82 @@ clientCommand("get", "list objects of one kind as a table")
     withClient(opts, async (api) => void process.stdout.write(await get(api, kind))),
   );
 
+clientCommand("requests", "pending change and access requests the token may see (--all: every status)")
+  .option("--all", "requests of every status, not only pending ones")
+  .action((opts: { all?: boolean; endpoint?: string; token?: string }) =>
+    withClient(opts, async (api) => {
+      const filter = opts.all ? {} : { status: "pending" as const };
+      const changes = await api.changeRequests.list(filter);
+      const access = await api.accessRequests.list(filter);
+      const rows = [
+        ...changes.map((r) => [
+          r.id,
+          r.status,
+          `${r.project}/${r.environment}`,
+          r.author,
+          `${r.target.kind} ${r.target.id}: ${r.diff.map((c) => c.field).join(", ")}`,
+          `${r.approvals.filter((a) => a.decision === "approve").length}/${r.required} of ${r.approvers.join(", ")}`,
+        ]),
+        ...access.map((r) => [
+          r.id,
+          r.status,
+          [r.project, r.environment].filter(Boolean).join("/"),
+          r.requester,
+          `${r.role} for ${r.duration}: ${r.reason}`,
+          "project admins",
+        ]),
+      ];
+      process.stdout.write(table(["ID", "STATUS", "WHERE", "BY", "WHAT", "APPROVALS"], rows));
+    }),
+  );
+
+for (const decision of ["approve", "reject"] as const) {
+  clientCommand(decision, `${decision} a change request (cr_…) or an access request (ar_…)`)
+    .argument("<id>", "the request's id")
+    .option("--comment <text>", "said with the decision")
+    .action((id: string, opts: { comment?: string; endpoint?: string; token?: string }) =>
+      withClient(opts, async (api) => {
+        const requests = id.startsWith("ar_") ? api.accessRequests : api.changeRequests;
+        const decided = await requests[decision](id, opts.comment);
+        process.stdout.write(`${decided.id}: ${decided.status}\n`);
+      }),
+    );
+}
+
+clientCommand("access", "just-in-time access")
+  .command("request")
+  .description("ask for a role for a while; a project admin or the environment's approver approves it")
+  .requiredOption("--project <name>", "the project")
+  .option("--environment <name>", "one environment only")
+  .requiredOption("--role <role>", "viewer, contributor, developer or admin")
+  .requiredOption("--for <duration>", "how long, e.g. 30m or 2h")
+  .requiredOption("--reason <text>", "why, for the approver and the audit log")
+  .option("--endpoint <url>", "http(s)://… control plane or file://<dir> embedded store")
+  .option("--token <token>", "API token (default: TENANCY_TOKEN)")
+  .action(
+    (opts: {
+      project: string;
+      environment?: string;
+      role: string;
+      for: string;
+      reason: string;
+      endpoint?: string;
+      token?: string;
+    }) =>
+      withClient(opts, async (api) => {
+        const asked = await api.accessRequests.create({
+          project: opts.project,
+          ...(opts.environment ? { environment: opts.environment } : {}),
+          role: opts.role as "viewer",
+          duration: opts.for,
+          reason: opts.reason,
+        });
+        process.stdout.write(
+          `${asked.id}: ${asked.status}; an approver runs \`tenancy approve ${asked.id}\`\n`,
+        );
+      }),
+  );
+
 clientCommand("matrix", "projects × domains: quota, secrets and roles of each environment").action((opts) =>
   withClient(opts, async (api) => void process.stdout.write(await matrix(api))),
 );
