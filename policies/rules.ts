@@ -146,6 +146,24 @@ export const productionProtected: StackValidationPolicy = {
   },
 };
 
+export const productionApproval: StackValidationPolicy = {
+  name: "tenancy-production-approval",
+  description: "Environments in a production-tier domain set approval (advisory by default).",
+  enforcementLevel: "advisory",
+  configSchema: tierConfigSchema,
+  validateStack: (args, report) => {
+    for (const env of productionEnvironments(args)) {
+      const approval = env.resource.props.approval as { approvers?: unknown[] } | undefined;
+      if (!approval || !Array.isArray(approval.approvers) || approval.approvers.length === 0) {
+        report(
+          `${env.resource.name}: production environment ${env.project}/${env.name} sets no approval; set approval: { approvers: [...] } so that changes to it wait for an approver.`,
+          env.resource.urn,
+        );
+      }
+    }
+  },
+};
+
 export const productionQuota: StackValidationPolicy = {
   name: "tenancy-production-quota",
   description: "Every production environment in the stack has a Quota.",
@@ -295,6 +313,7 @@ export const quotaCapacity: StackValidationPolicy = {
 export const policies = [
   naming,
   productionProtected,
+  productionApproval,
   productionQuota,
   secretIsolation,
   rolesViaTeams,

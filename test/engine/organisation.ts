@@ -33,6 +33,7 @@ export function baseSpec() {
       name?: string;
       protected?: boolean;
       protectedAsOutput?: boolean;
+      approval?: { approvers: string[]; required?: number };
     }[],
     quotas: [
       { environment: "web-prod", cpu: "8", memory: "16Gi", maxConcurrentExecutions: 20 },

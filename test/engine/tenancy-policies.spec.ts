@@ -9,10 +9,15 @@ import { baseSpec, canary } from "./organisation";
 type Spec = ReturnType<typeof baseSpec>;
 const pack = path.join(repoRoot, "policies");
 
-/** The base organisation made compliant: production environments protected, each with a quota. */
+/** The base organisation made compliant: production environments protected and guarded, each
+ * with a quota. */
 function compliant(): Spec {
   const spec = baseSpec();
-  for (const env of spec.environments) if (env.domain === "production") env.protected = true;
+  for (const env of spec.environments) {
+    if (env.domain !== "production") continue;
+    env.protected = true;
+    env.approval = { approvers: ["team:platform"] };
+  }
   return spec;
 }
 

@@ -8,6 +8,7 @@ import type {
 } from "@pulumi/policy";
 import {
   naming,
+  productionApproval,
   productionProtected,
   productionQuota,
   quotaCapacity,
@@ -101,6 +102,24 @@ describe("policy tenancy-naming", () => {
       (await validateResource(naming, "project", { name: "web" }, { pattern: "^team-" }))[0]!,
       /must match/,
     );
+  });
+});
+
+describe("policy tenancy-production-approval", () => {
+  it("asks production-tier environments for approvers, advisory by default", async () => {
+    assert.equal(productionApproval.enforcementLevel, "advisory");
+    const prodEnv = (approval: unknown) =>
+      resource("environment", "web-prod", { project: "web", domain: "production", approval });
+    assert.deepEqual(
+      await validateStack(productionApproval, [production, prodEnv({ approvers: ["team:leads"] })]),
+      [],
+    );
+    assert.match(
+      (await validateStack(productionApproval, [production, prodEnv(undefined)]))[0]!,
+      /web\/production sets no approval/,
+    );
+    const devEnv = resource("environment", "web-dev", { project: "web", domain: "development" });
+    assert.deepEqual(await validateStack(productionApproval, [development, devEnv]), []);
   });
 });
 

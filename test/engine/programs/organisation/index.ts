@@ -15,6 +15,7 @@ interface OrgSpec {
     protected?: boolean;
     /** Gives `protected` as an Output: enforced by the control plane alone, not by Pulumi's protect. */
     protectedAsOutput?: boolean;
+    approval?: { approvers: string[]; required?: number };
   }[];
   quotas: { environment: string; cpu?: string; memory?: string; maxConcurrentExecutions?: number }[];
   defaults: {
