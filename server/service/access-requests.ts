@@ -20,7 +20,14 @@ import { notFound } from "./errors";
 import { statusAt, statusIs } from "./change-requests";
 import { loadEnvironment } from "./environment-rows";
 import { loadProject, refuseArchived } from "./projects";
-import { decisionsOf, isApprover, refuseUndecidable, type Decision } from "./request-decisions";
+import {
+  approvalOf,
+  decisionsOf,
+  isApprover,
+  refuseCancel,
+  refuseUndecidable,
+  type Decision,
+} from "./request-decisions";
 import { iso, json, optional } from "./rows";
 import { audit, transaction } from "./transaction";
 
@@ -35,13 +42,8 @@ async function mayDecide(q: Queryable, actor: Actor, row: Selectable<AccessReque
   if (actor.orgAdmin) return true;
   if ((await roleOn(q, actor, row.project, optional(row.environment))) === "admin") return true;
   if (row.environment === null) return false;
-  const env = await q
-    .selectFrom("environments")
-    .select("approval")
-    .where("project", "=", row.project)
-    .where("name", "=", row.environment)
-    .executeTakeFirst();
-  return env?.approval ? isApprover(q, actor, env.approval.approvers) : false;
+  const approval = await approvalOf(q, row.project, row.environment);
+  return approval ? isApprover(q, actor, approval.approvers) : false;
 }
 
 export function accessRequestService({ db, clock = systemClock, maxAccess = defaultMaxAccess }: ServiceDeps) {
@@ -292,19 +294,7 @@ export function accessRequestService({ db, clock = systemClock, maxAccess = defa
     async cancel(actor: Actor, id: string): Promise<AccessRequest> {
       await transaction(db, { kind, id }, async (tx) => {
         const row = await visible(tx, actor, id, true);
-        if (row.requester !== actor.subject) {
-          throw new TenancyError("forbidden", `only its requester (${row.requester}) cancels ${kind} ${id}`, {
-            target: { kind, id },
-          });
-        }
-        const status = statusAt(row, clock.now());
-        if (status !== "pending") {
-          throw new TenancyError(
-            "conflict",
-            `${kind} ${id} is ${status}: only a pending request is cancelled`,
-            { target: { kind, id } },
-          );
-        }
+        refuseCancel(kind, id, statusAt(row, clock.now()), row.requester, actor);
         const now = clock.now();
         await tx
           .updateTable("access_requests")

@@ -18,11 +18,21 @@ import type { ChangeRequestTable, StoredActor } from "../store/schema";
 import { authorize } from "./access";
 import { systemClock, type Actor, type Queryable, type ServiceDeps, type Tx } from "./context";
 import { notFound } from "./errors";
-import { decisionsOf, isApprover, refuseUndecidable, type Decision } from "./request-decisions";
+import {
+  approvalOf,
+  decisionsOf,
+  isApprover,
+  refuseCancel,
+  refuseUndecidable,
+  type Decision,
+} from "./request-decisions";
 import { iso, json, optional } from "./rows";
 import { audit, transaction } from "./transaction";
 
 const kind = "ChangeRequest";
+
+/** What a request of an environment no longer guarded shows: only org admins approve it. */
+const noApproval = { approvers: [] as string[], required: 1 };
 
 /** The write a change request holds, exactly as its author sent it (sealed at rest). */
 export interface StoredWrite {
@@ -73,25 +83,13 @@ export function changeRequestService({ db, keyring, clock = systemClock }: Servi
   /** The approval the environment asks of `actor`'s writes; undefined when it approves them
    * itself (or the environment is not guarded). */
   async function approvalAsked(q: Queryable, actor: Actor, project: string, environment: string) {
-    const row = await q
-      .selectFrom("environments")
-      .select("approval")
-      .where("project", "=", project)
-      .where("name", "=", environment)
-      .executeTakeFirst();
-    const approval = row?.approval ?? null;
+    const approval = await approvalOf(q, project, environment);
     if (approval === null) return undefined;
     return (await isApprover(q, actor, approval.approvers)) ? undefined : approval;
   }
 
   async function toChangeRequest(q: Queryable, row: Selectable<ChangeRequestTable>): Promise<ChangeRequest> {
-    const env = await q
-      .selectFrom("environments")
-      .select("approval")
-      .where("project", "=", row.project)
-      .where("name", "=", row.environment)
-      .executeTakeFirst();
-    const approval = env?.approval ?? { approvers: [], required: 1 };
+    const approval = (await approvalOf(q, row.project, row.environment)) ?? noApproval;
     return {
       kind,
       id: row.id,
@@ -113,7 +111,7 @@ export function changeRequestService({ db, keyring, clock = systemClock }: Servi
     };
   }
 
-  /** A request the actor may see, locked when `tx` is given; not_found otherwise, as for the
+  /** A request the actor may see (locked with `lock`); not_found otherwise, as for the
    * environment it concerns. */
   async function visible(q: Queryable, actor: Actor, id: string, lock = false) {
     let query = q.selectFrom("change_requests").selectAll().where("id", "=", id);
@@ -189,17 +187,10 @@ export function changeRequestService({ db, keyring, clock = systemClock }: Servi
     return rows.map((r) => r.approver);
   }
 
-  /** Checks the actor may decide on the request now: pending, not its author, among its approvers.
-   * A request past its expiry is marked expired first (in its own transaction) and refused. */
+  /** Checks the actor may decide on the request now: pending (a request past its expiry shows as
+   * expired), not its author, among its approvers. */
   async function decidable(tx: Tx, actor: Actor, row: Selectable<ChangeRequestTable>) {
-    const approval = (
-      await tx
-        .selectFrom("environments")
-        .select("approval")
-        .where("project", "=", row.project)
-        .where("name", "=", row.environment)
-        .executeTakeFirst()
-    )?.approval ?? { approvers: [], required: 1 };
+    const approval = (await approvalOf(tx, row.project, row.environment)) ?? noApproval;
     refuseUndecidable(kind, row.id, statusAt(row, clock.now()), row.author, actor);
     if (!(await isApprover(tx, actor, approval.approvers))) {
       throw new TenancyError(
@@ -431,21 +422,7 @@ export function changeRequestService({ db, keyring, clock = systemClock }: Servi
     async cancel(actor: Actor, id: string): Promise<ChangeRequest> {
       await transaction(db, { kind, id }, async (tx) => {
         const row = await visible(tx, actor, id, true);
-        if (row.author !== actor.subject) {
-          throw new TenancyError("forbidden", `only its author (${row.author}) cancels ${kind} ${id}`, {
-            target: { kind, id },
-          });
-        }
-        const status = statusAt(row, clock.now());
-        if (status !== "pending") {
-          throw new TenancyError(
-            "conflict",
-            `${kind} ${id} is ${status}: only a pending request is cancelled`,
-            {
-              target: { kind, id },
-            },
-          );
-        }
+        refuseCancel(kind, id, statusAt(row, clock.now()), row.author, actor);
         await decide(tx, actor, row, "cancelled");
       });
       return this.get(actor, id);

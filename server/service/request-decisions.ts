@@ -58,3 +58,28 @@ export function refuseUndecidable(kind: string, id: string, status: string, auth
     });
   }
 }
+
+/** A guarded environment's approval as stored; null when it is not guarded (or does not exist). */
+export async function approvalOf(q: Queryable, project: string, environment: string) {
+  const row = await q
+    .selectFrom("environments")
+    .select("approval")
+    .where("project", "=", project)
+    .where("name", "=", environment)
+    .executeTakeFirst();
+  return row?.approval ?? null;
+}
+
+/** Refuses cancelling a request by anyone but whoever asked (`owner`), or one no longer pending. */
+export function refuseCancel(kind: string, id: string, status: string, owner: string, actor: Actor) {
+  if (owner !== actor.subject) {
+    throw new TenancyError("forbidden", `only ${owner}, who asked, cancels ${kind} ${id}`, {
+      target: { kind, id },
+    });
+  }
+  if (status !== "pending") {
+    throw new TenancyError("conflict", `${kind} ${id} is ${status}: only a pending request is cancelled`, {
+      target: { kind, id },
+    });
+  }
+}
