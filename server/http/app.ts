@@ -234,7 +234,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     app.route({
       method: route.method,
       url: route.url,
-      config: route.authenticatedRead ? { authenticatedRead: route.authenticatedRead } : {},
+      // A guarded write's authentication reads the environment's approval with the token: the
+      // write still costs one statement of its own.
+      config: {
+        authenticatedRead: route.authenticatedRead ?? (route.guard ? ("approval" as const) : undefined),
+      },
       handler: (request, reply) => {
         const work = respond(request, reply);
         inFlight.add(work);

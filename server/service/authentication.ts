@@ -16,6 +16,7 @@ import {
 import { compiledOnce } from "./compiled-once";
 import { effectiveQuery } from "./effective-config";
 import { environmentRow } from "./environment-rows";
+import { approvalRow } from "./request-decisions";
 import { iso } from "./rows";
 
 /** Requests looked up by one statement at most, and lookup statements out at once (of the pool's
@@ -115,6 +116,7 @@ const lookupsBy = {
   bindings: lookupStatements(),
   environment: lookupStatements(environmentRow),
   effective: lookupStatements(effectiveQuery),
+  approval: lookupStatements(approvalRow),
 } satisfies Record<AuthenticatedRead | "bindings", unknown>;
 /** A token's row as a lookup reads it, without its place in a batch. */
 type LookupRow = Omit<Awaited<ReturnType<ReturnType<typeof lookupStatements>["many"]>>[number], "i">;
@@ -190,6 +192,7 @@ export function authenticator({ db, clock = systemClock }: Pick<ServiceDeps, "db
     bindings: batchedLookups(db, lookupsBy.bindings, gate),
     environment: batchedLookups(db, lookupsBy.environment, gate),
     effective: batchedLookups(db, lookupsBy.effective, gate),
+    approval: batchedLookups(db, lookupsBy.approval, gate),
   };
   /**
    * The actor a bearer token speaks for, by the token's hash (hashToken: the caller has it already,

@@ -83,7 +83,7 @@ export function changeRequestService({ db, keyring, clock = systemClock }: Servi
   /** The approval the environment asks of `actor`'s writes; undefined when it approves them
    * itself (or the environment is not guarded). */
   async function approvalAsked(q: Queryable, actor: Actor, project: string, environment: string) {
-    const approval = await approvalOf(q, project, environment);
+    const approval = await approvalOf(q, project, environment, actor);
     if (approval === null) return undefined;
     return (await isApprover(q, actor, approval.approvers)) ? undefined : approval;
   }

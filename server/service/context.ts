@@ -33,7 +33,7 @@ export interface Actor {
 }
 
 /** Reads a route may ask its request's authentication to make (see tokens.authenticate). */
-export type AuthenticatedRead = "environment" | "effective";
+export type AuthenticatedRead = "environment" | "effective" | "approval";
 
 /** The row the authentication read for `read` of this environment, if it did: null when the object
  * does not exist, undefined when it was not read (another route, or no token). */

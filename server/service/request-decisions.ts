@@ -1,7 +1,7 @@
 // What change requests and access requests share: who may decide on them, and the decisions made.
 import { sql } from "kysely";
 import { TenancyError } from "../../model";
-import type { Actor, Queryable } from "./context";
+import { prefetchedRow, type Actor, type Operand, type Queryable } from "./context";
 import { iso, optional } from "./rows";
 
 export interface Decision {
@@ -59,14 +59,23 @@ export function refuseUndecidable(kind: string, id: string, status: string, auth
   }
 }
 
-/** A guarded environment's approval as stored; null when it is not guarded (or does not exist). */
-export async function approvalOf(q: Queryable, project: string, environment: string) {
-  const row = await q
+type StoredApproval = { approvers: string[]; required: number };
+
+/** An environment's approval column, for a guarded write's authentication to read beside its token. */
+export const approvalRow = (q: Queryable, project: Operand, environment: Operand) =>
+  q
     .selectFrom("environments")
     .select("approval")
     .where("project", "=", project)
-    .where("name", "=", environment)
-    .executeTakeFirst();
+    .where("name", "=", environment);
+
+/** A guarded environment's approval as stored; null when it is not guarded (or does not exist).
+ * Read by the request's authentication when its route asked for it (`prefetched`). */
+export async function approvalOf(q: Queryable, project: string, environment: string, actor?: Actor) {
+  const prefetched =
+    actor && prefetchedRow<{ approval: StoredApproval | null }>(actor, "approval", project, environment);
+  if (prefetched !== undefined) return prefetched?.approval ?? null;
+  const row = await approvalRow(q, project, environment).executeTakeFirst();
   return row?.approval ?? null;
 }
 
