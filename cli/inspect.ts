@@ -72,12 +72,13 @@ export async function get(api: TenancyClient, kind: Kind): Promise<string> {
       );
     case "environments":
       return table(
-        ["PROJECT", "NAME", "DOMAIN", "PROTECTED", "VERSION", "MANAGED BY"],
+        ["PROJECT", "NAME", "DOMAIN", "PROTECTED", "APPROVAL", "VERSION", "MANAGED BY"],
         (await environmentsOf(api)).map((e) => [
           e.project,
           e.name,
           e.domain,
           e.protected ? "yes" : "",
+          e.approval ? `${e.approval.required ?? 1} of ${e.approval.approvers.join(",")}` : "",
           String(e.version),
           manager(e),
         ]),
@@ -164,9 +165,9 @@ export async function get(api: TenancyClient, kind: Kind): Promise<string> {
       const rows: string[][] = [];
       for (const p of await api.projects.list()) {
         for (const b of await api.roleBindings.list(p.name))
-          rows.push([p.name, b.environment ?? "*", b.subject, b.role, b.id, manager(b)]);
+          rows.push([p.name, b.environment ?? "*", b.subject, b.role, b.expiresAt ?? "", b.id, manager(b)]);
       }
-      return table(["PROJECT", "ENVIRONMENT", "SUBJECT", "ROLE", "ID", "MANAGED BY"], rows);
+      return table(["PROJECT", "ENVIRONMENT", "SUBJECT", "ROLE", "EXPIRES", "ID", "MANAGED BY"], rows);
     }
     case "tokens":
       return table(

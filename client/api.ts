@@ -286,7 +286,7 @@ function endpoints(t: Transport) {
         t.send<void>({ method: "DELETE", path: pathOf(collectionOf.Project, project, "role-bindings", id) }),
     },
     changeRequests: {
-      list: (filter: { status?: ChangeRequest["status"]; project?: string } = {}) =>
+      list: (filter: { status?: ChangeRequest["status"]; project?: string; environment?: string } = {}) =>
         t.send<ChangeRequest[]>({ method: "GET", path: pathOf("change-requests"), query: filter }),
       get: (id: string) => t.send<ChangeRequest>({ method: "GET", path: pathOf("change-requests", id) }),
       approve: (id: string, comment?: string) =>
@@ -307,7 +307,7 @@ function endpoints(t: Transport) {
     accessRequests: {
       create: (body: AccessRequestCreate) =>
         t.send<AccessRequest>({ method: "POST", path: pathOf("access-requests"), body }),
-      list: (filter: { status?: AccessRequest["status"]; project?: string } = {}) =>
+      list: (filter: { status?: AccessRequest["status"]; project?: string; environment?: string } = {}) =>
         t.send<AccessRequest[]>({ method: "GET", path: pathOf("access-requests"), query: filter }),
       get: (id: string) => t.send<AccessRequest>({ method: "GET", path: pathOf("access-requests", id) }),
       approve: (id: string, comment?: string) =>

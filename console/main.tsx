@@ -9,12 +9,14 @@ import { MatrixPage } from "./pages/matrix";
 import { ProjectPage } from "./pages/project";
 import { PairPage } from "./pages/pair";
 import { AuditPage } from "./pages/audit";
+import { RequestsPage } from "./pages/requests";
 
 type Route =
   | { page: "matrix" }
   | { page: "project"; project: string }
   | { page: "pair"; project: string; environment: string }
   | { page: "audit" }
+  | { page: "requests" }
   | { page: "missing" };
 
 function routeOf(pathname: string): Route {
@@ -25,6 +27,7 @@ function routeOf(pathname: string): Route {
     .map(decodeURIComponent);
   if (parts.length === 0) return { page: "matrix" };
   if (parts.length === 1 && parts[0] === "audit") return { page: "audit" };
+  if (parts.length === 1 && parts[0] === "requests") return { page: "requests" };
   if (parts[0] === "projects" && parts.length === 2) return { page: "project", project: parts[1]! };
   if (parts[0] === "projects" && parts[2] === "environments" && parts.length === 4) {
     return { page: "pair", project: parts[1]!, environment: parts[3]! };
@@ -90,6 +93,8 @@ function Page({ route }: { route: Route }) {
       return <PairPage project={route.project} environment={route.environment} />;
     case "audit":
       return <AuditPage />;
+    case "requests":
+      return <RequestsPage />;
     default:
       return (
         <main>
@@ -115,6 +120,9 @@ function App() {
         <nav aria-label="Console">
           <a href="/ui/" aria-current={route.page === "matrix" ? "page" : undefined}>
             Matrix
+          </a>
+          <a href="/ui/requests" aria-current={route.page === "requests" ? "page" : undefined}>
+            Requests
           </a>
           <a href="/ui/audit" aria-current={route.page === "audit" ? "page" : undefined}>
             Audit

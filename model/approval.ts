@@ -14,6 +14,10 @@ export const approvalSchema = z
   });
 export type Approval = z.output<typeof approvalSchema>;
 
+/** The manager (`managedBy.stack`) of a role binding an approved access request granted: a grant
+ * for a while, not a declaration, so `tenancy export` leaves it out. */
+export const accessGrantManager = "access-requests";
+
 export const changeRequestStatuses = [
   "pending",
   "applied",

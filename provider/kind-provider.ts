@@ -237,7 +237,13 @@ export async function askControlPlane(
     await ask(api());
     return undefined;
   } catch (err) {
-    if (ApprovalPending.isInstance(err)) return { property: "", reason: err.message };
+    if (ApprovalPending.isInstance(err)) {
+      // No request waits for this write yet: `pulumi up` opens it, and up's own preview must let it
+      // through to do so. Once one waits, the preview fails naming it.
+      const { id, target } = err.changeRequest;
+      if (id === "") return void note(`${target.kind} ${target.id}: ${err.message}`);
+      return { property: "", reason: err.message };
+    }
     if (!TenancyError.isInstance(err)) {
       return { property: "", reason: `the control plane could not check this: ${(err as Error).message}` };
     }
@@ -486,7 +492,18 @@ export function providerFor<In extends object, Live extends LiveMeta, Out extend
           }
           current = movedOutputs;
         }
-        const live = await spec.update(tenancy, current, desired);
+        const live = await spec.update(tenancy, current, desired).catch(async (err: unknown) => {
+          // Moved on from the version this stack knew to exactly what it declares, for this
+          // resource: an approved change request applied its write. Nothing is left to do.
+          if (!(TenancyError.isInstance(err) && err.code === "version_mismatch")) throw err;
+          const now = await spec.get(tenancy, desired);
+          const declared =
+            now !== undefined &&
+            now.managedBy?.urn === news.managedBy?.urn &&
+            same(fieldsOf(spec.toOutputs(now, desired, olds)), desired);
+          if (!declared) throw err;
+          return now;
+        });
         return { outs: outputs(live, desired, olds.claim, adoptFlag) };
       } catch (err) {
         if (TenancyError.isInstance(err) && err.managedBy !== undefined) {

@@ -1,5 +1,6 @@
 // What `tenancy export` reads: the organisation as a control plane holds it, as data.
 import { orUndefined, type TenancyClient } from "../../client";
+import { accessGrantManager } from "../../model";
 import type {
   Ceiling,
   Cluster,
@@ -64,7 +65,10 @@ export async function collect(api: TenancyClient): Promise<Organisation> {
       ceiling: await orUndefined(api.ceilings.get(scope)),
       defaults: await orUndefined(api.defaults.get(scope)),
       environments,
-      roleBindings: await api.roleBindings.list(project.name),
+      // An access request's grant lapses on its own: it is no declaration to keep.
+      roleBindings: (await api.roleBindings.list(project.name)).filter(
+        (b) => b.managedBy?.stack !== accessGrantManager,
+      ),
     });
   }
   return { clusters: await api.clusters.list(), domains, projects, teams: await api.teams.list() };

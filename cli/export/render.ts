@@ -150,6 +150,10 @@ export function render(org: Organisation): { program: string; secretKeys: string
         ["labels", opt(e.labels)],
         ["protected", e.protected ? "true" : undefined],
         ["clusters", placement(e.clusters)],
+        [
+          "approval",
+          e.approval && literal({ approvers: e.approval.approvers, required: e.approval.required }),
+        ],
       ];
       lines.push(declaration("Environment", resourceName(p.name, e.name), envFields, ev));
       const scope: Fields = [
@@ -191,6 +195,7 @@ export function render(org: Organisation): { program: string; secretKeys: string
           ["environment", b.environment === undefined ? undefined : `${envVar.get(b.environment)}.name`],
           ["subject", literal(b.subject)],
           ["role", literal(b.role)],
+          ["expiresAt", opt(b.expiresAt)],
         ]),
       );
     }

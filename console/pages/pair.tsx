@@ -1,6 +1,6 @@
 // A project-domain pair's dashboard: quota use against the limit and every ceiling above it,
 // executions over 24 hours, effective defaults with their source, secret bindings (never a value),
-// who has access, who manages it, and its latest audit entries. Two requests.
+// who has access, who manages it, its pending requests and its latest audit entries.
 import type { AccessEntry, CeilingWithUse, EffectiveConfig, PairDashboard } from "../../model";
 import { quotaDimensionRegistry, type QuotaDimension, type QuotaDimensionInfo } from "../../model/dimensions";
 import { parseQuantity } from "../../model/quantity";
@@ -10,6 +10,7 @@ import { ExecutionsChart } from "../chart";
 import { Badge, Empty, Freshness, Manager, Meter, Section, When } from "../parts";
 import { formatPercent } from "./matrix";
 import { AuditTable } from "./audit";
+import { PendingRequests } from "./requests";
 
 interface Dashboard {
   effective: EffectiveConfig;
@@ -220,11 +221,20 @@ export function PairPage({ project, environment }: { project: string; environmen
                 <dd>{env.description}</dd>
               </>
             )}
+            <dt>Approval</dt>
+            <dd>
+              {env.approval
+                ? `${env.approval.required ?? 1} of ${env.approval.approvers.join(", ")} approve each change`
+                : "none: changes apply at once"}
+            </dd>
             <dt>Managed by</dt>
             <dd>
               <Manager managedBy={env.managedBy} />
             </dd>
           </dl>
+          <Section title="Pending requests">
+            <PendingRequests project={project} environment={environment} onDecided={state.reload} />
+          </Section>
           <Section title="Clusters">
             <ClustersTable clusters={data.pair.clusters} />
           </Section>

@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import type { Selectable } from "kysely";
 import {
   TenancyError,
+  accessGrantManager,
   accessRequestCreateSchema,
   decisionBodySchema,
   durationMs,
@@ -129,7 +130,7 @@ export function accessRequestService({ db, clock = systemClock, maxAccess = defa
       subject: row.requester,
       role: row.role,
     };
-    const managedBy = json({ stack: "access-requests", urn: `access-request:${row.id}` });
+    const managedBy = json({ stack: accessGrantManager, urn: `access-request:${row.id}` });
     const existing = await tx
       .selectFrom("role_bindings")
       .selectAll()
@@ -244,9 +245,13 @@ export function accessRequestService({ db, clock = systemClock, maxAccess = defa
     },
 
     /** The requests the actor made or may decide on, newest first. */
-    async list(actor: Actor, filter: { status?: string; project?: string } = {}): Promise<AccessRequest[]> {
+    async list(
+      actor: Actor,
+      filter: { status?: string; project?: string; environment?: string } = {},
+    ): Promise<AccessRequest[]> {
       let query = db.selectFrom("access_requests").selectAll().orderBy("created_at", "desc").limit(500);
       if (filter.project !== undefined) query = query.where("project", "=", filter.project);
+      if (filter.environment !== undefined) query = query.where("environment", "=", filter.environment);
       if (filter.status !== undefined) query = query.where(statusIs(filter.status, clock.now()));
       const shown: AccessRequest[] = [];
       for (const row of await query.execute()) {

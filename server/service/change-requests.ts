@@ -290,10 +290,14 @@ export function changeRequestService({ db, keyring, clock = systemClock }: Servi
     },
 
     /** The requests the actor may see (those of environments it may read), newest first. */
-    async list(actor: Actor, filter: { status?: string; project?: string } = {}): Promise<ChangeRequest[]> {
+    async list(
+      actor: Actor,
+      filter: { status?: string; project?: string; environment?: string } = {},
+    ): Promise<ChangeRequest[]> {
       const now = clock.now();
       let query = db.selectFrom("change_requests").selectAll().orderBy("created_at", "desc").limit(500);
       if (filter.project !== undefined) query = query.where("project", "=", filter.project);
+      if (filter.environment !== undefined) query = query.where("environment", "=", filter.environment);
       if (filter.status !== undefined) query = query.where(statusIs(filter.status, now));
       const rows = await query.execute();
       const shown: ChangeRequest[] = [];

@@ -203,6 +203,7 @@ describe("console (chromium against tenancy serve)", function () {
       "/ui/projects/web",
       "/ui/projects/web/environments/production",
       "/ui/audit",
+      "/ui/requests",
     ]) {
       const response = await fetch(`${server.url}${route}`);
       assert.equal(response.status, 200, route);
@@ -243,6 +244,96 @@ describe("console (chromium against tenancy serve)", function () {
     await p.context().close();
   });
 
+  it("lets an approver decide a developer's change requests, on the requests page and on the pair's dashboard", async () => {
+    const env = "/v1/projects/ml/environments/development";
+    const issue = async (name: string) =>
+      (await call(server.url, admin, "POST", "/v1/tokens", { name, subject: `user:${name}` }))
+        .token as string;
+    const dev = await issue("dev");
+    const lead = await issue("lead");
+    await call(server.url, admin, "POST", "/v1/projects/ml/role-bindings", {
+      subject: "user:dev",
+      role: "developer",
+    });
+    await call(server.url, admin, "POST", "/v1/projects/ml/role-bindings", {
+      subject: "user:lead",
+      role: "viewer",
+    });
+    const before = await call(server.url, admin, "GET", env);
+    await call(
+      server.url,
+      admin,
+      "PATCH",
+      env,
+      { approval: { approvers: ["user:lead"] } },
+      {
+        "if-match": String(before.version),
+      },
+    );
+    const secretValue = "approval-secret-value-51d2";
+    const secret = await call(server.url, dev, "POST", `${env}/secrets`, {
+      name: "api-key",
+      value: secretValue,
+    });
+    assert.match(secret.id, /^cr_/);
+    const defaults = await call(server.url, dev, "PUT", `${env}/defaults`, { requests: { cpu: "300m" } });
+    assert.match(defaults.id, /^cr_/);
+
+    // Its author may not approve it: the page shows the server's refusal.
+    const asDev = await page();
+    await signIn(asDev, server.url, dev);
+    await asDev.goto(`${server.url}/ui/requests`);
+    const own = asDev.locator(`tr[data-request="${secret.id}"]`);
+    await own.getByRole("button", { name: "Approve" }).click();
+    assert.match(await own.getByRole("alert").innerText(), /forbidden/);
+    await asDev.context().close();
+
+    const p = await page();
+    const decisions: { cookie?: string; authorization?: string }[] = [];
+    p.on("request", (request) => {
+      if (request.method() === "POST" && /\/(approve|reject)$/.test(request.url()))
+        decisions.push(request.headers());
+    });
+    await signIn(p, server.url, lead);
+    await p.goto(`${server.url}/ui/requests`);
+    const row = p.locator(`tr[data-request="${secret.id}"]`);
+    await row.waitFor();
+    assert.match(await row.innerText(), /value: \(none\) → \(changed\)/);
+    assert.doesNotMatch(await p.content(), new RegExp(secretValue));
+    await row.getByLabel(`Comment on ${secret.id}`).fill("rotated for the launch");
+    await row.getByRole("button", { name: "Approve" }).click();
+    // Decided, it leaves the pending list at once; the full list shows it applied.
+    await row.waitFor({ state: "detached" });
+    await p.getByLabel("Show").selectOption("all");
+    assert.match(await p.locator(`tr[data-request="${secret.id}"]`).innerText(), /applied/);
+    const applied = await call(server.url, admin, "GET", `/v1/change-requests/${secret.id}`);
+    assert.equal(applied.status, "applied");
+    assert.deepEqual(
+      applied.approvals.map((a: { approver: string; comment?: string }) => [a.approver, a.comment]),
+      [["user:lead", "rotated for the launch"]],
+    );
+
+    // On the dashboard: the pending defaults change, approved there, and the defaults it sets.
+    await p.goto(`${server.url}/ui/projects/ml/environments/development`);
+    assert.match(await p.locator("dl.facts").innerText(), /Approval\s+1 of user:lead approve each change/);
+    assert.match(await p.getByRole("region", { name: "Secret bindings" }).innerText(), /api-key/);
+    const pending = p.getByRole("region", { name: "Pending requests" });
+    const waiting = pending.locator(`tr[data-request="${defaults.id}"]`);
+    await waiting.waitFor();
+    assert.doesNotMatch(await p.getByRole("region", { name: "Effective defaults" }).innerText(), /300m/);
+    await waiting.getByRole("button", { name: "Approve" }).click();
+    await waiting.waitFor({ state: "detached" });
+    await p.getByRole("region", { name: "Effective defaults" }).getByText("300m").waitFor();
+    assert.match(await pending.innerText(), /No change request/);
+    // Each decision carried the token as a header, and no cookie a forged page could ride on.
+    assert.equal(decisions.length, 2);
+    for (const headers of decisions) {
+      assert.equal(headers.authorization, `Bearer ${lead}`);
+      assert.equal(headers.cookie, undefined);
+    }
+    await p.context().close();
+  });
+
   it("has no serious or critical accessibility violation (axe-core) on any page", async () => {
     const axe = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
     const p = await page();
@@ -252,6 +343,7 @@ describe("console (chromium against tenancy serve)", function () {
       "/ui/projects/web",
       "/ui/projects/web/environments/production",
       "/ui/audit",
+      "/ui/requests",
     ]) {
       await p.goto(`${server.url}${route}`);
       await p.locator("main h1").waitFor();

@@ -23,7 +23,12 @@ describe("engine: tenancy export", function () {
     await api.projects.create({ name: "web", displayName: "Web shop", labels: { team: "storefront" } });
     await api.projects.create({ name: "acme" });
     await api.environments.create("web", { domain: "development" });
-    await api.environments.create("web", { domain: "production", protected: true, labels: { tier: "gold" } });
+    await api.environments.create("web", {
+      domain: "production",
+      protected: true,
+      labels: { tier: "gold" },
+      approval: { approvers: ["team:storefront-leads", "user:ada"], required: 2 },
+    });
     await api.environments.create("acme", { domain: "production", name: "acme-prod" });
     await api.quotas.put("web", "production", { cpu: "16", memory: "32Gi", maxConcurrentExecutions: 10 });
     await api.defaults.put({ kind: "domain", domain: "production" }, { requests: { cpu: "500m" } });
@@ -40,6 +45,24 @@ describe("engine: tenancy export", function () {
       subject: "service:ci",
       role: "contributor",
     });
+    await api.roleBindings.create("web", {
+      environment: "development",
+      subject: "user:contractor",
+      role: "viewer",
+      expiresAt: "2099-01-01T00:00:00.000Z",
+    });
+    // An access request's grant lapses on its own: the export leaves it out, and adoption keeps it.
+    const requester = await api.tokens.create({ name: "oncall", subject: "user:oncall" });
+    const asOncall = createClient({ endpoint: server.url, token: requester.token });
+    const asked = await asOncall.accessRequests.create({
+      project: "acme",
+      environment: "acme-prod",
+      role: "viewer",
+      duration: "2h",
+      reason: "incident 42",
+    });
+    await asOncall.close();
+    await api.accessRequests.approve(asked.id);
     await api.ceilings.put({ kind: "project", project: "web" }, { cpu: "32", memory: "64Gi" });
     await api.ceilings.put(
       { kind: "domain", domain: "production" },
@@ -91,6 +114,10 @@ describe("engine: tenancy export", function () {
       assert.deepEqual(tsconfig.files, ["index.ts"]);
       const readme = await fs.readFile(path.join(out, "README.md"), "utf8");
       assert.match(readme, /pulumi config set --secret secret-web-production-db-password <value>/);
+      const program = await fs.readFile(path.join(out, "index.ts"), "utf8");
+      assert.match(program, /approval: \{"approvers":\["team:storefront-leads","user:ada"\],"required":2\}/);
+      assert.match(program, /expiresAt: "2099-01-01T00:00:00.000Z"/);
+      assert.doesNotMatch(program, /user:oncall/, "an access request's grant is no declaration");
 
       await withStack(
         {

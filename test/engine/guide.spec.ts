@@ -42,6 +42,7 @@ describe("engine: docs/guide.md, run as written", function () {
     assert.equal(result.code, 0, result.output);
     assert.match(result.output, /^\s+\+ 12 created$/m, "the stack and its 11 resources");
     assert.match(result.output, /^web\s/m, "the matrix lists the project");
+    assert.doesNotMatch(result.output, /\[(advisory|mandatory)\]/, "the policy pack finds nothing");
     assert.match(result.output, /^\s+~ 1 updated$/m, "the quota change is one update");
   });
 });

@@ -4,6 +4,7 @@ import { route } from "../route";
 const filterOf = (query: Record<string, unknown>) => ({
   ...(typeof query.status === "string" ? { status: query.status } : {}),
   ...(typeof query.project === "string" ? { project: query.project } : {}),
+  ...(typeof query.environment === "string" ? { environment: query.environment } : {}),
 });
 
 export const requestsRoutes = [
@@ -12,7 +13,7 @@ export const requestsRoutes = [
     url: "/v1/change-requests",
     operationId: "listChangeRequests",
     tag: "approvals",
-    summary: "List the change requests of environments the caller may read (?status, ?project)",
+    summary: "List the change requests of environments the caller may read (?status, ?project, ?environment)",
     response: m.changeRequestSchema.array(),
     handle: (s, r) => s.changeRequests.list(r.actor, filterOf(r.query)),
   }),
@@ -70,7 +71,7 @@ export const requestsRoutes = [
     url: "/v1/access-requests",
     operationId: "listAccessRequests",
     tag: "approvals",
-    summary: "List the access requests the caller made or may decide on (?status, ?project)",
+    summary: "List the access requests the caller made or may decide on (?status, ?project, ?environment)",
     response: m.accessRequestSchema.array(),
     handle: (s, r) => s.accessRequests.list(r.actor, filterOf(r.query)),
   }),

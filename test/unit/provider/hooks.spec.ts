@@ -146,6 +146,22 @@ describe("provider hooks", () => {
     assert.equal((adopted.outs as unknown as { adopt: boolean }).adopt, true);
   });
 
+  it("converges when the object moved on to exactly what it declares, as an approved change request leaves it", async () => {
+    const fake = fakeDomains();
+    const provider = providerFor(domainSpec, () => fake.client);
+    const created = await provider.create({ name: "production", tier: "production" });
+    // The approver's approval applied this stack's write: the object holds the declared order.
+    await fake.client.domains.update("production", { order: 7 }, 1);
+    const updated = await provider.update("production", created.outs, {
+      name: "production",
+      tier: "production",
+      order: 7,
+    });
+    assert.equal((updated.outs as unknown as Domain).order, 7);
+    assert.equal((updated.outs as unknown as Domain).version, 2);
+    assert.equal(fake.store.get("production")!.version, 2, "nothing written again");
+  });
+
   it("tells the user to refresh when the object changed outside the stack", async () => {
     const fake = fakeDomains();
     const provider = providerFor(domainSpec, () => fake.client);
