@@ -37,7 +37,10 @@ export interface ManagedBy {
 
 /** Who manages an object, in words: `by <urn> (stack <stack>)`, or by hand when no resource does. */
 export function describeManager(managedBy: ManagedBy | null | undefined): string {
-  return managedBy ? `by ${managedBy.urn} (stack ${managedBy.stack})` : "by hand (no Pulumi resource)";
+  if (!managedBy) return "by hand (no Pulumi resource)";
+  // The directory's teams (model/scim.ts): named as what users know it by.
+  if (managedBy.stack === "scim") return `by the directory (SCIM, ${managedBy.urn})`;
+  return `by ${managedBy.urn} (stack ${managedBy.stack})`;
 }
 
 /** The object an error concerns, e.g. `{ kind: "Environment", id: "web/production" }`. */

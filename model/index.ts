@@ -22,6 +22,7 @@ export * from "./quota";
 export * from "./reservation";
 export * from "./resource-defaults";
 export * from "./role-binding";
+export * from "./scim";
 export * from "./secret-binding";
 export * from "./team";
 export * from "./token";

@@ -133,9 +133,9 @@ export const kindRegistry = {
     module: "api-token",
     apiPath: ["tokens"],
     identity: ["name"],
-    inputs: ["name", "subject", "teams", "orgAdmin", "cluster", "expiresIn", "rotateBefore"],
+    inputs: ["name", "subject", "teams", "orgAdmin", "cluster", "scim", "expiresIn", "rotateBefore"],
     // A token never changes once issued: these issue a new one (rotateBefore only times it).
-    immutable: ["name", "subject", "teams", "orgAdmin", "cluster", "expiresIn"],
+    immutable: ["name", "subject", "teams", "orgAdmin", "cluster", "scim", "expiresIn"],
     outputs: ["token", "tokenId", "expiresAt", "createdAt"],
   },
 } as const satisfies Record<string, KindEntry>;

@@ -17,11 +17,26 @@ export const tokenCreateSchema = z.strictObject({
   /** A sync token: it reads only what is placed on this cluster (secret values included), follows
    * the change feed for it and reports its status; nothing else, whatever bindings its subject has. */
   cluster: nameSchema.optional(),
+  /** A directory token: the identity provider's, for /scim/v2 and nothing else. */
+  scim: z.boolean().optional(),
 });
 export type TokenCreate = z.output<typeof tokenCreateSchema>;
 
-/** Why a token cannot be both: a sync token's authority is its cluster's, nothing more. */
-export const syncTokenNotAdmin = "a sync token (cluster) cannot be an org admin token";
+/** A token's authority is one kind's: a sync token's is its cluster's, a directory token's the
+ * directory's, nothing more. The field of a request that mixes them, and why. */
+export function mixedTokenKind(input: {
+  orgAdmin?: boolean | undefined;
+  cluster?: string | undefined;
+  scim?: boolean | undefined;
+}): { path: string; message: string } | undefined {
+  if (input.cluster !== undefined && input.orgAdmin === true)
+    return { path: "orgAdmin", message: "a sync token (cluster) cannot be an org admin token" };
+  if (input.scim === true && input.orgAdmin === true)
+    return { path: "orgAdmin", message: "a directory token (scim) cannot be an org admin token" };
+  if (input.scim === true && input.cluster !== undefined)
+    return { path: "cluster", message: "a directory token (scim) cannot be a sync token" };
+  return undefined;
+}
 
 export const tokenSchema = z.object({
   id: z.string(),
@@ -30,6 +45,7 @@ export const tokenSchema = z.object({
   teams: z.array(z.string()),
   orgAdmin: z.boolean(),
   cluster: z.string().optional(),
+  scim: z.boolean().optional(),
   expiresAt: z.string().optional(),
   revokedAt: z.string().optional(),
   createdAt: z.string(),

@@ -10,7 +10,7 @@ import {
   TenancyError,
   durationMs,
   durationSchema,
-  syncTokenNotAdmin,
+  mixedTokenKind,
   tokenCreateSchema,
   type ManagedBy,
   type Token,
@@ -39,9 +39,8 @@ export const apiTokenInputsSchema = tokenCreateSchema
     rotateBefore: durationSchema.optional(),
   })
   .superRefine((inputs, ctx) => {
-    if (inputs.cluster !== undefined && inputs.orgAdmin === true) {
-      ctx.addIssue({ code: "custom", path: ["orgAdmin"], message: syncTokenNotAdmin });
-    }
+    const mixed = mixedTokenKind(inputs);
+    if (mixed) ctx.addIssue({ code: "custom", path: [mixed.path], message: mixed.message });
     if (inputs.rotateBefore === undefined) return;
     if (inputs.expiresIn === undefined) {
       ctx.addIssue({
@@ -87,6 +86,7 @@ function request(inputs: ApiTokenInputs, now: Date) {
     teams: inputs.teams,
     orgAdmin: inputs.orgAdmin,
     cluster: inputs.cluster,
+    scim: inputs.scim,
     expiresAt:
       inputs.expiresIn !== undefined
         ? new Date(now.getTime() + durationMs(inputs.expiresIn)).toISOString()

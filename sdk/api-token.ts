@@ -14,6 +14,9 @@ export interface ApiTokenArgs {
   /** A sync token for `tenancy sync --cluster <name>`: it reads only what is placed on this
    * cluster (secret values included) and writes only that cluster's status. */
   cluster?: pulumi.Input<string>;
+  /** A directory token for an identity provider's SCIM client: it reaches `/scim/v2` and nothing
+   * else. */
+  scim?: pulumi.Input<boolean>;
   /** Lifetime from issue: `30m`, `12h`, `90d`. Omitted, the token never expires. */
   expiresIn?: pulumi.Input<string>;
   /** A `pulumi up` this close to the expiry (e.g. `7d`) issues a new token, then revokes the old

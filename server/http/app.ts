@@ -24,6 +24,7 @@ import { registerProblems, sendProblem } from "./problems";
 import { header, parseIfMatch, writeContextOf } from "./request-context";
 import { openApiDocument } from "./openapi";
 import { registerConsole } from "./console-ui";
+import { registerScim } from "./scim";
 import { routes } from "./routes";
 
 export interface AppOptions {
@@ -104,6 +105,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.get("/openapi.json", async () => document);
   registerConsole(app);
   registerAuthentication(app, service, options);
+  await registerScim(app, service);
 
   // Handlers still running for clients that hung up: closing waits for them too, so the store is
   // not closed under a request (the HTTP server stops waiting once the connection is gone).

@@ -14,7 +14,7 @@ function bearer(request: FastifyRequest): string | undefined {
 }
 
 /** The hash of the request's bearer token, taken once for the rate limiter and the lookup both. */
-function tokenHashOf(request: FastifyRequest): string | undefined {
+export function tokenHashOf(request: FastifyRequest): string | undefined {
   if (request.tokenHash === undefined) {
     const token = bearer(request);
     if (token !== undefined) request.tokenHash = hashToken(token);
@@ -81,6 +81,12 @@ export function registerAuthentication(
     } catch (err) {
       if (TenancyError.isInstance(err) && err.code === "unauthorized") failures.recordFailure(request.ip);
       throw err;
+    }
+    if (request.actor.scim) {
+      throw new TenancyError(
+        "forbidden",
+        `token ${request.actor.tokenId} is a directory token: it may use /scim/v2 only`,
+      );
     }
   });
 }

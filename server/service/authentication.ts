@@ -35,6 +35,7 @@ const tokenLookup = (q: Queryable, hash: Operand, project: Operand) =>
       "t.teams",
       "t.org_admin",
       "t.cluster",
+      "t.scim",
       "t.revoked_at",
       "t.expires_at",
     ])
@@ -230,7 +231,8 @@ export function authenticator({ db, clock = systemClock }: Pick<ServiceDeps, "db
       orgAdmin: row.org_admin,
       at,
       ...(row.cluster !== null ? { cluster: row.cluster } : {}),
-      ...(project !== undefined && row.cluster === null
+      ...(row.scim ? { scim: true as const } : {}),
+      ...(project !== undefined && row.cluster === null && !row.scim
         ? { rolesIn: { project, bindings: grantingAt(row.bindings, at) } }
         : {}),
       ...(withRead ? { prefetched: { ...withRead, project: project!, row: row.read } } : {}),

@@ -17,6 +17,8 @@ export interface Actor {
   /** A sync token's cluster: its whole authority is to read what is placed there and report its
    * status; its subject's role bindings do not apply. */
   cluster?: string;
+  /** A directory token: it reaches /scim/v2 and nothing else, and nothing else reaches /scim/v2. */
+  scim?: true;
   /**
    * The role bindings that speak for the actor in one project, read in the same statement as its
    * token at the start of the request (see tokens.authenticate): the request's role checks in that

@@ -22,6 +22,7 @@ import { reservationService } from "./reservations";
 import { roleBindingService } from "./role-bindings";
 import { secretService } from "./secrets";
 import { teamService } from "./teams";
+import { directoryService } from "./directory";
 import { tokenService } from "./tokens";
 import { authenticator } from "./authentication";
 
@@ -47,6 +48,7 @@ export function createService(deps: ServiceDeps) {
     tokens: tokenService(deps),
     authenticate: authenticator(deps),
     teams: teamService(deps),
+    directory: directoryService(deps),
     audit: auditService(deps),
     changes: changeService(deps),
     changeRequests: changeRequestService(deps),

@@ -2,7 +2,7 @@
 // and a claim that changes at each create or adoption. A write that carries a claim the object no
 // longer holds is refused, naming the current manager, so a resource whose object was taken over
 // (replaced, adopted) never changes or deletes the new owner's object.
-import { TenancyError, describeManager, type ManagedBy } from "../../model";
+import { TenancyError, describeManager, directoryManager, type ManagedBy } from "../../model";
 import type { ManagedByColumn } from "../store/schema";
 import { json } from "./rows";
 import { writeContext } from "./write-context";
@@ -52,6 +52,23 @@ export function claimMovedOn(kind: string, id: string, managedBy: ManagedBy | nu
   return new TenancyError(
     "conflict",
     `${kind} ${id} is managed ${describeManager(managedBy)} now: this resource's claim on it has moved on`,
+    { target: { kind, id }, managedBy },
+  );
+}
+
+/** Refuses changing a team the directory keeps (SCIM), or its members, unless the write adopts it:
+ * who is in it is the identity provider's to say. */
+export function refuseDirectoryTeam(
+  kind: string,
+  id: string,
+  team: { name: string; managed_by: ManagedByColumn | null },
+) {
+  if (team.managed_by?.stack !== directoryManager || writeContext().adopt) return;
+  const managedBy = managedByOf(team);
+  throw new TenancyError(
+    "conflict",
+    `team ${team.name} is managed ${describeManager(managedBy)}: change its members in the identity provider, ` +
+      "or adopt the team (adopt: true) to manage it here",
     { target: { kind, id }, managedBy },
   );
 }

@@ -13,7 +13,7 @@ import type { TeamMemberTable } from "../store/schema";
 import { requireOrgAdmin } from "./access";
 import { systemClock, type Actor, type Queryable, type ServiceDeps } from "./context";
 import { notFound } from "./errors";
-import { checkClaim, managedByOf, ownershipOnCreate } from "./ownership";
+import { checkClaim, managedByOf, ownershipOnCreate, refuseDirectoryTeam } from "./ownership";
 import { iso } from "./rows";
 import { audit, transaction } from "./transaction";
 import { writeContext } from "./write-context";
@@ -74,6 +74,7 @@ export function teamMemberService({ db, clock = systemClock }: ServiceDeps) {
       const id = teamMemberId(team, subject);
       return transaction(db, { kind: memberKind, id }, async (tx) => {
         const teamRow = await loadTeam(tx, team, true);
+        refuseDirectoryTeam(memberKind, id, teamRow);
         const { adopt, owner } = writeContext();
         if (owner !== undefined && teamRow.members_authoritative) {
           throw new TenancyError(
@@ -133,7 +134,7 @@ export function teamMemberService({ db, clock = systemClock }: ServiceDeps) {
       requireOrgAdmin(actor, "change team members");
       const id = teamMemberId(team, subject);
       await transaction(db, { kind: memberKind, id }, async (tx) => {
-        await loadTeam(tx, team, true);
+        refuseDirectoryTeam(memberKind, id, await loadTeam(tx, team, true));
         const before = await tx
           .selectFrom("team_members")
           .selectAll()

@@ -23,7 +23,13 @@ import {
 } from "./context";
 import { checkVersion, requireExpectedVersion } from "./errors";
 import { createOnce } from "./idempotency";
-import { checkClaim, managedByOf, ownershipOnCreate, ownershipOnUpdate } from "./ownership";
+import {
+  checkClaim,
+  managedByOf,
+  ownershipOnCreate,
+  ownershipOnUpdate,
+  refuseDirectoryTeam,
+} from "./ownership";
 import { iso, optional } from "./rows";
 import { audit, transaction } from "./transaction";
 import { loadTeam, memberRows, teamMemberService } from "./team-members";
@@ -137,6 +143,7 @@ export function teamService({ db, keyring, clock = systemClock }: ServiceDeps) {
       const version = requireExpectedVersion(expected, kind, name);
       return transaction(db, { kind, id: name }, async (tx) => {
         const before = await loadTeam(tx, name, true);
+        refuseDirectoryTeam(kind, name, before);
         checkClaim(kind, name, before);
         checkVersion(kind, name, version, before);
         const beforeMembers = (await memberRows(tx, name)).map((m) => m.subject);
@@ -168,6 +175,7 @@ export function teamService({ db, keyring, clock = systemClock }: ServiceDeps) {
       const version = requireExpectedVersion(expected, kind, name);
       await transaction(db, { kind, id: name }, async (tx) => {
         const before = await loadTeam(tx, name, true);
+        refuseDirectoryTeam(kind, name, before);
         checkClaim(kind, name, before);
         checkVersion(kind, name, version, before);
         const members = (await memberRows(tx, name)).map((m) => m.subject);

@@ -2,7 +2,7 @@
 // optionally expiring.
 import { createHash, randomBytes } from "node:crypto";
 import { sql, type Selectable } from "kysely";
-import { TenancyError, parseOrThrow, syncTokenNotAdmin, tokenCreateSchema, type Token } from "../../model";
+import { TenancyError, mixedTokenKind, parseOrThrow, tokenCreateSchema, type Token } from "../../model";
 import type { TokenTable } from "../store/schema";
 import { requireOrgAdmin } from "./access";
 import { systemClock, type Actor, type ServiceDeps, type Tx } from "./context";
@@ -32,6 +32,7 @@ function toToken(row: Selectable<TokenTable>): Token {
     teams: row.teams,
     orgAdmin: row.org_admin,
     ...(row.cluster !== null ? { cluster: row.cluster } : {}),
+    ...(row.scim ? { scim: true } : {}),
     ...(row.expires_at ? { expiresAt: iso(row.expires_at) } : {}),
     ...(row.revoked_at ? { revokedAt: iso(row.revoked_at) } : {}),
     createdAt: iso(row.created_at),
@@ -57,6 +58,7 @@ export function tokenService({ db, keyring, clock = systemClock }: ServiceDeps) 
       teams?: string[];
       orgAdmin?: boolean;
       cluster?: string;
+      scim?: boolean;
       expiresAt?: string;
     },
     secret: string,
@@ -71,6 +73,7 @@ export function tokenService({ db, keyring, clock = systemClock }: ServiceDeps) 
         teams: JSON.stringify(input.teams ?? []),
         org_admin: input.orgAdmin ?? false,
         cluster: input.cluster ?? null,
+        scim: input.scim ?? false,
         token_hash: hashToken(secret),
         expires_at: input.expiresAt ?? null,
         created_at: now,
@@ -88,11 +91,8 @@ export function tokenService({ db, keyring, clock = systemClock }: ServiceDeps) 
     async create(actor: Actor, body: unknown, idempotencyKey?: string): Promise<Token & { token: string }> {
       requireOrgAdmin(actor, "issue tokens");
       const input = parseOrThrow(tokenCreateSchema, body, "token");
-      if (input.cluster !== undefined && input.orgAdmin === true) {
-        throw new TenancyError("validation_failed", syncTokenNotAdmin, {
-          errors: [{ path: "orgAdmin", message: syncTokenNotAdmin }],
-        });
-      }
+      const mixed = mixedTokenKind(input);
+      if (mixed) throw new TenancyError("validation_failed", mixed.message, { errors: [mixed] });
       if (input.expiresAt !== undefined && new Date(input.expiresAt) <= clock.now()) {
         throw new TenancyError("validation_failed", "expiresAt is in the past", {
           errors: [{ path: "expiresAt", message: "must be in the future" }],

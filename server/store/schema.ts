@@ -206,6 +206,25 @@ export interface TeamTable extends Versioned {
   description: string | null;
   /** Set while the team's members are declared as one list. */
   members_authoritative: boolean;
+  /** The directory group it is, when the directory keeps it (SCIM). */
+  scim_id: ColumnType<string | null, string | null | undefined, string | null>;
+  external_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** A user the directory provisioned: the subject `user:<user_name>`. */
+export interface DirectoryUserTable {
+  id: string;
+  user_name: string;
+  /** user_name lowercased: unique, and what filters compare. */
+  user_name_key: string;
+  external_id: string | null;
+  display_name: string | null;
+  active: boolean;
+  /** The rest of the SCIM representation (name, emails, …), kept as sent. */
+  attributes: Json<Record<string, unknown>>;
+  version: ColumnType<number, number | undefined, number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 export interface TeamMemberTable extends Versioned {
@@ -228,6 +247,8 @@ export interface TokenTable extends Owned {
   org_admin: boolean;
   /** A sync token's cluster: it reads only what is placed there, and writes only its status. */
   cluster: ColumnType<string | null, string | null | undefined, never>;
+  /** A directory token: it reaches /scim/v2 and nothing else. */
+  scim: ColumnType<boolean, boolean | undefined, never>;
   /** sha256 of the token; the token itself is never stored. */
   token_hash: string;
   expires_at: Date | string | null;
@@ -319,6 +340,7 @@ export interface Database {
   tokens: TokenTable;
   teams: TeamTable;
   team_members: TeamMemberTable;
+  directory_users: DirectoryUserTable;
   ceilings: CeilingTable;
   audit: AuditTable;
   idempotency_keys: IdempotencyTable;

@@ -90,7 +90,7 @@ export async function startTestServer(
       const headers: Record<string, string> = { ...options.headers };
       const token = options.token === undefined ? adminToken : options.token;
       if (token !== null) headers.authorization = `Bearer ${token}`;
-      if (options.body !== undefined) headers["content-type"] = "application/json";
+      if (options.body !== undefined) headers["content-type"] ??= "application/json";
       const response = await fetch(running.url + url, {
         method,
         headers,

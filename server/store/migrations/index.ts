@@ -20,6 +20,7 @@ import { migration as clusters } from "./0014-clusters";
 import { migration as clusterStatus } from "./0015-cluster-status";
 import { migration as syncTokens } from "./0016-sync-tokens";
 import { migration as approvals } from "./0017-approvals";
+import { migration as directory } from "./0018-directory";
 
 /** The migrations by name, in the order they run (the names sort in that order). */
 export const migrations: Record<string, Migration> = {
@@ -40,6 +41,7 @@ export const migrations: Record<string, Migration> = {
   "0015_cluster_status": clusterStatus,
   "0016_sync_tokens": syncTokens,
   "0017_approvals": approvals,
+  "0018_directory": directory,
 };
 
 export const migrationProvider: MigrationProvider = {
