@@ -345,8 +345,15 @@ function endpoints(t: Transport) {
     tokens: {
       list: () => t.send<Token[]>({ method: "GET", path: pathOf(collectionOf.ApiToken) }),
       get: (id: string) => t.send<Token>({ method: "GET", path: pathOf(collectionOf.ApiToken, id) }),
-      create: (body: TokenCreate) =>
-        t.send<IssuedToken>({ method: "POST", path: pathOf(collectionOf.ApiToken), body }),
+      /** `keep`: for a Pulumi resource's issue, the token it replaces, kept live while the other
+       * tokens of that resource are revoked. */
+      create: (body: TokenCreate, options: { keep?: string } = {}) =>
+        t.send<IssuedToken>({
+          method: "POST",
+          path: pathOf(collectionOf.ApiToken),
+          body,
+          ...(options.keep !== undefined ? { query: { keep: options.keep } } : {}),
+        }),
       revoke: (id: string) => t.send<void>({ method: "DELETE", path: pathOf(collectionOf.ApiToken, id) }),
     },
     teams: {

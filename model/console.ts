@@ -60,6 +60,8 @@ export const accessEntrySchema = z.object({
   subject: z.string(),
   role: roleSchema,
   members: z.array(z.string()).optional(),
+  /** A team the directory keeps (SCIM): its members are the identity provider's to change. */
+  directory: z.boolean().optional(),
 });
 export type AccessEntry = z.output<typeof accessEntrySchema>;
 

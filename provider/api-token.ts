@@ -110,6 +110,10 @@ export function apiTokenProviderFor(api: () => TenancyClient = client, clock: ()
     return picked as ApiTokenInputs;
   };
 
+  /** The token each resource's replacement replaces, by URN: diff sees it, the create after it
+   * (in the same provider process, one per deployment) does not. */
+  const replacing = new Map<string, string>();
+
   return {
     async check(olds: Bag, news: Bag) {
       const checked = checkInputs({ schema: apiTokenInputsSchema }, news);
@@ -137,9 +141,11 @@ export function apiTokenProviderFor(api: () => TenancyClient = client, clock: ()
       return refusal ? { inputs, failures: [refusal] } : checked;
     },
 
-    async diff(_id: string, olds: Bag, news: Bag): Promise<pulumi.dynamic.DiffResult> {
+    async diff(id: string, olds: Bag, news: Bag): Promise<pulumi.dynamic.DiffResult> {
       const replaces: string[] = issuedFields.filter((f) => !same(olds[f], news[f]));
       if (dueForRotation(olds, clock())) replaces.push("expiresAt");
+      const urn = (news as OwnerInput).managedBy?.urn ?? (olds as OwnerInput).managedBy?.urn;
+      if (replaces.length > 0 && urn !== undefined) replacing.set(urn, id);
       const changes = replaces.length > 0 || !same(olds.rotateBefore, news.rotateBefore);
       // The new token is issued before the old one is revoked.
       return { changes, replaces, deleteBeforeReplace: false };
@@ -150,9 +156,13 @@ export function apiTokenProviderFor(api: () => TenancyClient = client, clock: ()
       const claim = randomUUID();
       const owner = inputs.managedBy?.urn;
       try {
+        // The token this one replaces stays live until its own delete; any other of this
+        // resource's was never recorded by the stack, and the server revokes it.
+        const keep = owner === undefined ? undefined : replacing.get(owner);
         const issued = await api()
           .as({ ...(owner ? { owner } : {}), claim })
-          .tokens.create(request(desired, clock()));
+          .tokens.create(request(desired, clock()), keep === undefined ? {} : { keep });
+        if (owner !== undefined) replacing.delete(owner);
         const outs: ApiTokenOutputs = {
           ...desired,
           token: issued.token,

@@ -170,6 +170,7 @@ export function AccessTable({ access }: { access: AccessEntry[] }) {
           <tr key={a.id}>
             <td>
               <code>{a.subject}</code>
+              {a.directory && <Badge tone="plain">directory</Badge>}
             </td>
             <td>{a.role}</td>
             <td>{a.environment ? `environment ${a.environment}` : "whole project"}</td>

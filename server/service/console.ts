@@ -2,6 +2,7 @@
 // request, holding exactly what the caller may read (the same role checks as every other read).
 import { sql } from "kysely";
 import {
+  directoryManager,
   formatQuantity,
   parseQuantity,
   quotaDimensionRegistry,
@@ -47,15 +48,24 @@ export function consoleService(deps: ServiceDeps) {
     const teams = [
       ...new Set(bindings.filter((b) => b.subject.startsWith("team:")).map((b) => b.subject.slice(5))),
     ];
-    const members =
+    const [members, directoryTeams] =
       teams.length === 0
-        ? []
-        : await db
-            .selectFrom("team_members")
-            .select(["team", "subject"])
-            .where("team", "in", teams)
-            .orderBy("subject")
-            .execute();
+        ? [[], new Set<string>()]
+        : await Promise.all([
+            db
+              .selectFrom("team_members")
+              .select(["team", "subject"])
+              .where("team", "in", teams)
+              .orderBy("subject")
+              .execute(),
+            db
+              .selectFrom("teams")
+              .select("name")
+              .where("name", "in", teams)
+              .where(sql<string>`managed_by->>'stack'`, "=", directoryManager)
+              .execute()
+              .then((rows) => new Set(rows.map((r) => r.name))),
+          ]);
     return bindings.map((b) => ({
       id: b.id,
       ...(b.environment !== undefined ? { environment: b.environment } : {}),
@@ -64,6 +74,7 @@ export function consoleService(deps: ServiceDeps) {
       ...(b.subject.startsWith("team:")
         ? { members: members.filter((m) => `team:${m.team}` === b.subject).map((m) => m.subject) }
         : {}),
+      ...(directoryTeams.has(b.subject.slice(5)) ? { directory: true } : {}),
     }));
   }
 

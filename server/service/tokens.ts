@@ -11,6 +11,7 @@ import { notFound } from "./errors";
 import { checkClaim, managedByOf, ownershipOnCreate } from "./ownership";
 import { iso } from "./rows";
 import { audit, transaction } from "./transaction";
+import { writeContext } from "./write-context";
 
 const kind = "Token";
 const tokenPrefix = "tny_";
@@ -86,9 +87,40 @@ export function tokenService({ db, keyring, clock = systemClock }: ServiceDeps) 
     return token;
   }
 
+  /**
+   * A token issued for a Pulumi resource is that resource's only live token, but for the one it
+   * replaces (`keep`, while a rotation's up runs): a token whose issue was never recorded by the
+   * stack (the answer was lost, the provider died) is revoked by the next issue, not left valid.
+   */
+  async function revokeOrphans(tx: Tx, actor: Actor, issuedId: string, keep: string | undefined) {
+    const { owner } = writeContext();
+    if (!owner) return;
+    const now = clock.now();
+    const orphans = await tx
+      .updateTable("tokens")
+      .set({ revoked_at: now })
+      .where(sql<string>`managed_by->>'urn'`, "=", owner.urn)
+      .where("id", "!=", issuedId)
+      .where("revoked_at", "is", null)
+      .$if(keep !== undefined, (q) => q.where("id", "!=", keep!))
+      .returningAll()
+      .execute();
+    for (const orphan of orphans) {
+      await audit(tx, actor, now, "token.revoke", { kind, id: orphan.id }, undefined, {
+        ...toToken(orphan),
+        reason: `superseded by ${issuedId}, issued for the same resource`,
+      });
+    }
+  }
+
   return {
     /** Issues a token; the secret is in this response only. */
-    async create(actor: Actor, body: unknown, idempotencyKey?: string): Promise<Token & { token: string }> {
+    async create(
+      actor: Actor,
+      body: unknown,
+      idempotencyKey?: string,
+      keep?: string,
+    ): Promise<Token & { token: string }> {
       requireOrgAdmin(actor, "issue tokens");
       const input = parseOrThrow(tokenCreateSchema, body, "token");
       const mixed = mixedTokenKind(input);
@@ -105,7 +137,9 @@ export function tokenService({ db, keyring, clock = systemClock }: ServiceDeps) 
       let issued = false;
       const token = await createOnce(db, keyring, actor, request, { kind, id: input.name }, async (tx) => {
         issued = true;
-        return insert(tx, actor, input, secret);
+        const token = await insert(tx, actor, input, secret);
+        await revokeOrphans(tx, actor, token.id, keep);
+        return token;
       });
       if (!issued) {
         throw new TenancyError(

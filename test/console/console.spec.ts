@@ -334,6 +334,37 @@ describe("console (chromium against tenancy serve)", function () {
     await p.context().close();
   });
 
+  it("marks a team the directory keeps in the pair's access list", async () => {
+    const directory = (
+      await call(server.url, admin, "POST", "/v1/tokens", {
+        name: "okta",
+        subject: "service:okta",
+        scim: true,
+      })
+    ).token as string;
+    const user = await call(server.url, directory, "POST", "/scim/v2/Users", {
+      userName: "grace@example.com",
+    });
+    await call(server.url, directory, "POST", "/scim/v2/Groups", {
+      displayName: "Web Oncall",
+      members: [{ value: user.id }],
+    });
+    await call(server.url, admin, "POST", "/v1/projects/web/role-bindings", {
+      subject: "team:web-oncall",
+      role: "viewer",
+    });
+    const p = await page();
+    await signIn(p, server.url, admin);
+    await p.goto(`${server.url}/ui/projects/web/environments/production`);
+    const access = p.getByRole("region", { name: "Access" });
+    await access.getByText("team:web-oncall").waitFor();
+    const oncall = await access.locator("tr", { hasText: "team:web-oncall" }).innerText();
+    assert.match(oncall, /team:web-oncall\s*directory\s+viewer\s+whole project\s+user:grace@example.com/);
+    const storefront = await access.locator("tr", { hasText: "team:storefront" }).innerText();
+    assert.doesNotMatch(storefront, /directory/, "a team kept by hand is not marked");
+    await p.context().close();
+  });
+
   it("has no serious or critical accessibility violation (axe-core) on any page", async () => {
     const axe = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
     const p = await page();

@@ -16,11 +16,19 @@ export const tokensRoutes = [
     url: "/v1/tokens",
     operationId: "createToken",
     tag: "tokens",
-    summary: "Issue a token; its secret is in this response only",
+    summary:
+      "Issue a token; its secret is in this response only. Issued for a Pulumi resource (tenancy-owner), " +
+      "it revokes that resource's other tokens but the one ?keep names (the token it replaces)",
     status: 201,
     body: m.tokenCreateSchema,
     response: m.issuedTokenSchema,
-    handle: (s, r) => s.tokens.create(r.actor, r.body, r.idempotencyKey),
+    handle: (s, r) =>
+      s.tokens.create(
+        r.actor,
+        r.body,
+        r.idempotencyKey,
+        typeof r.query.keep === "string" ? r.query.keep : undefined,
+      ),
   }),
   route({
     method: "GET",
