@@ -71,6 +71,18 @@ function Decide({ kind, id, onDecided }: { kind: Kind; id: string; onDecided: ()
   );
 }
 
+/** A request's id and when it was made, heading its row. */
+function RequestCell({ request }: { request: { id: string; createdAt: string } }) {
+  return (
+    <th scope="row">
+      <code>{request.id}</code>
+      <div class="muted">
+        <When at={request.createdAt} />
+      </div>
+    </th>
+  );
+}
+
 function Status({ status }: { status: string }) {
   return <Badge tone={status === "pending" ? "protected" : "plain"}>{status}</Badge>;
 }
@@ -104,12 +116,7 @@ export function ChangeRequestTable({
       <tbody>
         {requests.map((r) => (
           <tr key={r.id} data-request={r.id}>
-            <th scope="row">
-              <code>{r.id}</code>
-              <div class="muted">
-                <When at={r.createdAt} />
-              </div>
-            </th>
+            <RequestCell request={r} />
             <td>
               <a href={pagePath("projects", r.project, "environments", r.environment)}>
                 {r.project}/{r.environment}
@@ -162,12 +169,7 @@ export function AccessRequestTable({
       <tbody>
         {requests.map((r) => (
           <tr key={r.id} data-request={r.id}>
-            <th scope="row">
-              <code>{r.id}</code>
-              <div class="muted">
-                <When at={r.createdAt} />
-              </div>
-            </th>
+            <RequestCell request={r} />
             <td>
               <code>{r.requester}</code>
             </td>

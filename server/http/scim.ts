@@ -199,83 +199,42 @@ export async function registerScim(app: FastifyInstance, service: Service) {
         return send(reply, 200, found);
       });
 
-      const { users, groups } = service.directory;
-      type ById = { Params: { id: string } };
-      scim.post("/Users", async (request, reply) => {
-        const user = located(request, "Users", await users.create(request.actor!, request.body));
-        reply.header("location", user.meta.location);
-        return send(reply, 201, user);
-      });
-      scim.get<{ Querystring: ListQuery }>("/Users", async (request, reply) => {
-        const list = await users.list(pageOf(request.query));
-        return send(reply, 200, {
-          ...list,
-          Resources: list.Resources.map((u) => located(request, "Users", u)),
+      // Users and Groups answer alike; only groups leave members out when asked to.
+      for (const [endpoint, store] of [
+        ["Users", service.directory.users],
+        ["Groups", service.directory.groups],
+      ] as const) {
+        type ById = { Params: { id: string }; Querystring: ListQuery };
+        scim.post(`/${endpoint}`, async (request, reply) => {
+          const created = located(request, endpoint, await store.create(request.actor!, request.body));
+          reply.header("location", created.meta.location);
+          return send(reply, 201, created);
         });
-      });
-      scim.get<ById>("/Users/:id", async (request, reply) =>
-        send(reply, 200, located(request, "Users", await users.get(request.params.id))),
-      );
-      scim.put<ById>("/Users/:id", async (request, reply) =>
-        send(
-          reply,
-          200,
-          located(request, "Users", await users.replace(request.actor!, request.params.id, request.body)),
-        ),
-      );
-      scim.patch<ById>("/Users/:id", async (request, reply) =>
-        send(
-          reply,
-          200,
-          located(request, "Users", await users.patch(request.actor!, request.params.id, request.body)),
-        ),
-      );
-      scim.delete<ById>("/Users/:id", async (request, reply) => {
-        await users.remove(request.actor!, request.params.id);
-        return reply.status(204).send();
-      });
-
-      scim.post("/Groups", async (request, reply) => {
-        const group = located(request, "Groups", await groups.create(request.actor!, request.body));
-        reply.header("location", group.meta.location);
-        return send(reply, 201, group);
-      });
-      scim.get<{ Querystring: ListQuery }>("/Groups", async (request, reply) => {
-        const list = await groups.list(pageOf(request.query), { members: withMembers(request.query) });
-        return send(reply, 200, {
-          ...list,
-          Resources: list.Resources.map((g) => located(request, "Groups", g)),
+        scim.get<{ Querystring: ListQuery }>(`/${endpoint}`, async (request, reply) => {
+          const list = await store.list(pageOf(request.query), { members: withMembers(request.query) });
+          const resources: { id: string; meta: object }[] = list.Resources;
+          return send(reply, 200, {
+            ...list,
+            Resources: resources.map((r) => located(request, endpoint, r)),
+          });
         });
-      });
-      scim.get<ById & { Querystring: ListQuery }>("/Groups/:id", async (request, reply) =>
-        send(
-          reply,
-          200,
-          located(
-            request,
-            "Groups",
-            await groups.get(request.params.id, { members: withMembers(request.query) }),
-          ),
-        ),
-      );
-      scim.put<ById>("/Groups/:id", async (request, reply) =>
-        send(
-          reply,
-          200,
-          located(request, "Groups", await groups.replace(request.actor!, request.params.id, request.body)),
-        ),
-      );
-      scim.patch<ById>("/Groups/:id", async (request, reply) =>
-        send(
-          reply,
-          200,
-          located(request, "Groups", await groups.patch(request.actor!, request.params.id, request.body)),
-        ),
-      );
-      scim.delete<ById>("/Groups/:id", async (request, reply) => {
-        await groups.remove(request.actor!, request.params.id);
-        return reply.status(204).send();
-      });
+        scim.get<ById>(`/${endpoint}/:id`, async (request, reply) => {
+          const found = await store.get(request.params.id, { members: withMembers(request.query) });
+          return send(reply, 200, located(request, endpoint, found));
+        });
+        scim.put<ById>(`/${endpoint}/:id`, async (request, reply) => {
+          const replaced = await store.replace(request.actor!, request.params.id, request.body);
+          return send(reply, 200, located(request, endpoint, replaced));
+        });
+        scim.patch<ById>(`/${endpoint}/:id`, async (request, reply) => {
+          const patched = await store.patch(request.actor!, request.params.id, request.body);
+          return send(reply, 200, located(request, endpoint, patched));
+        });
+        scim.delete<ById>(`/${endpoint}/:id`, async (request, reply) => {
+          await store.remove(request.actor!, request.params.id);
+          return reply.status(204).send();
+        });
+      }
     },
     { prefix },
   );

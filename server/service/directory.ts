@@ -212,14 +212,17 @@ function patched<T extends object>(resource: T, operations: ScimPatchOperation[]
 }
 
 export function directoryService({ db, clock = systemClock }: ServiceDeps) {
-  async function userRow(q: Queryable, id: string) {
-    const row = await q.selectFrom("directory_users").selectAll().where("id", "=", id).executeTakeFirst();
+  /** A user's row; `lock` holds it until the transaction ends. */
+  async function userRow(q: Queryable, id: string, lock = false) {
+    const query = q.selectFrom("directory_users").selectAll().where("id", "=", id);
+    const row = await (lock ? query.forUpdate() : query).executeTakeFirst();
     if (!row) throw new ScimError(404, `no User ${id}`);
     return row;
   }
 
-  async function groupRow(q: Queryable, id: string) {
-    const row = await q.selectFrom("teams").selectAll().where("scim_id", "=", id).executeTakeFirst();
+  async function groupRow(q: Queryable, id: string, lock = false) {
+    const query = q.selectFrom("teams").selectAll().where("scim_id", "=", id);
+    const row = await (lock ? query.forUpdate() : query).executeTakeFirst();
     if (!row) throw new ScimError(404, `no Group ${id}`);
     return row;
   }
@@ -436,10 +439,11 @@ export function directoryService({ db, clock = systemClock }: ServiceDeps) {
         const input = bodyOf(scimUserBodySchema, body, "User");
         return transaction(db, { kind: "User", id: input.userName }, (tx) => writeUser(tx, actor, input));
       },
-      async get(id: string) {
+      /** Users have no attribute a caller may leave out: the options are the groups'. */
+      async get(id: string, _options?: { members: boolean }) {
         return toUser(await userRow(db, id));
       },
-      async list(page: Page) {
+      async list(page: Page, _options?: { members: boolean }) {
         const ast = parsedFilter(page.filter);
         let query = db.selectFrom("directory_users").selectAll().orderBy("created_at").orderBy("id");
         const userName = pinned(ast, "userName");
@@ -458,24 +462,21 @@ export function directoryService({ db, clock = systemClock }: ServiceDeps) {
       async replace(actor: Actor, id: string, body: unknown) {
         const input = bodyOf(scimUserBodySchema, body, "User");
         return transaction(db, { kind: "User", id }, async (tx) => {
-          const before = await userRow(tx, id);
-          await tx.selectFrom("directory_users").select("id").where("id", "=", id).forUpdate().execute();
+          const before = await userRow(tx, id, true);
           return writeUser(tx, actor, input, before);
         });
       },
       async patch(actor: Actor, id: string, body: unknown) {
         const operations = normalisedOperations(body);
         return transaction(db, { kind: "User", id }, async (tx) => {
-          await tx.selectFrom("directory_users").select("id").where("id", "=", id).forUpdate().execute();
-          const before = await userRow(tx, id);
+          const before = await userRow(tx, id, true);
           const after = patched(toUser(before), operations);
           return writeUser(tx, actor, bodyOf(scimUserBodySchema, after, "User"), before);
         });
       },
       async remove(actor: Actor, id: string) {
         await transaction(db, { kind: "User", id }, async (tx) => {
-          await tx.selectFrom("directory_users").select("id").where("id", "=", id).forUpdate().execute();
-          const user = await userRow(tx, id);
+          const user = await userRow(tx, id, true);
           const now = clock.now();
           if (user.active) await deprovision(tx, actor, user, now);
           await tx.deleteFrom("directory_users").where("id", "=", id).execute();
@@ -520,15 +521,18 @@ export function directoryService({ db, clock = systemClock }: ServiceDeps) {
       async replace(actor: Actor, id: string, body: unknown) {
         const input = bodyOf(scimGroupBodySchema, body, "Group");
         return transaction(db, { kind: "Group", id }, async (tx) => {
-          await tx.selectFrom("teams").select("name").where("scim_id", "=", id).forUpdate().execute();
-          return writeGroup(tx, actor, { ...input, members: input.members ?? [] }, await groupRow(tx, id));
+          return writeGroup(
+            tx,
+            actor,
+            { ...input, members: input.members ?? [] },
+            await groupRow(tx, id, true),
+          );
         });
       },
       async patch(actor: Actor, id: string, body: unknown) {
         const operations = normalisedOperations(body);
         return transaction(db, { kind: "Group", id }, async (tx) => {
-          await tx.selectFrom("teams").select("name").where("scim_id", "=", id).forUpdate().execute();
-          const before = await groupRow(tx, id);
+          const before = await groupRow(tx, id, true);
           const after = patched(await groupOf(tx, before), operations);
           const input = bodyOf(scimGroupBodySchema, after, "Group");
           return writeGroup(tx, actor, { ...input, members: input.members ?? [] }, before);
@@ -536,8 +540,7 @@ export function directoryService({ db, clock = systemClock }: ServiceDeps) {
       },
       async remove(actor: Actor, id: string) {
         await transaction(db, { kind: "Group", id }, async (tx) => {
-          await tx.selectFrom("teams").select("name").where("scim_id", "=", id).forUpdate().execute();
-          const team = await groupRow(tx, id);
+          const team = await groupRow(tx, id, true);
           const group = await groupOf(tx, team);
           await tx.deleteFrom("team_members").where("team", "=", team.name).execute();
           await tx.deleteFrom("teams").where("name", "=", team.name).execute();
