@@ -2,7 +2,7 @@
 // Its own content type (application/scim+json), its own error schema, and its own tokens: only a
 // directory token (scim: true) reaches it, and a directory token reaches nothing else.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { ScimError, TenancyError, scimSchemas, type ScimType } from "../../model";
+import { ScimError, TenancyError, scimSchemas, unstorableText, type ScimType } from "../../model";
 import { isDatabaseUnavailable } from "../store/unavailable";
 import type { Service } from "../service";
 import { tokenHashOf } from "./authentication";
@@ -175,6 +175,18 @@ export async function registerScim(app: FastifyInstance, service: Service) {
           new ScimError(404, `no SCIM endpoint ${request.method} ${request.url.split("?")[0]}`).toBody(),
         ),
       );
+      // Text PostgreSQL cannot store (NUL, unpaired surrogates) is the caller's error, not a fault.
+      scim.addHook("preHandler", async (request) => {
+        const unstorable = [
+          ...unstorableText(request.params, "params"),
+          ...unstorableText(request.query, "query"),
+          ...unstorableText(request.body),
+        ];
+        if (unstorable.length > 0) {
+          const detail = unstorable.map((e) => `${e.path} ${e.message}`).join("; ");
+          throw new ScimError(400, `refused: ${detail}`, "invalidValue");
+        }
+      });
       scim.addHook("onRequest", async (request) => {
         request.actor = await service.authenticate(tokenHashOf(request));
         if (!request.actor.scim) {

@@ -3,6 +3,7 @@
 // a role bound to the team reaches its members at once, and deprovisioning ends a user's access in
 // the transaction that records it.
 import { strict as assert } from "node:assert";
+import fc from "fast-check";
 import { assertProblem, seed } from "./seed";
 import { STORES, startTestServer, type TestServer } from "./server";
 
@@ -333,6 +334,18 @@ for (const kind of STORES) {
         "invalidValue",
       );
       assertScimError(await idp("POST", "/Users", { schemas: [userSchema] }), 400, "invalidValue");
+      // Text PostgreSQL cannot store, anywhere in the body.
+      assertScimError(
+        await idp("POST", "/Users", { userName: "nul@example.com", displayName: "a\u0000b" }),
+        400,
+        "invalidValue",
+      );
+      assertScimError(
+        await idp("POST", "/Users", { userName: "nul@example.com", nickName: "\u0000" }),
+        400,
+        "invalidValue",
+      );
+      assertScimError(await idp("POST", "/Groups", { displayName: "x\u0000y" }), 400, "invalidValue");
       assertScimError(
         await idp("PATCH", `/Users/${user.id}`, { schemas: [patchSchema], Operations: [{ op: "remove" }] }),
         400,
@@ -373,6 +386,90 @@ for (const kind of STORES) {
         "uniqueness",
       );
       assert.equal((await idp("DELETE", `/Users/${user.id}`)).status, 204);
+    });
+
+    it("answers generated bodies, filters and patches with 2xx or a SCIM 4xx, never a 5xx", async () => {
+      const user = (await idp("POST", "/Users", { schemas: [userSchema], userName: "fuzz-target" })).body;
+      const group = (await idp("POST", "/Groups", { schemas: [groupSchema], displayName: "Fuzz Target" }))
+        .body;
+      const anyValue = fc.oneof(
+        fc.jsonValue(),
+        fc.string(),
+        fc.constantFrom(
+          "False",
+          "True",
+          "",
+          null,
+          [],
+          {},
+          [{ value: user.id }],
+          [{ value: 42 }],
+          "nul\u0000",
+          "\ud800",
+        ),
+      );
+      const operation = fc.record(
+        {
+          op: fc.oneof(fc.constantFrom("add", "Replace", "REMOVE", "remove", "copy"), fc.string()),
+          path: fc.oneof(
+            fc.constantFrom(
+              "members",
+              "active",
+              "userName",
+              'members[value eq "x"]',
+              "emails[type eq",
+              "displayName",
+            ),
+            fc.string(),
+          ),
+          value: anyValue,
+        },
+        { requiredKeys: ["op"] },
+      );
+      const request = fc.oneof(
+        fc.record({
+          method: fc.constant("POST"),
+          url: fc.constantFrom("/Users", "/Groups"),
+          body: fc.jsonValue(),
+        }),
+        fc.record({
+          method: fc.constant("POST"),
+          url: fc.constant("/Users"),
+          body: fc.record(
+            { userName: fc.string(), active: anyValue, externalId: anyValue },
+            { requiredKeys: [] },
+          ),
+        }),
+        fc.record({
+          method: fc.constantFrom("PATCH", "PUT"),
+          url: fc.constantFrom(`/Users/${user.id}`, `/Groups/${group.id}`),
+          body: fc.oneof(
+            fc.record({ schemas: fc.constant([patchSchema]), Operations: fc.array(operation) }),
+            fc.jsonValue(),
+          ),
+        }),
+        fc.record({
+          method: fc.constant("GET"),
+          url: fc
+            .tuple(fc.constantFrom("/Users", "/Groups"), fc.string(), fc.string())
+            .map(
+              ([path, filter, count]) =>
+                `${path}?filter=${encodeURIComponent(filter)}&count=${encodeURIComponent(count)}`,
+            ),
+          body: fc.constant(undefined),
+        }),
+      );
+      await fc.assert(
+        fc.asyncProperty(request, async ({ method, url, body }) => {
+          const answer = await idp(method, url, body);
+          assert.ok(
+            answer.status < 500,
+            `${method} ${url} ${JSON.stringify(body)}: ${JSON.stringify(answer.body)}`,
+          );
+          if (answer.status >= 400) assertScimError(answer, answer.status, answer.body.scimType);
+        }),
+        { numRuns: 300 },
+      );
     });
 
     it("lets only directory tokens reach /scim/v2, and directory tokens nothing else", async () => {
