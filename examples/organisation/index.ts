@@ -139,6 +139,8 @@ for (const stage of stages) {
     domain: stage.domain.name,
     ...(stage.name ? { name: stage.name } : {}),
     protected: stage.production,
+    // Production changes by anyone but the SRE team wait for one of its members' approval.
+    ...(stage.production ? { approval: { approvers: ["team:sre"] } } : {}),
   });
   environments.set(stage.key, environment);
   new tenancy.Quota(
