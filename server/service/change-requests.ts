@@ -250,18 +250,22 @@ export function changeRequestService({ db, keyring, clock = systemClock }: Servi
         created_at: now,
         expires_at: new Date(now.getTime() + requestLifetimeMs),
       };
+      // What the request is, as the audit entry records it and a dry run answers it.
+      const summary = {
+        project: row.project,
+        environment: row.environment,
+        author: row.author,
+        operation: row.operation,
+        target: guarded.target,
+        diff: guarded.diff,
+        baseVersion: guarded.baseVersion,
+      };
       if (dryRun) {
         const approval = await approvalAsked(db, actor, guarded.project, guarded.environment);
         return {
           kind,
           id: "",
-          project: row.project,
-          environment: row.environment,
-          author: row.author,
-          operation: row.operation,
-          target: guarded.target,
-          diff: guarded.diff,
-          baseVersion: guarded.baseVersion,
+          ...summary,
           approvers: approval?.approvers ?? [],
           required: approval?.required ?? 1,
           approvals: [],
@@ -276,15 +280,7 @@ export function changeRequestService({ db, keyring, clock = systemClock }: Servi
           .values(row)
           .returningAll()
           .executeTakeFirstOrThrow();
-        await audit(tx, actor, now, "change-request.create", { kind, id }, undefined, {
-          project: row.project,
-          environment: row.environment,
-          author: row.author,
-          operation: row.operation,
-          target: guarded.target,
-          diff: guarded.diff,
-          baseVersion: guarded.baseVersion,
-        });
+        await audit(tx, actor, now, "change-request.create", { kind, id }, undefined, summary);
         return toChangeRequest(tx, created);
       });
     },
