@@ -1,5 +1,8 @@
-// A project's objects in one call, for a Pulumi refresh: each read by the service that owns it,
-// with that service's own access check, so the answer holds exactly what separate GETs would.
+// A project's objects in one call, for a Pulumi refresh, each read by the service that owns it, so
+// the answer holds exactly what separate GETs would. The environments come from the list, which
+// holds only those the caller may read (any role there is at least viewer): their quotas, defaults
+// and secrets are then read for all of them at once, a statement per kind instead of per
+// environment.
 import { TenancyError, type ProjectObjects } from "../../model";
 import type { Actor } from "./context";
 import type { ceilingService } from "./ceilings";
@@ -38,20 +41,17 @@ export function projectObjectsService(readers: Readers) {
       const found = await readers.projects.get(actor, project);
       const ceiling = await ifAny(readers.ceilings.get(actor, { kind: "project", project }));
       const defaults = await ifAny(readers.defaults.get(actor, { kind: "project", project }));
-      const environments: ProjectObjects["environments"] = [];
-      for (const environment of await readers.environments.list(actor, project)) {
-        const name = environment.name;
-        const quota = await ifAny(readers.quotas.get(actor, project, name));
-        const own = await ifAny(
-          readers.defaults.get(actor, { kind: "environment", project, environment: name }),
-        );
-        environments.push({
-          environment,
-          ...present("quota", quota),
-          ...present("defaults", own),
-          secrets: await readers.secrets.list(actor, project, name),
-        });
-      }
+      const listed = await readers.environments.list(actor, project);
+      const names = listed.map((environment) => environment.name);
+      const quotas = await readers.quotas.ofEnvironments(project, names);
+      const own = await readers.defaults.ofEnvironments(project, names);
+      const secrets = await readers.secrets.ofEnvironments(project, names);
+      const environments: ProjectObjects["environments"] = listed.map((environment) => ({
+        environment,
+        ...present("quota", quotas.get(environment.name)),
+        ...present("defaults", own.get(environment.name)),
+        secrets: secrets.get(environment.name) ?? [],
+      }));
       return {
         project: found,
         ...present("ceiling", ceiling),

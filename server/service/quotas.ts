@@ -11,7 +11,7 @@ import {
   type Queryable,
   type ServiceDeps,
 } from "./context";
-import { limitColumns, usageOf, limitsOf } from "./usage";
+import { limitColumns, usageOf, limitsOf, toUsage, usageTotals } from "./usage";
 import { loadEnvironment } from "./environment-rows";
 import { checkClaim, managedByOf } from "./ownership";
 import { loadProject } from "./projects";
@@ -88,6 +88,32 @@ const putQuota = compiledOnceNamed((q, w: QuotaWriteArgs) =>
 
 export function quotaService({ db, clock = systemClock }: ServiceDeps) {
   return {
+    /** The quotas of a project's environments named in `environments`, with their usage, by
+     * environment, in two statements: for callers that already hold read on those environments. */
+    async ofEnvironments(project: string, environments: readonly string[]) {
+      const found = new Map<string, Quota & { usage: QuotaUsage }>();
+      if (environments.length === 0) return found;
+      const rows = await db
+        .selectFrom("quotas")
+        .selectAll()
+        .where("project", "=", project)
+        .where("environment", "in", environments)
+        .execute();
+      const usages = await db
+        .selectFrom("environments as e")
+        .select("e.name")
+        .select(usageTotals("e"))
+        .where("e.project", "=", project)
+        .where("e.name", "in", environments)
+        .execute();
+      const usageByName = new Map(usages.map(({ name, ...totals }) => [name, toUsage(totals)]));
+      for (const row of rows) {
+        const usage = usageByName.get(row.environment);
+        if (usage) found.set(row.environment, { ...toQuota(row), usage });
+      }
+      return found;
+    },
+
     async get(actor: Actor, project: string, environment: string): Promise<Quota & { usage: QuotaUsage }> {
       const id = environmentId(project, environment);
       await authorize(db, actor, "read", project, environment);

@@ -81,6 +81,23 @@ export function secretService({ db, keyring, clock = systemClock }: ServiceDeps)
   };
 
   return {
+    /** The bindings of a project's environments named in `environments`, by environment and in
+     * name order, in one statement: for callers that already hold read on those environments. */
+    async ofEnvironments(project: string, environments: readonly string[]) {
+      const found = new Map<string, SecretBinding[]>(environments.map((name) => [name, []]));
+      if (environments.length === 0) return found;
+      const rows = await db
+        .selectFrom("secrets")
+        .selectAll()
+        .where("project", "=", project)
+        .where("environment", "in", environments)
+        .orderBy("environment")
+        .orderBy("name")
+        .execute();
+      for (const row of rows) found.get(row.environment)?.push(toSecret(row));
+      return found;
+    },
+
     async list(actor: Actor, project: string, environment: string): Promise<SecretBinding[]> {
       await authorize(db, actor, "read", project, environment);
       await loadEnvironment(db, project, environment);

@@ -18,6 +18,8 @@ for (const kind of STORES) {
         ["PUT", `${env}/production/quota`, { cpu: "8", memory: "16Gi" }],
         ["PUT", `${env}/development/defaults`, { limits: { memory: "1Gi" } }],
         ["POST", `${env}/production/secrets`, { name: "db", value: "never-shown" }],
+        ["POST", `${env}/production/secrets`, { name: "api", value: "never-shown" }],
+        ["POST", `${env}/production/reservations`, { cpu: "2", memory: "1Gi" }],
         ["POST", "/v1/projects/web/role-bindings", { subject: "team:ops", role: "viewer" }],
         [
           "POST",
@@ -45,7 +47,13 @@ for (const kind of STORES) {
       assert.deepEqual(development.defaults, await get(`${env}/development/defaults`));
       assert.equal(development.quota, undefined);
       assert.deepEqual(production.quota, await get(`${env}/production/quota`));
+      assert.equal(production.quota.usage.cpu, "2");
       assert.deepEqual(production.secrets, await get(`${env}/production/secrets`));
+      assert.deepEqual(
+        production.secrets.map((secret: { name: string }) => secret.name),
+        ["api", "db"],
+      );
+      assert.deepEqual(development.secrets, await get(`${env}/development/secrets`));
       assert.deepEqual(objects.body.roleBindings, await get("/v1/projects/web/role-bindings"));
       assert.ok(!JSON.stringify(objects.body).includes("never-shown"));
     });
