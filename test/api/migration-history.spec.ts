@@ -7,11 +7,12 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Kysely, PGliteDialect, PostgresDialect, sql } from "kysely";
+import { Kysely, PostgresDialect, sql } from "kysely";
 import { Migrator } from "kysely/migration";
 import { Pool } from "pg";
 import { createDatabase } from "../../scripts/harness";
 import { migrationProvider, migrations } from "../../server/store/migrations/index";
+import { pgliteDatabase } from "./databases";
 import { STORES, type StoreKind } from "./server";
 
 /** Opens an empty database of the store's kind; each open is a new connection, as a new server
@@ -20,24 +21,14 @@ async function emptyDatabase(kind: StoreKind) {
   if (kind === "postgres") {
     const url = await createDatabase();
     return {
-      open: () =>
+      open: async () =>
         new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new Pool({ connectionString: url }) }) }),
       dispose: async () => {},
     };
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tenancy-history-"));
-  const { PGlite } = await import("@electric-sql/pglite");
   return {
-    open: () => {
-      const pglite = new PGlite(dir);
-      const db = new Kysely<unknown>({ dialect: new PGliteDialect({ pglite }) });
-      const destroy = db.destroy.bind(db);
-      db.destroy = async () => {
-        await destroy();
-        if (!pglite.closed) await pglite.close();
-      };
-      return db;
-    },
+    open: () => pgliteDatabase(dir),
     dispose: async () => fs.rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -86,7 +77,7 @@ for (const kind of STORES) {
       try {
         const names = Object.keys(migrations);
         for (const name of names) {
-          const db = stepwise.open();
+          const db = await stepwise.open();
           try {
             const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateUp();
             assert.equal(error, undefined, `${name}: ${String(error)}`);
@@ -98,8 +89,8 @@ for (const kind of STORES) {
             await db.destroy();
           }
         }
-        const stepped = stepwise.open();
-        const once = atOnce.open();
+        const stepped = await stepwise.open();
+        const once = await atOnce.open();
         try {
           assert.equal(
             (await new Migrator({ db: once, provider: migrationProvider }).migrateToLatest()).error,

@@ -4,12 +4,13 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Kysely, PGliteDialect, PostgresDialect, sql } from "kysely";
+import { Kysely, PostgresDialect, sql } from "kysely";
 import { Pool } from "pg";
 import { Migrator, type MigrationProvider } from "kysely/migration";
 import { createDatabase } from "../../scripts/harness";
 import { migrations } from "../../server/store/migrations/index";
 import { openStore, type StoreOptions } from "../../server/store/open";
+import { pgliteDatabase } from "./databases";
 import { STORES, type StoreKind } from "./server";
 
 const names = Object.keys(migrations);
@@ -28,15 +29,7 @@ async function databaseOf(options: StoreOptions): Promise<Kysely<unknown>> {
       dialect: new PostgresDialect({ pool: new Pool({ connectionString: options.url }) }),
     });
   }
-  const { PGlite } = await import("@electric-sql/pglite");
-  const pglite = await PGlite.create(path.join(options.dataDir, "pgdata"));
-  const db = new Kysely<unknown>({ dialect: new PGliteDialect({ pglite }) });
-  const destroy = db.destroy.bind(db);
-  db.destroy = async () => {
-    await destroy();
-    if (!pglite.closed) await pglite.close();
-  };
-  return db;
+  return pgliteDatabase(path.join(options.dataDir, "pgdata"));
 }
 
 async function applied(options: StoreOptions): Promise<string[]> {
