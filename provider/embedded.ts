@@ -10,26 +10,16 @@ const opened = new Map<string, Promise<{ app: FastifyInstance; close(): Promise<
 
 async function open(dataDir: string) {
   // Loaded on first use: a program that talks HTTP never loads the server or PGlite.
-  const { loadKeyring } = require("../server/keys") as typeof import("../server/keys");
+  const { buildApp } = require("../server/http/app") as typeof import("../server/http/app");
   const { openStore } = require("../server/store/open") as typeof import("../server/store/open");
+  const { createService, openKeys } = require("../server/service") as typeof import("../server/service");
+  const { loadKeyring } = require("../server/keys") as typeof import("../server/keys");
   const keyring = loadKeyring(process.env, dataDir);
-  // The store starts opening first: PGlite reads its files while the server's modules load.
-  const opening = openStore({ kind: "pglite", dataDir });
-  let server: { buildApp: typeof import("../server/http/app").buildApp } & typeof import("../server/service");
-  try {
-    server = { ...require("../server/service"), buildApp: require("../server/http/app").buildApp };
-  } catch (err) {
-    await opening.then(
-      (store) => store.close(),
-      () => undefined,
-    );
-    throw err;
-  }
-  const store = await opening;
+  const store = await openStore({ kind: "pglite", dataDir });
   let app: FastifyInstance;
   try {
-    const service = server.createService({ db: store.db, keyring: await server.openKeys(store.db, keyring) });
-    app = await server.buildApp({
+    const service = createService({ db: store.db, keyring: await openKeys(store.db, keyring) });
+    app = await buildApp({
       service,
       // Its requests come from this process only: nobody to limit.
       rateLimit: false,
