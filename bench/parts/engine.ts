@@ -142,6 +142,17 @@ export async function engineBench(lines: string[]) {
         "≤ 1.5×, < 100 ms per resource",
         stepRatio("up (create all)") <= 1.5 && perResource < 0.1,
       );
+      const refresh = median(t.map((x) => x.seconds.refresh));
+      const refreshRequests =
+        transport === "http" ? median(t.map((x) => x.requests.refresh ?? 0)) : undefined;
+      target(
+        `refresh, ${where}`,
+        `${refresh.toFixed(1)} s${refreshRequests === undefined ? "" : `, ${refreshRequests} requests`}; ${(refresh / median(w.map((x) => x.seconds.refresh))).toFixed(2)}× the floor with tenancy's properties`,
+        `${median(f.map((x) => x.seconds.refresh)).toFixed(1)} s`,
+        stepRatio("refresh"),
+        "≤ 1.2×",
+        stepRatio("refresh") <= 1.2,
+      );
       const stateRatio = median(t.map((x) => x.stateBytes)) / median(f.map((x) => x.stateBytes));
       const providerBytes = median(t.map((x) => x.providerBytesPerResource));
       target(
