@@ -25,8 +25,10 @@ export const placedEnvironmentSchema = z.object({
       valueVersion: z.number().int(),
     }),
   ),
-  /** The role bindings that cover it: project-wide and its own. */
-  roleBindings: z.array(z.object({ subject: z.string(), role: roleSchema })),
+  /** The unexpired role bindings that cover it: project-wide and its own; `expiresAt` when set. */
+  roleBindings: z.array(
+    z.object({ subject: z.string(), role: roleSchema, expiresAt: z.iso.datetime().optional() }),
+  ),
   /** What sync last reported of it on this cluster, so an unchanged state is not reported again. */
   reported: clusterStatusReportSchema.pick({ phase: true, message: true, usage: true }).optional(),
 });

@@ -53,6 +53,9 @@ export interface PassResult {
   writes: PlannedWrite[];
   /** Environments whose namespace sync gave up (deleted or orphaned) in this pass. */
   released: { project: string; environment: string }[];
+  /** When the first role binding this pass rendered expires (ms since the epoch): from then on its
+   * subject must lose what the binding gave, and nothing in the change feed says so. */
+  nextExpiry?: number;
 }
 
 export interface PassDeps {
@@ -267,5 +270,25 @@ export async function runPass(deps: PassDeps, snapshot?: ClusterSnapshot): Promi
     } else continue;
     if (project !== undefined && environment !== undefined) released.push({ project, environment });
   }
-  return { revision: read.revision, environments, writes, released };
+  const nextExpiry = firstExpiry(read);
+  return {
+    revision: read.revision,
+    environments,
+    writes,
+    released,
+    ...(nextExpiry !== undefined ? { nextExpiry } : {}),
+  };
+}
+
+/** The earliest `expiresAt` of the snapshot's role bindings, in ms since the epoch. */
+export function firstExpiry(snapshot: ClusterSnapshot): number | undefined {
+  let first: number | undefined;
+  for (const env of snapshot.environments) {
+    for (const binding of env.roleBindings) {
+      if (binding.expiresAt === undefined) continue;
+      const at = Date.parse(binding.expiresAt);
+      if (first === undefined || at < first) first = at;
+    }
+  }
+  return first;
 }

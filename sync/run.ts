@@ -92,6 +92,17 @@ function unreachable(err: unknown): boolean {
   return isUnreachable(err);
 }
 
+/** How long after a binding's expiry its pass runs: the control plane's clock decides whether it
+ * has expired, and may run a little behind this one. */
+export const expiryMarginMs = 1_000;
+
+/** When to make the pass that removes a binding expiring at `expiresAt`: just after it, at once
+ * when the control plane still gave one this clock says has expired (their clocks differ), and
+ * never later than the next full pass, which reads the bindings again anyway. */
+export function expiryDelayMs(expiresAt: number, now: number, resyncMs: number): number {
+  return Math.min(Math.max(expiresAt - now, 0) + expiryMarginMs, resyncMs);
+}
+
 const passAttemptsWhenBusy = 5;
 
 /** One pass; with dryRun, prints what it would write and writes nothing. */
@@ -200,6 +211,17 @@ async function lead(deps: SyncDeps, identity: string, signal: AbortSignal, renew
     wake?.();
   };
 
+  // A pass when the first rendered binding expires: the snapshot then leaves it out.
+  let expiryTimer: NodeJS.Timeout | undefined;
+  const passAtExpiry = (nextExpiry: number | undefined) => {
+    clearTimeout(expiryTimer);
+    expiryTimer = undefined;
+    if (nextExpiry === undefined) return;
+    const delayMs = expiryDelayMs(nextExpiry, Date.now(), options.resyncSeconds * 1000);
+    // A pass left over from a term that has ended must not keep the process alive.
+    expiryTimer = setTimeout(request, delayMs).unref();
+  };
+
   const passes = (async () => {
     let backoffMs = 500;
     while (!signal.aborted) {
@@ -221,6 +243,7 @@ async function lead(deps: SyncDeps, identity: string, signal: AbortSignal, renew
           },
         });
         if (signal.aborted) break;
+        passAtExpiry(result.nextExpiry);
         await report(deps, result, reported);
         await api.clusters.heartbeat(options.cluster, { leader: identity });
         revision ??= result.revision;
@@ -303,6 +326,7 @@ async function lead(deps: SyncDeps, identity: string, signal: AbortSignal, renew
     }
   } finally {
     clearInterval(resync);
+    clearTimeout(expiryTimer);
   }
   // The caller aborts the term; wait for what was in flight.
   wake?.();

@@ -6,6 +6,7 @@ import { placedOn, requireClusterSync } from "./access";
 import { systemClock, type Actor, type ServiceDeps } from "./context";
 import { mergeDefaults, weakestFirst } from "./defaults-merge";
 import { notFound } from "./errors";
+import { iso } from "./rows";
 import { limitsOf } from "./usage";
 
 const key = (project: string, environment: string) => `${project}/${environment}`;
@@ -76,9 +77,10 @@ export function clusterSnapshotService({ db, clock = systemClock }: ServiceDeps)
             projects.length > 0
               ? await tx
                   .selectFrom("role_bindings as b")
-                  .select(["b.project", "b.environment", "b.subject", "b.role"])
+                  .select(["b.project", "b.environment", "b.subject", "b.role", "b.expires_at"])
                   .where("b.project", "in", projects)
-                  // An expired binding grants nothing: sync removes its RoleBinding at the next pass.
+                  // An expired binding grants nothing: sync makes a pass when the first of these
+                  // expires, which removes its subject.
                   .where((eb) =>
                     eb.or([eb("b.expires_at", "is", null), eb("b.expires_at", ">", clock.now())]),
                   )
@@ -123,7 +125,11 @@ export function clusterSnapshotService({ db, clock = systemClock }: ServiceDeps)
                   .filter(
                     (b) => b.project === e.project && (b.environment === null || b.environment === e.name),
                   )
-                  .map((b) => ({ subject: b.subject, role: roleSchema.parse(b.role) })),
+                  .map((b) => ({
+                    subject: b.subject,
+                    role: roleSchema.parse(b.role),
+                    ...(b.expires_at !== null ? { expiresAt: iso(b.expires_at) } : {}),
+                  })),
                 ...(report
                   ? {
                       reported: {

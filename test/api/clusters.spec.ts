@@ -8,8 +8,9 @@ for (const kind of STORES) {
   describe(`api clusters (${kind})`, function () {
     this.timeout(120_000);
     let server: TestServer;
+    let offsetMs = 0;
     before(async () => {
-      server = await startTestServer(kind);
+      server = await startTestServer(kind, { clock: { now: () => new Date(Date.now() + offsetMs) } });
       await seed(server);
     });
     after(async () => server.close());
@@ -203,6 +204,40 @@ for (const kind of STORES) {
         404,
         "not_found",
       );
+    });
+
+    it("gives sync each binding's expiry, and leaves a binding out from the instant it expires", async () => {
+      const soon = new Date(Date.now() + 3_600_000).toISOString();
+      const later = new Date(Date.now() + 7_200_000).toISOString();
+      for (const [subject, expiresAt] of [
+        ["user:temp", soon],
+        ["user:later", later],
+      ]) {
+        const created = await server.request("POST", "/v1/projects/web/role-bindings", {
+          body: { subject, role: "viewer", environment: "production", expiresAt },
+        });
+        assert.equal(created.status, 201, JSON.stringify(created.body));
+      }
+      const bindingsOnProduction = async () => {
+        const snapshot = await server.request("GET", "/v1/clusters/eu-west/environments");
+        assert.equal(snapshot.status, 200, JSON.stringify(snapshot.body));
+        const production = snapshot.body.environments.find(
+          (e: any) => e.project === "web" && e.environment === "production",
+        );
+        return production.roleBindings.filter((b: any) => b.expiresAt !== undefined);
+      };
+      assert.deepEqual(await bindingsOnProduction(), [
+        { subject: "user:later", role: "viewer", expiresAt: later },
+        { subject: "user:temp", role: "viewer", expiresAt: soon },
+      ]);
+      offsetMs = 3_600_000;
+      try {
+        assert.deepEqual(await bindingsOnProduction(), [
+          { subject: "user:later", role: "viewer", expiresAt: later },
+        ]);
+      } finally {
+        offsetMs = 0;
+      }
     });
   });
 }

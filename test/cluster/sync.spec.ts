@@ -249,6 +249,37 @@ describe("cluster: tenancy sync against kube-apiserver", function () {
     assert.match(cluster.leader ?? "", /\/\d+\//);
   });
 
+  it("takes an expired binding's subject out of the cluster within 2 s of its expiry, nothing else changing", async () => {
+    const viewers = async () =>
+      ((await rbac.readNamespacedRoleBinding({ name: "tenancy-viewer", namespace: ns })).subjects ?? []).map(
+        (s) => `${s.kind}:${s.name}`,
+      );
+    const expiresAt = new Date(Date.now() + 6_000);
+    await admin.roleBindings.create("web", {
+      subject: "user:temp",
+      role: "viewer",
+      environment: "development",
+      expiresAt: expiresAt.toISOString(),
+    });
+    const hasTemp = (subjects: string[]) => subjects.some((s) => /^User:.*temp$/.test(s));
+    await eventually("temp's RoleBinding subject", async () => (hasTemp(await viewers()) ? true : undefined));
+    assert.ok(Date.now() < expiresAt.getTime(), "the binding reached the cluster before it expired");
+    const left = await eventually(
+      "temp's subject gone",
+      async () => {
+        const subjects = await viewers();
+        return hasTemp(subjects) ? undefined : subjects;
+      },
+      30_000,
+    );
+    const lateMs = Date.now() - expiresAt.getTime();
+    assert.ok(lateMs <= 2_000, `temp kept cluster access ${lateMs} ms after the binding expired`);
+    assert.ok(
+      left.some((s) => /^Group:.*ops$/.test(s)),
+      "the unexpired viewers keep theirs",
+    );
+  });
+
   it("hands the lease to a second process within 30 s when the leader is killed", async () => {
     const first = running[0]!;
     const lease = async () =>
