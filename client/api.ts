@@ -40,6 +40,7 @@ import type {
   SecretBinding,
   SecretReveal,
   ProjectObjects,
+  StackObjects,
   ClusterStatusBatch,
   ClusterStatusBatchResult,
   SecretsReveal,
@@ -152,6 +153,10 @@ function endpoints(t: Transport) {
       /** Everything of the project its resources name, in one request (what a refresh reads). */
       objects: (name: string) =>
         t.send<ProjectObjects>({ method: "GET", path: pathOf(collectionOf.Project, name, "objects") }),
+      /** Every project a stack (`urn:pulumi:<stack>::<project>`) manages objects in, and every
+       * domain, in one request (what a refresh reads first). */
+      ofStack: (stack: string) =>
+        t.send<StackObjects>({ method: "GET", path: pathOf("objects"), query: { stack } }),
       create: (body: ProjectCreate) =>
         t.send<Project>({ method: "POST", path: pathOf(collectionOf.Project), body, idempotencyKey: key() }),
       update: (name: string, body: ProjectPatch, version: number) =>

@@ -17,6 +17,7 @@ export * from "./kinds";
 export * from "./names";
 export * from "./project";
 export * from "./project-objects";
+export * from "./stack-objects";
 export * from "./quantity";
 export * from "./quota";
 export * from "./reservation";

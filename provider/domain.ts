@@ -13,6 +13,7 @@ export const domainSpec = {
   schema: domainInputsSchema,
   id: (inputs) => inputs.name,
   get: (api, inputs) => orUndefined(api.domains.get(inputs.name)),
+  inStack: (objects, inputs) => objects.domains.find((domain) => domain.name === inputs.name),
   create: (api, inputs) => api.domains.create(inputs),
   update: (api, olds, news) => api.domains.update(olds.name, patchOf(mutable, olds, news), olds.version),
   delete: (api, olds) => api.domains.delete(olds.name, olds.version),

@@ -12,11 +12,13 @@ import {
   kindRegistry,
   type KindName,
   type ManagedBy,
+  stackOfUrn,
   type ProjectObjects,
+  type StackObjects,
 } from "../model";
 import type { TenancyClient } from "../client";
 import { client } from "./config";
-import { forgetSharedReads, sharedProject } from "./shared-reads";
+import { forgetSharedReads, sharedProject, sharedStack } from "./shared-reads";
 
 export type Bag = Record<string, unknown>;
 
@@ -74,6 +76,9 @@ export interface KindSpec<In extends object, Live extends LiveMeta, Out extends 
     project(inputs: In): string | undefined;
     find(objects: ProjectObjects, inputs: In): Live | undefined;
   };
+  /** For an org-wide kind a stack's shared answer holds whole (domains): where a refresh finds the
+   * object in it. */
+  inStack?(objects: StackObjects, inputs: In): Live | undefined;
   create(api: TenancyClient, inputs: In): Promise<Live>;
   update(api: TenancyClient, olds: Out, news: In): Promise<Live>;
   /** Moves an existing object's claim to this resource (`api` writes with adoption) and gives it
@@ -328,11 +333,16 @@ export function providerFor<In extends object, Live extends LiveMeta, Out extend
     return picked as In; // every required field of In is among spec.fields
   };
 
-  /** The live object: from its project's shared answer when the kind is found there, else read. */
-  const readShared = async (inputs: In): Promise<Live | undefined> => {
+  /** The live object: from a shared answer when the kind is found there, else read. `stack`: the
+   * stack of the resource's manager, whose answer is asked first. */
+  const readShared = async (inputs: In, stack: string | undefined): Promise<Live | undefined> => {
+    if (spec.inStack && stack !== undefined) {
+      const objects = await sharedStack(api(), stack);
+      if (objects !== "unshared") return spec.inStack(objects, inputs);
+    }
     const project = spec.shared?.project(inputs);
     if (spec.shared && project !== undefined) {
-      const objects = await sharedProject(api(), project);
+      const objects = await sharedProject(api(), project, stack);
       if (objects !== "unshared") return spec.shared.find(objects, inputs);
     }
     return spec.get(api(), inputs);
@@ -448,10 +458,11 @@ export function providerFor<In extends object, Live extends LiveMeta, Out extend
       }
     },
 
-    async read(id: string, props: Out & Claimed) {
+    async read(id: string, props: Out & Claimed & { managedBy?: ManagedBy | null }) {
       const current = fieldsOf(props);
       try {
-        const live = await readShared(current);
+        const manager = props.managedBy?.urn;
+        const live = await readShared(current, manager ? stackOfUrn(manager) : undefined);
         if (live === undefined) return { id: "" };
         const outs = outputs(live, current, props.claim, {}, props);
         return { id, props: outs, inputs: refreshedInputs(fieldsOf(outs), live.managedBy) };

@@ -1,9 +1,11 @@
-// A refresh reads every resource of a stack at once, one provider call each. Reads of objects of
-// one project share one answer (GET /v1/projects/{p}/objects) instead of one request each. An
-// answer serves reads for a few seconds only, and any write through this process drops every
-// answer, so a read never returns something older than this process's own writes.
+// A refresh reads every resource of a stack at once, one provider call each. Those reads share
+// answers instead of sending one request each: the stack's (GET /v1/objects?stack=), which holds
+// every project the stack manages objects in and every domain; for a project it does not hold, the
+// project's own (GET /v1/projects/{p}/objects). An answer serves reads for a few seconds only, and
+// any write through this process drops every answer, so a read never returns something older than
+// this process's own writes.
 import type { TenancyClient } from "../client";
-import type { ProjectObjects } from "../model";
+import type { ProjectObjects, StackObjects } from "../model";
 
 /** How long one answer serves reads: the span of a refresh's burst of reads, not of a run. */
 const servesForMs = 5_000;
@@ -11,21 +13,42 @@ const servesForMs = 5_000;
 /** `unshared`: the shared read failed, and each object is read on its own, with its own answer.
  * That includes a project that is not there: a control plane without the route answers not_found
  * too, and that must not read as every object being gone. */
-export type SharedProject = ProjectObjects | "unshared";
+export type Shared<T> = T | "unshared";
+export type SharedProject = Shared<ProjectObjects>;
 
-const answers = new WeakMap<TenancyClient, Map<string, { at: number; objects: Promise<SharedProject> }>>();
+const answers = new WeakMap<TenancyClient, Map<string, { at: number; answer: Promise<unknown> }>>();
 
-export function sharedProject(api: TenancyClient, project: string): Promise<SharedProject> {
-  let byProject = answers.get(api);
-  if (!byProject) answers.set(api, (byProject = new Map()));
-  const kept = byProject.get(project);
-  if (kept && Date.now() - kept.at < servesForMs) return kept.objects;
-  const objects = api.projects.objects(project).then(
-    (found): SharedProject => found,
-    (): SharedProject => "unshared",
+function shared<T>(api: TenancyClient, key: string, read: () => Promise<T>): Promise<Shared<T>> {
+  let byKey = answers.get(api);
+  if (!byKey) answers.set(api, (byKey = new Map()));
+  const kept = byKey.get(key);
+  if (kept && Date.now() - kept.at < servesForMs) return kept.answer as Promise<Shared<T>>;
+  const answer = read().then(
+    (found): Shared<T> => found,
+    (): Shared<T> => "unshared",
   );
-  byProject.set(project, { at: Date.now(), objects });
-  return objects;
+  byKey.set(key, { at: Date.now(), answer });
+  return answer;
+}
+
+/** The answer for a stack (`urn:pulumi:<stack>::<project>`). */
+export function sharedStack(api: TenancyClient, stack: string): Promise<Shared<StackObjects>> {
+  return shared(api, `stack ${stack}`, () => api.projects.ofStack(stack));
+}
+
+/** A project's answer: from its stack's when that holds it, else its own. */
+export async function sharedProject(
+  api: TenancyClient,
+  project: string,
+  stack?: string,
+): Promise<SharedProject> {
+  if (stack !== undefined) {
+    const objects = await sharedStack(api, stack);
+    const held =
+      objects === "unshared" ? undefined : objects.projects.find((p) => p.project.name === project);
+    if (held) return held;
+  }
+  return shared(api, `project ${project}`, () => api.projects.objects(project));
 }
 
 /** Drops every shared answer of `api`: called before each write. */

@@ -21,6 +21,7 @@ import { quotaService } from "./quotas";
 import { reservationService } from "./reservations";
 import { roleBindingService } from "./role-bindings";
 import { secretService } from "./secrets";
+import { stackObjectsService } from "./stack-objects";
 import { teamService } from "./teams";
 import { directoryService } from "./directory";
 import { tokenService } from "./tokens";
@@ -36,10 +37,13 @@ export function createService(deps: ServiceDeps) {
     secrets: secretService(deps),
     roleBindings: roleBindingService(deps),
   };
+  const projectObjects = projectObjectsService(readers);
+  const domains = domainService(deps);
   return {
     ...readers,
-    projectObjects: projectObjectsService(readers),
-    domains: domainService(deps),
+    projectObjects,
+    stackObjects: stackObjectsService(deps.db, { projectObjects, domains }),
+    domains,
     clusters: clusterService(deps),
     clusterStatus: clusterStatusService(deps),
     clusterSnapshot: clusterSnapshotService(deps),

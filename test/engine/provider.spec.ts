@@ -136,7 +136,14 @@ for (const transport of transports) {
         const binding = (await direct.roleBindings.list("acme"))[0]!;
         await direct.roleBindings.delete("acme", binding.id);
         await direct.close();
+        const logsBeforeRefresh = server?.logs().length;
         const refresh = seen(assertOk(await stack.refresh(), "refresh"));
+        if (server) {
+          // The whole stack's projects and domains come in one answer, not a request per project.
+          const refreshLogs = server.logs().slice(logsBeforeRefresh);
+          assert.equal(refreshLogs.split('"url":"/v1/objects?stack=').length - 1, 1, refreshLogs);
+          assert.doesNotMatch(refreshLogs, /"url":"\/v1\/projects\/[^"]*\/objects"/);
+        }
         assert.match(refresh.output, /^\s+~ 1 updated$/m);
         assert.match(refresh.output, /^\s+- 1 deleted$/m);
         // The refreshed quota's update shows its drifted field only: refresh keeps its owner input.

@@ -60,4 +60,14 @@ export const projectsRoutes = [
     response: m.projectObjectsSchema,
     handle: (s, r) => s.projectObjects.get(r.actor, r.params.project),
   }),
+  route({
+    method: "GET",
+    url: "/v1/objects",
+    operationId: "getStackObjects",
+    tag: "projects",
+    summary:
+      "A Pulumi stack's objects in one answer (`stack`: urn:pulumi:<stack>::<project>): each project in which it manages an object, as GET /v1/projects/{p}/objects answers it, and every domain",
+    response: m.stackObjectsSchema,
+    handle: (s, r) => s.stackObjects.get(r.actor, r.query),
+  }),
 ];

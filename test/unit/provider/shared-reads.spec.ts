@@ -1,16 +1,26 @@
 // A refresh's reads of one project share one answer: many resources, one request; a write through
 // the provider drops it; a control plane that cannot answer it gets one read per resource, as before.
 import { strict as assert } from "node:assert";
-import { TenancyError, type Environment, type ProjectObjects, type SecretBinding } from "../../../model";
+import {
+  TenancyError,
+  type Domain,
+  type Environment,
+  type ProjectObjects,
+  type SecretBinding,
+  type StackObjects,
+} from "../../../model";
 import type { TenancyClient } from "../../../client";
 import { providerFor } from "../../../provider/kind-provider";
+import { domainSpec } from "../../../provider/domain";
 import { environmentSpec } from "../../../provider/environment";
 import { secretBindingSpec } from "../../../provider/secret-binding";
 
 const now = "2026-01-01T00:00:00.000Z";
 const meta = { version: 1, createdAt: now, updatedAt: now, managedBy: null };
 
-function fakeProject(options: { sharedRoute: boolean }) {
+/** `stackRoute`: how GET /v1/objects?stack= answers: with web in it, with no project, or not at all
+ * (a control plane from before the route). */
+function fakeProject(options: { sharedRoute: boolean; stackRoute?: "holds web" | "holds none" | "missing" }) {
   const calls: string[] = [];
   const environment = {
     project: "web",
@@ -25,6 +35,12 @@ function fakeProject(options: { sharedRoute: boolean }) {
       { project: "web", environment: "production", name, kind: "value", valueVersion: 1, ...meta },
     ]),
   );
+  const projectObjects = (project: string): ProjectObjects => ({
+    project: { name: project, ...meta } as unknown as ProjectObjects["project"],
+    environments: [{ environment, secrets: [...secrets.values()] }],
+    roleBindings: [],
+  });
+  const production = { name: "production", tier: "production", ...meta } as Domain;
   const client = {
     projects: {
       objects: async (project: string): Promise<ProjectObjects> => {
@@ -32,11 +48,23 @@ function fakeProject(options: { sharedRoute: boolean }) {
         // A control plane from before the route answers an unknown path with not_found.
         if (!options.sharedRoute)
           throw new TenancyError("not_found", "Route GET /v1/projects/web/objects not found");
+        return projectObjects(project);
+      },
+      ofStack: async (stack: string): Promise<StackObjects> => {
+        calls.push(`stack ${stack}`);
+        if (options.stackRoute === "missing" || options.stackRoute === undefined)
+          throw new TenancyError("not_found", "Route GET /v1/objects not found");
         return {
-          project: { name: project, ...meta } as unknown as ProjectObjects["project"],
-          environments: [{ environment, secrets: [...secrets.values()] }],
-          roleBindings: [],
+          projects: options.stackRoute === "holds web" ? [projectObjects("web")] : [],
+          domains: [production],
         };
+      },
+    },
+    domains: {
+      get: async (name: string) => {
+        calls.push(`get domain ${name}`);
+        if (name !== "production") throw new TenancyError("not_found", `Domain ${name} does not exist`);
+        return production;
       },
     },
     environments: {
@@ -126,5 +154,58 @@ describe("provider: shared reads of a project", () => {
     assert.equal(db.props?.name, "db", "a not_found of the shared read is not every object gone");
     assert.deepEqual(gone, { id: "" });
     assert.deepEqual(fake.calls.sort(), ["get secret db", "get secret old", "objects web"]);
+  });
+});
+
+describe("provider: shared reads of a stack", () => {
+  const stack = "urn:pulumi:prod::org";
+  const managedBy = (kind: string, name: string) => ({
+    managedBy: { stack: "prod", urn: `${stack}::pulumi-nodejs:dynamic/tenancy:${kind}::${name}` },
+  });
+  const secret = (name: string) => ({ ...props(name), ...managedBy("SecretBinding", name) });
+  const domain = (name: string) => ({
+    name,
+    tier: "production" as const,
+    ...meta,
+    ...managedBy("Domain", name),
+  });
+
+  it("reads a stack's projects and domains with one request, and finds what is gone gone", async () => {
+    const fake = fakeProject({ sharedRoute: true, stackRoute: "holds web" });
+    const secrets = providerFor(secretBindingSpec, () => fake.client);
+    const domains = providerFor(domainSpec, () => fake.client);
+    const [db, gone, production, removed] = await Promise.all([
+      secrets.read("web/production/db", secret("db")),
+      secrets.read("web/production/old", secret("old")),
+      domains.read("production", domain("production")),
+      domains.read("qa", domain("qa")),
+    ]);
+    assert.deepEqual(fake.calls, [`stack ${stack}`]);
+    assert.equal(db.props?.name, "db");
+    assert.deepEqual(gone, { id: "" });
+    assert.equal(production.props?.name, "production");
+    assert.deepEqual(removed, { id: "" });
+  });
+
+  it("reads a project the stack's answer does not hold with the project's own answer", async () => {
+    const fake = fakeProject({ sharedRoute: true, stackRoute: "holds none" });
+    const secrets = providerFor(secretBindingSpec, () => fake.client);
+    const [db, api] = await Promise.all([
+      secrets.read("web/production/db", secret("db")),
+      secrets.read("web/production/api", secret("api")),
+    ]);
+    assert.deepEqual([db.props?.name, api.props?.name], ["db", "api"]);
+    assert.deepEqual(fake.calls, [`stack ${stack}`, "objects web"]);
+  });
+
+  it("reads per project and per domain when the stack's answer cannot be had", async () => {
+    const fake = fakeProject({ sharedRoute: true, stackRoute: "missing" });
+    const secrets = providerFor(secretBindingSpec, () => fake.client);
+    const domains = providerFor(domainSpec, () => fake.client);
+    const db = await secrets.read("web/production/db", secret("db"));
+    const production = await domains.read("production", domain("production"));
+    assert.equal(db.props?.name, "db", "a not_found of the stack's read is not every object gone");
+    assert.equal(production.props?.name, "production");
+    assert.deepEqual(fake.calls, [`stack ${stack}`, "objects web", "get domain production"]);
   });
 });
