@@ -13,8 +13,7 @@ const servesForMs = 5_000;
 /** `unshared`: the shared read failed, and each object is read on its own, with its own answer.
  * That includes a project that is not there: a control plane without the route answers not_found
  * too, and that must not read as every object being gone. */
-export type Shared<T> = T | "unshared";
-export type SharedProject = Shared<ProjectObjects>;
+type Shared<T> = T | "unshared";
 
 const answers = new WeakMap<TenancyClient, Map<string, { at: number; answer: Promise<unknown> }>>();
 
@@ -41,7 +40,7 @@ export async function sharedProject(
   api: TenancyClient,
   project: string,
   stack?: string,
-): Promise<SharedProject> {
+): Promise<Shared<ProjectObjects>> {
   if (stack !== undefined) {
     const objects = await sharedStack(api, stack);
     const held =
