@@ -112,9 +112,7 @@ async function openPglite(dataDir: string): Promise<Store> {
   restrictDataDir(dataDir);
   const releaseLock = lockDataDir(dataDir);
   try {
-    const { PGlite } = await import("@electric-sql/pglite");
     const pglite = await createPglite(path.join(dataDir, "pgdata"), [
-      ...PGlite.defaultStartParams,
       "-c",
       `shared_buffers=${pgliteSharedBuffers}`,
     ]);

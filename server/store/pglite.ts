@@ -29,10 +29,10 @@ function compiledModule(fileName: "pglite.wasm" | "initdb.wasm"): Promise<WasmMo
 }
 
 /**
- * PGlite over the cluster in `pgdata`. initdb's module is compiled only for a folder that holds no
- * cluster yet: every later open skips it.
+ * PGlite over the cluster in `pgdata`, started with PGlite's own parameters and then `extraStartParams`.
+ * initdb's module is compiled only for a folder that holds no cluster yet: every later open skips it.
  */
-export async function createPglite(pgdata: string, startParams?: string[]) {
+export async function createPglite(pgdata: string, extraStartParams: string[] = []) {
   const { PGlite } = await import("@electric-sql/pglite");
   const needsInitdb = !fs.existsSync(path.join(pgdata, "PG_VERSION"));
   const [pgliteWasmModule, initdbWasmModule] = await Promise.all([
@@ -42,6 +42,6 @@ export async function createPglite(pgdata: string, startParams?: string[]) {
   return PGlite.create(pgdata, {
     pgliteWasmModule,
     ...(initdbWasmModule ? { initdbWasmModule } : {}),
-    ...(startParams ? { startParams } : {}),
+    startParams: [...PGlite.defaultStartParams, ...extraStartParams],
   });
 }
