@@ -6,7 +6,6 @@ import { Kysely, PostgresDialect, PGliteDialect, sql } from "kysely";
 import { Migrator } from "kysely/migration";
 import { TenancyError } from "../../model";
 import { migrationProvider, migrations } from "./migrations/index";
-import { createPglite } from "./pglite";
 import { prepareRepeatedStatements } from "./prepared-statements";
 import type { Database } from "./schema";
 
@@ -112,10 +111,10 @@ async function openPglite(dataDir: string): Promise<Store> {
   restrictDataDir(dataDir);
   const releaseLock = lockDataDir(dataDir);
   try {
-    const pglite = await createPglite(path.join(dataDir, "pgdata"), [
-      "-c",
-      `shared_buffers=${pgliteSharedBuffers}`,
-    ]);
+    const { PGlite } = await import("@electric-sql/pglite");
+    const pglite = await PGlite.create(path.join(dataDir, "pgdata"), {
+      startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${pgliteSharedBuffers}`],
+    });
     restrictDataDir(dataDir);
     const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
     return {
