@@ -16,6 +16,8 @@ export interface HttpTransportOptions {
   retryTimeoutMs?: number;
   /** Base delay of the backoff; attempt n waits up to base × 2^n (with jitter), at most 10 s. */
   backoffMs?: number;
+  /** A Unix socket to connect to instead of the endpoint's host and port. */
+  socketPath?: string;
 }
 
 const retryableStatus = new Set([429, 502, 503, 504]);
@@ -43,6 +45,7 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
     httpAgent: new http.Agent({ keepAlive: true }),
     httpsAgent: new https.Agent({ keepAlive: true }),
     validateStatus: () => true,
+    ...(options.socketPath ? { socketPath: options.socketPath } : {}),
     headers: options.token ? { authorization: `Bearer ${options.token}` } : {},
   });
   const retryTimeoutMs = options.retryTimeoutMs ?? 60_000;
@@ -80,7 +83,7 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
           const code = (err as AxiosError).code ?? "";
           failure = new TenancyError(
             "unavailable",
-            `cannot reach the control plane at ${options.endpoint}: ${(err as Error).message}`,
+            `cannot reach the control plane at ${options.socketPath ?? options.endpoint}: ${(err as Error).message}`,
             {
               cause: err,
             },

@@ -1,6 +1,7 @@
 // A running control plane: store, service and HTTP app, started and stopped together.
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
+import { buildFolderApp, listenOnFolder } from "./folder";
 import { buildApp } from "./http/app";
 import type { AuthFailureLimit } from "./http/auth-failures";
 import { loadKeyring } from "./keys";
@@ -73,6 +74,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
     });
     const address = await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 7420 });
+    // An embedded store's other users (the CLI, a `pulumi up`) go through this server meanwhile.
+    let folderApp: FastifyInstance | undefined;
+    if (options.store.kind === "pglite") {
+      try {
+        folderApp = await onFolderSocket(service, logger, options.store.dataDir);
+      } catch (err) {
+        await app.close();
+        throw err;
+      }
+    }
     return {
       url: address,
       service,
@@ -81,6 +92,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       bootstrapToken: given === undefined ? created : undefined,
       async close() {
         try {
+          await folderApp?.close();
           await app.close();
         } finally {
           await store.close();
@@ -91,4 +103,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await store.close();
     throw err;
   }
+}
+
+async function onFolderSocket(service: Service, logger: pino.Logger, dataDir: string): Promise<FastifyInstance> {
+  const app = await buildFolderApp(service, logger);
+  try {
+    await listenOnFolder(app, dataDir);
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+  return app;
 }
