@@ -105,7 +105,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 }
 
-async function onFolderSocket(service: Service, logger: pino.Logger, dataDir: string): Promise<FastifyInstance> {
+async function onFolderSocket(
+  service: Service,
+  logger: pino.Logger,
+  dataDir: string,
+): Promise<FastifyInstance> {
   const app = await buildFolderApp(service, logger);
   try {
     await listenOnFolder(app, dataDir);

@@ -1,5 +1,7 @@
 // The engine part: the same organisation as tenancy resources and as no-op dynamic resources,
-// through preview, up, a 1% change, refresh and destroy, on the embedded store and on HTTP.
+// through preview, up, a 1% change, refresh and destroy: on the embedded store opened by each
+// command, on the embedded store kept open between commands (TENANCY_KEEP_OPEN), and on HTTP.
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { TestStack, createDatabase, repoRoot, serve, type ServeProcess } from "../../scripts/harness";
 import { median, spread, target, timed } from "../report";
@@ -19,9 +21,36 @@ export function requestCount(server: ServeProcess | undefined): number | undefin
   return server ? server.output().split('"incoming request"').length - 1 : undefined;
 }
 
+const transports = ["embedded", "kept-open", "http"] as const;
+type Transport = (typeof transports)[number];
+const heading: Record<Transport, string> = {
+  embedded: "Embedded (PGlite), opened by each command",
+  "kept-open": "Embedded (PGlite), kept open between commands (TENANCY_KEEP_OPEN)",
+  http: "HTTP + PostgreSQL",
+};
+/** BENCH_TRANSPORTS: a comma-separated subset of the transports (default all). */
+const benchTransports = (process.env.BENCH_TRANSPORTS?.split(",") ?? transports).map((name) => {
+  if (!(transports as readonly string[]).includes(name)) throw new Error(`BENCH_TRANSPORTS: unknown ${name}`);
+  return name as Transport;
+});
+
+/** Stops the process that keeps the store in `dataDir` open, if any, and waits for it to let go. */
+async function stopKeptOpen(dataDir: string) {
+  const lock = path.join(dataDir, "tenancy.lock");
+  if (!fs.existsSync(lock)) return;
+  try {
+    process.kill(Number(fs.readFileSync(lock, "utf8")), "SIGTERM");
+  } catch {
+    return; // gone already
+  }
+  const deadline = Date.now() + 30_000;
+  while (fs.existsSync(lock) && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
 export async function measure(
   mode: Mode,
-  transport: "embedded" | "http",
+  transport: Transport,
   n: number,
   server?: ServeProcess,
 ): Promise<Sample> {
@@ -31,6 +60,9 @@ export async function measure(
   };
   if (server)
     Object.assign(config, { "tenancy:endpoint": server.url, "tenancy:token": { secret: adminToken } });
+  // The floors do not open a store: kept open or not, they are the same.
+  const keepOpen = transport === "kept-open" && mode === "tenancy";
+  const env = keepOpen ? { TENANCY_KEEP_OPEN: "600" } : {};
   const stack = await TestStack.create({ program: path.join(repoRoot, "bench/program"), config });
   try {
     if (!server)
@@ -40,7 +72,7 @@ export async function measure(
     const step = async (name: Step, args: string[]) => {
       const before = requestCount(server);
       // Large organisations take many minutes per step on the file backend.
-      const [result, s] = await timed(() => stack.pulumi(args, { timeoutMs: 3 * 3600_000 }));
+      const [result, s] = await timed(() => stack.pulumi(args, { env, timeoutMs: 3 * 3600_000 }));
       if (result.code !== 0)
         throw new Error(`${mode}/${transport}/${n}: ${name} failed:\n${result.output.slice(-4000)}`);
       seconds[name] = s;
@@ -66,6 +98,7 @@ export async function measure(
       resources: dynamic.length,
     };
   } finally {
+    if (keepOpen) await stopKeptOpen(path.join(stack.root, "store"));
     await stack.dispose();
   }
 }
@@ -76,7 +109,7 @@ export async function engineBench(lines: string[]) {
     "Seconds per step, median (min–max) of the repetitions; tenancy and the floor run interleaved. The floor is the same graph of no-op dynamic resources.",
     "",
   );
-  for (const transport of ["embedded", "http"] as const) {
+  for (const transport of benchTransports) {
     for (const n of sizes) {
       const samples: Record<Mode, Sample[]> = { tenancy: [], floor: [], "floor-outputs": [] };
       for (let r = 0; r < reps; r++) {
@@ -99,10 +132,7 @@ export async function engineBench(lines: string[]) {
       }
       const t = samples.tenancy;
       const f = samples.floor;
-      lines.push(
-        `### ${transport === "http" ? "HTTP + PostgreSQL" : "Embedded (PGlite)"}, N = ${n} (${t[0]!.resources} resources)`,
-        "",
-      );
+      lines.push(`### ${heading[transport]}, N = ${n} (${t[0]!.resources} resources)`, "");
       const w = samples["floor-outputs"];
       lines.push(
         "| step | tenancy s | floor s | ratio | floor with tenancy's properties s | ratio | control-plane requests |",
@@ -113,7 +143,11 @@ export async function engineBench(lines: string[]) {
         const fs_ = f.map((x) => x.seconds[s]);
         const ws = w.map((x) => x.seconds[s]);
         const req =
-          transport === "http" ? String(median(t.map((x) => x.requests[s] ?? 0))) : "n/a (in process)";
+          transport === "http"
+            ? String(median(t.map((x) => x.requests[s] ?? 0)))
+            : transport === "embedded"
+              ? "n/a (in process)"
+              : "n/a (not counted on the socket)";
         lines.push(
           `| ${s} | ${median(ts).toFixed(1)} (${spread(ts)}) | ${median(fs_).toFixed(1)} (${spread(fs_)}) | ${(median(ts) / median(fs_)).toFixed(2)} | ${median(ws).toFixed(1)} (${spread(ws)}) | ${(median(ts) / median(ws)).toFixed(2)} | ${req} |`,
         );
@@ -121,7 +155,7 @@ export async function engineBench(lines: string[]) {
       const perResource = median(t.map((x) => x.seconds["up (create all)"] / x.resources));
       const stepRatio = (step: Step) =>
         median(t.map((x) => x.seconds[step])) / median(f.map((x) => x.seconds[step]));
-      const where = `${transport === "http" ? "HTTP" : "embedded"}, N = ${n}`;
+      const where = `${transport === "http" ? "HTTP" : transport === "kept-open" ? "embedded kept open" : "embedded"}, N = ${n}`;
       const noChange = median(t.map((x) => x.seconds["preview (no change)"]));
       const noChangeRequests =
         transport === "http" ? median(t.map((x) => x.requests["preview (no change)"] ?? 0)) : 0;

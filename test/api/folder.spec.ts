@@ -120,15 +120,12 @@ describe("api embedded folder held by another process", function () {
     const dataDir = folder();
     const store = await openStore({ kind: "pglite", dataDir });
     try {
-      await assert.rejects(
-        createApiClient(keptOpen(dataDir, 5)).domains.list(),
-        (err: unknown) => {
-          assert.ok(TenancyError.isInstance(err));
-          assert.equal(err.code, "conflict");
-          assert.match(err.message, new RegExp(`in use by process ${process.pid}`));
-          return true;
-        },
-      );
+      await assert.rejects(createApiClient(keptOpen(dataDir, 5)).domains.list(), (err: unknown) => {
+        assert.ok(TenancyError.isInstance(err));
+        assert.equal(err.code, "conflict");
+        assert.match(err.message, new RegExp(`in use by process ${process.pid}`));
+        return true;
+      });
     } finally {
       await store.close();
     }

@@ -35,7 +35,9 @@ describe("faults: a kept-open store killed mid-command", function () {
       await writes;
       second = holder(dataDir);
       assert.notEqual(second, first, "a new holder took the folder over");
-      const listed = (await client.domains.list()).map((domain) => domain.name).filter((n) => n.startsWith("domain-"));
+      const listed = (await client.domains.list())
+        .map((domain) => domain.name)
+        .filter((n) => n.startsWith("domain-"));
       assert.deepEqual(listed.sort(), [...names].sort());
     } finally {
       await transport.close?.();
