@@ -23,7 +23,8 @@ function open(dataDir: string) {
   return openFolder(dataDir);
 }
 
-const keepOpenSchema = z.coerce.number().int().nonnegative();
+// At most a day: a longer wait is a process nobody remembers holding the folder.
+const keepOpenSchema = z.string().regex(/^\d+$/).transform(Number).pipe(z.number().max(86_400));
 
 /** TENANCY_KEEP_OPEN: seconds a store started for a command stays open after its last user; 0 or
  * unset, the store closes with the command. */
@@ -32,8 +33,9 @@ export function keepOpenSeconds(env: NodeJS.ProcessEnv): number {
   if (raw === undefined || raw.trim() === "") return 0;
   const parsed = keepOpenSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new TenancyError("validation_failed", `TENANCY_KEEP_OPEN is '${raw}': seconds, a whole number`, {
-      errors: [{ path: "TENANCY_KEEP_OPEN", message: "seconds, a whole number (0: close with the command)" }],
+    const message = "whole seconds, at most 86400 (0: the store closes with the command)";
+    throw new TenancyError("validation_failed", `TENANCY_KEEP_OPEN is '${raw}': ${message}`, {
+      errors: [{ path: "TENANCY_KEEP_OPEN", message }],
     });
   }
   return parsed.data;

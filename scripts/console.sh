@@ -2,7 +2,7 @@
 # Opens the console on the example organisation after the main job (scripts/main-job.sh): serves
 # its embedded store at http://127.0.0.1:${TENANCY_CONSOLE_PORT:-7420}/ui/ and prints the token to
 # sign in with, the example's own org-admin pipeline token (stack output pipelineToken). Ctrl-C stops
-# it. The store is a single-process PGlite folder: stop this before running the main job again.
+# it. Meanwhile the main job and the CLI go through it, on the folder's socket.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=env.sh

@@ -82,6 +82,16 @@ describe("api embedded folder held by another process", function () {
       assert.equal((await http.domains.get("staging")).tier, "non-production");
       const [entry] = await http.audit.list({ targetKind: "Domain", targetId: "staging" });
       assert.equal(entry?.actor, "local");
+      // A token on the socket acts as that token, and a wrong one is refused as anywhere else.
+      const withToken = createEmbeddedTransport({ dataDir, token: adminToken });
+      const wrongToken = createEmbeddedTransport({ dataDir, token: "tnc_" + "x".repeat(40) });
+      transports.push(withToken, wrongToken);
+      assert.equal((await createApiClient(withToken).domains.get("staging")).name, "staging");
+      await assert.rejects(createApiClient(wrongToken).domains.get("staging"), (err: unknown) => {
+        assert.ok(TenancyError.isInstance(err));
+        assert.equal(err.code, "unauthorized");
+        return true;
+      });
     } finally {
       await server.stop();
     }
@@ -131,10 +141,11 @@ describe("api embedded folder held by another process", function () {
     }
   });
 
-  it("refuses a TENANCY_KEEP_OPEN that is not whole seconds, naming it", () => {
+  it("refuses a TENANCY_KEEP_OPEN that is not whole seconds up to a day, naming it", () => {
     assert.equal(keepOpenSeconds({}), 0);
     assert.equal(keepOpenSeconds({ TENANCY_KEEP_OPEN: "300" }), 300);
-    for (const value of ["5m", "-1", "1.5"]) {
+    assert.equal(keepOpenSeconds({ TENANCY_KEEP_OPEN: "86400" }), 86_400);
+    for (const value of ["5m", "-1", "1.5", "0x10", "86401"]) {
       assert.throws(
         () => keepOpenSeconds({ TENANCY_KEEP_OPEN: value }),
         (err: unknown) =>
