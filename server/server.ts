@@ -75,15 +75,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
     const address = await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 7420 });
     // An embedded store's other users (the CLI, a `pulumi up`) go through this server meanwhile.
-    let folderApp: FastifyInstance | undefined;
-    if (options.store.kind === "pglite") {
-      try {
-        folderApp = await onFolderSocket(service, logger, options.store.dataDir);
-      } catch (err) {
-        await app.close();
-        throw err;
-      }
-    }
+    const folderApp =
+      options.store.kind === "pglite"
+        ? await onFolderSocket(service, logger, options.store.dataDir)
+        : undefined;
     return {
       url: address,
       service,
@@ -105,17 +100,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 }
 
+/** The folder's socket, for the folder owner's other processes. A folder that cannot have one (a
+ * file system without sockets, a path too long) is served over HTTP only, and its lock refuses them. */
 async function onFolderSocket(
   service: Service,
   logger: pino.Logger,
   dataDir: string,
-): Promise<FastifyInstance> {
-  const app = await buildFolderApp(service, logger);
+): Promise<FastifyInstance | undefined> {
+  let app: FastifyInstance | undefined;
   try {
-    await listenOnFolder(app, dataDir);
+    app = await buildFolderApp(service, logger);
+    if (await listenOnFolder(app, dataDir)) return app;
+    logger.warn(
+      { dataDir },
+      "the data folder's path is too long for its socket: other processes cannot share it",
+    );
   } catch (err) {
-    await app.close();
-    throw err;
+    logger.warn({ dataDir, err }, "the data folder cannot have a socket: other processes cannot share it");
   }
-  return app;
+  await app?.close();
+  return undefined;
 }

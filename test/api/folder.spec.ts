@@ -102,6 +102,28 @@ describe("api embedded folder held by another process", function () {
     assert.equal((await createApiClient(after).domains.get("staging")).name, "staging");
   });
 
+  it("serves a folder whose path is too long for a socket over HTTP only, and says so", async () => {
+    const parent = folder();
+    const dataDir = path.join(parent, "d".repeat(100));
+    fs.cpSync(process.env.TENANCY_TEST_PGLITE_TEMPLATE!, dataDir, { recursive: true });
+    const server = await serve(["--data", dataDir], { TENANCY_BOOTSTRAP_TOKEN: adminToken });
+    try {
+      assert.match(server.output(), /too long for its socket/);
+      assert.ok(!fs.existsSync(path.join(dataDir, "tenancy.sock")));
+      const overHttp = createHttpTransport({ endpoint: server.url, token: adminToken });
+      transports.push(overHttp);
+      assert.ok(Array.isArray(await createApiClient(overHttp).domains.list()));
+      await assert.rejects(createApiClient(keptOpen(dataDir, 5)).domains.list(), (err: unknown) => {
+        assert.ok(TenancyError.isInstance(err));
+        assert.equal(err.code, "validation_failed");
+        assert.equal(err.errors?.[0]?.path, "TENANCY_KEEP_OPEN");
+        return true;
+      });
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("keeps the store open between commands until nobody has been connected for its idle time", async () => {
     const dataDir = folder();
     const first = keptOpen(dataDir, 2);
