@@ -1,9 +1,16 @@
 // The engine part: the same organisation as tenancy resources and as no-op dynamic resources,
 // through preview, up, a 1% change, refresh and destroy: on the embedded store opened by each
 // command, on the embedded store kept open between commands (TENANCY_KEEP_OPEN), and on HTTP.
-import * as fs from "node:fs";
 import * as path from "node:path";
-import { TestStack, createDatabase, repoRoot, serve, type ServeProcess } from "../../scripts/harness";
+import {
+  TestStack,
+  createDatabase,
+  folderHolder,
+  isAlive,
+  repoRoot,
+  serve,
+  type ServeProcess,
+} from "../../scripts/harness";
 import { median, spread, target, timed } from "../report";
 import {
   adminToken,
@@ -36,16 +43,13 @@ const benchTransports = (process.env.BENCH_TRANSPORTS?.split(",") ?? transports)
 
 /** Stops the process that keeps the store in `dataDir` open, if any, and waits for it to let go. */
 async function stopKeptOpen(dataDir: string) {
-  const lock = path.join(dataDir, "tenancy.lock");
-  if (!fs.existsSync(lock)) return;
-  try {
-    process.kill(Number(fs.readFileSync(lock, "utf8")), "SIGTERM");
-  } catch {
-    return; // gone already
-  }
+  const pid = folderHolder(dataDir);
+  if (pid === undefined || !isAlive(pid)) return;
+  process.kill(pid, "SIGTERM");
   const deadline = Date.now() + 30_000;
-  while (fs.existsSync(lock) && Date.now() < deadline)
+  while (folderHolder(dataDir) !== undefined && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 export async function measure(

@@ -1,5 +1,7 @@
-// The processes a command left behind, found by the folder they run in (Linux: /proc/<pid>/cwd).
+// The processes a command left behind: found by the folder they run in (Linux: /proc/<pid>/cwd), or
+// by the pid an embedded folder's lock names.
 import * as fs from "node:fs";
+import * as path from "node:path";
 
 export interface RunningProcess {
   pid: number;
@@ -19,4 +21,24 @@ export function processesIn(dir: string): RunningProcess[] {
     }
   }
   return found;
+}
+
+/** Whether a process with this pid is running. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The pid an embedded store's folder is locked by, or undefined when nothing holds it. */
+export function folderHolder(dataDir: string): number | undefined {
+  try {
+    return Number(fs.readFileSync(path.join(dataDir, "tenancy.lock"), "utf8"));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
 }

@@ -9,28 +9,13 @@ import { createApiClient, createHttpTransport, type Transport } from "../../clie
 import { TenancyError } from "../../model";
 import { createEmbeddedTransport, keepOpenSeconds } from "../../provider/embedded";
 import { openStore } from "../../server/store/open";
-import { serve } from "../../scripts/harness";
+import { folderHolder, isAlive, serve } from "../../scripts/harness";
 import { adminToken } from "./server";
 
 function newFolder(): string {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tenancy-folder-"));
   fs.cpSync(process.env.TENANCY_TEST_PGLITE_TEMPLATE!, dataDir, { recursive: true });
   return dataDir;
-}
-
-/** The pid the folder's lock names, or undefined when nobody holds it. */
-function holder(dataDir: string): number | undefined {
-  const lock = path.join(dataDir, "tenancy.lock");
-  return fs.existsSync(lock) ? Number(fs.readFileSync(lock, "utf8")) : undefined;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function until(what: string, check: () => boolean, timeoutMs: number): Promise<number> {
@@ -60,8 +45,8 @@ describe("api embedded folder held by another process", function () {
   afterEach(async () => {
     for (const transport of transports.splice(0)) await transport.close?.();
     for (const dataDir of folders.splice(0)) {
-      const pid = holder(dataDir);
-      if (pid !== undefined && pid !== process.pid && alive(pid)) process.kill(pid, "SIGKILL");
+      const pid = folderHolder(dataDir);
+      if (pid !== undefined && pid !== process.pid && isAlive(pid)) process.kill(pid, "SIGKILL");
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });
@@ -128,8 +113,11 @@ describe("api embedded folder held by another process", function () {
     const dataDir = folder();
     const first = keptOpen(dataDir, 2);
     await createApiClient(first).domains.create({ name: "staging", tier: "non-production" });
-    const keeper = holder(dataDir);
-    assert.ok(keeper !== undefined && keeper !== process.pid && alive(keeper), "a separate process holds it");
+    const keeper = folderHolder(dataDir);
+    assert.ok(
+      keeper !== undefined && keeper !== process.pid && isAlive(keeper),
+      "a separate process holds it",
+    );
     // Connected, it stays open past its idle time.
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     assert.equal((await createApiClient(first).domains.get("staging")).name, "staging");
@@ -137,11 +125,11 @@ describe("api embedded folder held by another process", function () {
     // The next command finds it open.
     const second = keptOpen(dataDir, 2);
     assert.equal((await createApiClient(second).domains.get("staging")).tier, "non-production");
-    assert.equal(holder(dataDir), keeper);
+    assert.equal(folderHolder(dataDir), keeper);
     await second.close?.();
-    const waited = await until("the kept-open store exits", () => !alive(keeper!), 10_000);
+    const waited = await until("the kept-open store exits", () => !isAlive(keeper!), 10_000);
     assert.ok(waited >= 1_500, `it exited ${waited} ms after its last user, before its idle time`);
-    assert.equal(holder(dataDir), undefined, "the folder is left unlocked");
+    assert.equal(folderHolder(dataDir), undefined, "the folder is left unlocked");
     assert.ok(!fs.existsSync(path.join(dataDir, "tenancy.sock")), "socket left behind");
     const inProcess = createEmbeddedTransport({ dataDir, keepOpenSeconds: 0 });
     transports.push(inProcess);

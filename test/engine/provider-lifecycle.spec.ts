@@ -1,22 +1,19 @@
 // Harder lifecycles through the real CLI: renaming a project, adopting objects that already exist,
 // and a control plane that dies in the middle of `pulumi up`.
 import { strict as assert } from "node:assert";
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { createClient, type ClientOptions } from "../../provider/connect";
-import { assertOk, createDatabase, serve, type ServeProcess } from "../../scripts/harness";
+import {
+  assertOk,
+  createDatabase,
+  folderHolder,
+  isAlive,
+  serve,
+  type ServeProcess,
+} from "../../scripts/harness";
 import { adminToken, secretKey } from "../api/server";
 import { withStack, type TestStack } from "../../scripts/harness";
 import { baseSpec, canary, declare, snapshot } from "./organisation";
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Runs `body` on a stack of the organisation program whose provider uses the embedded store. */
 function withEmbeddedStack(body: (stack: TestStack, api: ClientOptions) => Promise<void>) {
@@ -148,22 +145,22 @@ describe("engine: tenancy lifecycles", function () {
       await server.stop();
     }
   });
+
   it("keeps the embedded store open between commands with TENANCY_KEEP_OPEN, for commands without it too", async () => {
     await withEmbeddedStack(async (stack, api) => {
       const store = api.endpoint!.slice("file://".length);
-      const holder = () => Number(fs.readFileSync(path.join(store, "tenancy.lock"), "utf8"));
       const keepOpen = { env: { TENANCY_KEEP_OPEN: "120" } };
       await declare(stack, baseSpec());
       let keeper: number | undefined;
       try {
         assertOk(await stack.pulumi(["up", "--yes", "--skip-preview"], keepOpen), "up");
-        keeper = holder();
+        keeper = folderHolder(store);
         // The engine stopped the provider that started it; the store stays open for the next command.
-        assert.ok(isAlive(keeper), "the store kept open outlives the command");
+        assert.ok(keeper !== undefined && isAlive(keeper), "the store kept open outlives the command");
         assertOk(await stack.pulumi(["refresh", "--yes", "--skip-preview"], keepOpen), "refresh");
         // A command without TENANCY_KEEP_OPEN goes through it rather than being refused by its lock.
         assertOk(await stack.refresh(), "refresh without TENANCY_KEEP_OPEN");
-        assert.equal(holder(), keeper);
+        assert.equal(folderHolder(store), keeper);
         assert.deepEqual((await snapshot(api)).projects, ["acme", "ml", "web"]);
         assertOk(await stack.destroy(), "destroy");
       } finally {
@@ -173,7 +170,7 @@ describe("engine: tenancy lifecycles", function () {
       while (keeper !== undefined && isAlive(keeper) && Date.now() - start < 10_000) {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      assert.ok(!fs.existsSync(path.join(store, "tenancy.lock")), "SIGTERM leaves the folder unlocked");
+      assert.equal(folderHolder(store), undefined, "SIGTERM leaves the folder unlocked");
     });
   });
 });

@@ -7,8 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { createApiClient } from "../../client";
 import { createEmbeddedTransport } from "../../provider/embedded";
-
-const holder = (dataDir: string) => Number(fs.readFileSync(path.join(dataDir, "tenancy.lock"), "utf8"));
+import { folderHolder } from "../../scripts/harness";
 
 describe("faults: a kept-open store killed mid-command", function () {
   this.timeout(180_000);
@@ -30,10 +29,10 @@ describe("faults: a kept-open store killed mid-command", function () {
         }
       })();
       while (done < 10) await new Promise((resolve) => setTimeout(resolve, 5));
-      first = holder(dataDir);
+      first = folderHolder(dataDir)!;
       process.kill(first, "SIGKILL");
       await writes;
-      second = holder(dataDir);
+      second = folderHolder(dataDir)!;
       assert.notEqual(second, first, "a new holder took the folder over");
       const listed = (await client.domains.list())
         .map((domain) => domain.name)
