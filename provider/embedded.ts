@@ -176,7 +176,11 @@ export function createEmbeddedTransport(options: {
     async close() {
       const transport = current;
       current = undefined;
-      if (transport) await (await transport).close?.();
+      const through = await transport?.catch(() => undefined);
+      if (through && through !== inProcess) await through.close?.();
+      // The folder opened in this process is shared by its transports: closing any of them closes
+      // it, also one that never sent a request (a program closes a new client to let go of it).
+      await inProcess.close?.();
     },
   };
 }

@@ -151,6 +151,16 @@ describe("api embedded folder held by another process", function () {
     }
   });
 
+  it("lets go of a folder opened in process when any of its transports closes, one that sent nothing too", async () => {
+    const dataDir = folder();
+    const used = createEmbeddedTransport({ dataDir, keepOpenSeconds: 0 });
+    transports.push(used);
+    await createApiClient(used).domains.list();
+    assert.equal(folderHolder(dataDir), process.pid);
+    await createEmbeddedTransport({ dataDir, keepOpenSeconds: 0 }).close?.();
+    assert.equal(folderHolder(dataDir), undefined, "the folder is still open in this process");
+  });
+
   it("refuses a TENANCY_KEEP_OPEN that is not whole seconds up to a day, naming it", () => {
     assert.equal(keepOpenSeconds({}), 0);
     assert.equal(keepOpenSeconds({ TENANCY_KEEP_OPEN: "300" }), 300);
