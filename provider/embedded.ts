@@ -10,7 +10,7 @@ import * as net from "node:net";
 import * as path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { TenancyError, fromProblem, type Problem } from "../model";
+import { TenancyError, errorCodes, fromProblem, type ErrorCode, type Problem } from "../model";
 import { createHttpTransport, ownershipHeaders, successOf, type ApiRequest, type Transport } from "../client";
 import { folderSocketPath } from "../server/folder-socket";
 
@@ -84,15 +84,24 @@ async function startKeptOpen(dataDir: string, socketPath: string, idleSeconds: n
   throw new TenancyError("unavailable", `the store kept open in ${dataDir} did not answer within 120 s`);
 }
 
+/** What server/keep-open writes as its last line when it cannot start. */
+const startFailureSchema = z.object({
+  code: z.enum(Object.keys(errorCodes) as [ErrorCode, ...ErrorCode[]]),
+  message: z.string(),
+});
+
 function startFailure(logPath: string): TenancyError {
   const text = fs.readFileSync(logPath, "utf8").trim();
-  const last = text.split("\n").pop() ?? "";
+  let last: unknown;
   try {
-    const { code, message } = JSON.parse(last) as { code: TenancyError["code"]; message: string };
-    return new TenancyError(code, `keeping the store open: ${message}`);
+    last = JSON.parse(text.split("\n").pop() ?? "");
   } catch {
-    return new TenancyError("unavailable", `keeping the store open failed: ${text || "no output"}`);
+    last = undefined; // not its own line: a crash, whose text is reported whole
   }
+  const parsed = startFailureSchema.safeParse(last);
+  return parsed.success
+    ? new TenancyError(parsed.data.code, `keeping the store open: ${parsed.data.message}`)
+    : new TenancyError("unavailable", `keeping the store open failed: ${text || "no output"}`);
 }
 
 /** How many times a request goes to a folder whose holder went away before it is given up. */
