@@ -1,9 +1,9 @@
 // An embedded store's folder. PGlite lets one process hold a folder. A process that holds it for
 // longer than one command (`tenancy serve`, or a store kept open between commands) answers the
 // folder's other users on a Unix socket inside it, so they go through it instead of being refused
-// by its lock. The socket is the folder owner's alone (mode 0600 in a
-// folder of mode 0700): whoever can reach it could open the folder itself, so its requests without
-// a token act as the folder's owner, as in-process requests do.
+// by its lock. The socket is the folder owner's alone (mode 0600 in a folder of mode 0700): whoever
+// can reach it could open the folder itself, so its requests without a token act as the folder's
+// owner, as in-process requests do.
 import * as fs from "node:fs";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { folderSocketPath } from "./folder-socket";
@@ -13,7 +13,7 @@ import { createService, openKeys, type Actor, type Service } from "./service";
 import { openStore } from "./store/open";
 
 /** The actor of requests without a token that reach the folder from its owner's processes. */
-export const folderOwner: Actor = {
+const folderOwner: Actor = {
   tokenId: "local",
   name: "local",
   subject: "service:local",

@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import { z } from "zod";
 import { TenancyError } from "../model";
 import { openFolder, listenOnFolder, type OpenFolder } from "./folder";
+import { folderSocketPath } from "./folder-socket";
 
 const args = z.tuple([z.string().min(1), z.coerce.number().int().positive()]);
 
@@ -27,13 +28,17 @@ async function openWhenFree(dataDir: string): Promise<OpenFolder> {
 
 async function main() {
   const [dataDir, idleSeconds] = args.parse(process.argv.slice(2));
+  // The starting command checks this too; a folder without a socket would be held for nobody.
+  const socketPath = folderSocketPath(dataDir);
+  if (!socketPath) {
+    throw new TenancyError("validation_failed", `the folder's path is too long for its socket: ${dataDir}`);
+  }
   const folder = await openWhenFree(dataDir);
   let stopping: Promise<void> | undefined;
-  let socketPath: string | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       // New clients find no socket and start their own holder, which waits for this one's lock.
-      if (socketPath) fs.rmSync(socketPath, { force: true });
+      fs.rmSync(socketPath, { force: true });
       await folder.close();
     })().then(
       () => process.exit(0),
@@ -55,14 +60,10 @@ async function main() {
     });
   });
   try {
-    socketPath = await listenOnFolder(folder.app, dataDir);
+    await listenOnFolder(folder.app, dataDir);
   } catch (err) {
     await folder.close();
     throw err;
-  }
-  if (!socketPath) {
-    await folder.close();
-    throw new TenancyError("validation_failed", `the folder's path is too long for its socket: ${dataDir}`);
   }
   waitForIdle();
   process.on("SIGTERM", stop);

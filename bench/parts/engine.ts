@@ -35,6 +35,12 @@ const heading: Record<Transport, string> = {
   "kept-open": "Embedded (PGlite), kept open between commands (TENANCY_KEEP_OPEN)",
   http: "HTTP + PostgreSQL",
 };
+/** How the targets' table names the transport. */
+const short: Record<Transport, string> = {
+  embedded: "embedded",
+  "kept-open": "embedded kept open",
+  http: "HTTP",
+};
 /** BENCH_TRANSPORTS: a comma-separated subset of the transports (default all). */
 const benchTransports = (process.env.BENCH_TRANSPORTS?.split(",") ?? transports).map((name) => {
   if (!(transports as readonly string[]).includes(name)) throw new Error(`BENCH_TRANSPORTS: unknown ${name}`);
@@ -159,7 +165,7 @@ export async function engineBench(lines: string[]) {
       const perResource = median(t.map((x) => x.seconds["up (create all)"] / x.resources));
       const stepRatio = (step: Step) =>
         median(t.map((x) => x.seconds[step])) / median(f.map((x) => x.seconds[step]));
-      const where = `${transport === "http" ? "HTTP" : transport === "kept-open" ? "embedded kept open" : "embedded"}, N = ${n}`;
+      const where = `${short[transport]}, N = ${n}`;
       const noChange = median(t.map((x) => x.seconds["preview (no change)"]));
       const noChangeRequests =
         transport === "http" ? median(t.map((x) => x.requests["preview (no change)"] ?? 0)) : 0;
